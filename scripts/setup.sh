@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Shared set-up for the README's two commands: Debian packages (when root and
+# missing), a venv in .venv and the package installed into it.
+# Usage: source scripts/setup.sh [test]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+need_debs=()
+want_debs=(python3-venv)
+if [ "${1:-}" = test ]; then
+  # llvm: llvm-symbolizer/llvm-objdump for cross-checks; binutils-aarch64: addr2line/objdump;
+  # qemu + busybox (arm64) for the end-to-end suite; chromium for the HTML test.
+  want_debs+=(llvm binutils-aarch64-linux-gnu qemu-system-arm chromium cpio)
+fi
+for d in "${want_debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q "install ok installed" || need_debs+=("$d")
+done
+if [ ${#need_debs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian packages: ${need_debs[*]}" >&2
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_debs[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages (not root, skipping): ${need_debs[*]}" >&2
+  fi
+fi
+
+python3 -m venv .venv
+if [ "${1:-}" = test ]; then
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+else
+  .venv/bin/pip install -q --disable-pip-version-check -e .
+fi

@@ -1,0 +1,3 @@
+from a64triage.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per sub-command: argument wiring from the CLI to the stages."""

@@ -1,0 +1,87 @@
+"""Structured crash records: the one result type of the parse stage.
+
+Field names mirror the JSON keys of issue 3 (a contract other tools read; see
+``schemas/report.schema.json``).  Integers stay integers here; the JSON
+renderer turns addresses and register values into ``"0x..."`` strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One call-trace entry, or the pc/lr symbol of a register dump.
+
+    arm64 traces print ``func+off/size [module]`` without addresses since v4.16;
+    older ones ``[<addr>] func+off/size``; 6.x adds ``file:line [inline]`` frames
+    and unwinder markers ``(P)/(L)/(F)/(C)``.
+    """
+
+    function: str | None = None
+    offset: int | None = None
+    size: int | None = None
+    module: str | None = None
+    address: int | None = None
+    marker: str | None = None  # "P", "L", "F", "C" from the 6.x unwinder
+    inline: bool = False
+    source: str | None = None  # "file:line" when the log printed it
+    stack: str = "task"  # "task", "irq", "hyp", "overflow", "sdei"...
+    line_no: int = 0  # line in the input where the frame was printed
+
+
+@dataclass(frozen=True)
+class KvmInfo:
+    """The kvm boot lines and hyp-panic context later stages need."""
+
+    hyp_va_start: int | None = None
+    hyp_va_end: int | None = None
+    idmap_page: int | None = None
+    initialized: bool = False
+    mode: str | None = None  # "vhe", "nvhe", "protected"
+    ipa_limit: int | None = None
+    vmid_bits: int | None = None
+    hyp_offset: int | None = None
+    # 4.x / modern `HYP panic:` block: PS, PC, ESR, FAR, HPFAR, PAR, VCPU
+    panic: tuple[tuple[str, int], ...] = ()
+    panic_at: Frame | None = None  # `nVHE hyp panic at:` / `BUG at:` / `CFI failure at:`
+    bug_file: str | None = None
+    bug_line: int | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """One crash report found in a log."""
+
+    kind: str  # "oops", "panic", "hyp-panic", "bug", "warning", "kasan", ...
+    title: str
+    span: tuple[int, int]  # first/last line numbers (1-based, inclusive)
+    arch: str = "arm64"  # "arm64" or "arm" (32-bit logs are recognised, never decoded as arm64)
+    corrupted: str | None = None  # reason, when truncated or interleaved beyond repair
+    kernel_version: str | None = None
+    build: str | None = None  # the "#3 SMP PREEMPT ..." part
+    hardware: str | None = None
+    cpu: int | None = None
+    pid: int | None = None
+    comm: str | None = None
+    tainted: str | None = None
+    modules: tuple[str, ...] = ()  # as printed, with taint markers e.g. "lkdtm(OE)"
+    message: str | None = None  # e.g. "Unable to handle kernel NULL pointer dereference at virtual address 0000000000000000"
+    esr: int | None = None
+    far: int | None = None
+    pc: Frame | None = None
+    lr: Frame | None = None
+    sp: int | None = None
+    pstate: int | None = None
+    registers: tuple[tuple[str, int], ...] = ()  # ("x0", value) ... in printed order
+    code: tuple[str, ...] = ()  # the Code: words as printed, "(d65f03c0)" marked in faulting_code
+    faulting_code: int | None = None  # index into code of the word in parentheses
+    call_trace: tuple[Frame, ...] = ()
+    exception_entry: str | None = None  # e.g. "el1h_64_sync"
+    kvm: KvmInfo | None = None
+    kernel_offset: int | None = None  # None when absent, 0 for "disabled"
+    phys_offset: int | None = None
+    cpu_features: str | None = None
+    lines: tuple[str, ...] = ()  # the cleaned lines of the report (for quoting evidence)
+    extra: tuple[tuple[str, str], ...] = field(default=())  # kind-specific facts (e.g. KASAN access)
