@@ -45,7 +45,7 @@ class Insn:
     @property
     def pc_target(self) -> int | None:
         """Target address of a direct branch or adr/adrp/literal load (None otherwise)."""
-        if self.mnemonic in _PC_RELATIVE or self.mnemonic.startswith("b."):
+        if _is_pc_relative(self.mnemonic, self.operands):
             imms = [o.imm for o in self.operands if o.kind == "imm" and o.imm is not None]
             return imms[-1] if imms else None
         return None
@@ -64,6 +64,16 @@ _EXTENDS = {C.ARM64_EXT_UXTB: "uxtb", C.ARM64_EXT_UXTH: "uxth", C.ARM64_EXT_UXTW
 
 _MASK64 = (1 << 64) - 1
 _PC_RELATIVE = frozenset({"b", "bl", "cbz", "cbnz", "tbz", "tbnz", "adr", "adrp", "bc"})
+
+
+_LITERAL_LOADS = frozenset({"ldr", "ldrsw", "prfm"})
+
+
+def _is_pc_relative(mnemonic: str, ops: tuple[Operand, ...]) -> bool:
+    if mnemonic in _PC_RELATIVE or mnemonic.startswith("b."):
+        return True
+    # `ldr x1, #addr` (load literal): the last operand is an immediate address
+    return mnemonic in _LITERAL_LOADS and bool(ops) and ops[-1].kind == "imm"
 
 
 @lru_cache(maxsize=1)
@@ -101,7 +111,7 @@ def decode_word(word: int, address: int) -> Insn:
             wb = bool(ins.writeback)
         except capstone.CsError:
             ops, wb = (), False
-        if ins.mnemonic in _PC_RELATIVE or ins.mnemonic.startswith("b."):
+        if _is_pc_relative(ins.mnemonic, ops):
             # capstone reports these targets as signed 64-bit: make them addresses.
             ops = tuple(Operand("imm", imm=o.imm & _MASK64) if o.kind == "imm" and o.imm is not None
                         else o for o in ops)
