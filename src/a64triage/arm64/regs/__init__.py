@@ -1,0 +1,1 @@
+"""Register tables, one module per register family (ESR lives in ``esr.py``)."""

@@ -1,0 +1,550 @@
+"""System register and System instruction encodings (Op0, Op1, CRn, CRm, Op2) -> name.
+
+Source: Arm ARM (DDI 0487) chapter D23/D24 register descriptions and C5.3
+"A64 System instruction class encoding overview"; the KVM-trapped set matches
+``sys_reg_descs[]`` in arch/arm64/kvm/sys_regs.c and arch/arm64/tools/sysreg.
+Used to name the register of a trapped MSR/MRS/SYS (ESR EC 0x18).
+"""
+
+from __future__ import annotations
+
+Encoding = tuple[int, int, int, int, int]
+
+# "op0 op1 CRn CRm op2 NAME", one per line; numbered families are generated below.
+_TABLE = """
+3 0 0 0 0 MIDR_EL1
+3 0 0 0 5 MPIDR_EL1
+3 0 0 0 6 REVIDR_EL1
+3 0 0 1 0 ID_PFR0_EL1
+3 0 0 1 1 ID_PFR1_EL1
+3 0 0 1 2 ID_DFR0_EL1
+3 0 0 1 3 ID_AFR0_EL1
+3 0 0 1 4 ID_MMFR0_EL1
+3 0 0 1 5 ID_MMFR1_EL1
+3 0 0 1 6 ID_MMFR2_EL1
+3 0 0 1 7 ID_MMFR3_EL1
+3 0 0 2 0 ID_ISAR0_EL1
+3 0 0 2 1 ID_ISAR1_EL1
+3 0 0 2 2 ID_ISAR2_EL1
+3 0 0 2 3 ID_ISAR3_EL1
+3 0 0 2 4 ID_ISAR4_EL1
+3 0 0 2 5 ID_ISAR5_EL1
+3 0 0 2 6 ID_MMFR4_EL1
+3 0 0 2 7 ID_ISAR6_EL1
+3 0 0 3 0 MVFR0_EL1
+3 0 0 3 1 MVFR1_EL1
+3 0 0 3 2 MVFR2_EL1
+3 0 0 3 4 ID_PFR2_EL1
+3 0 0 3 5 ID_DFR1_EL1
+3 0 0 3 6 ID_MMFR5_EL1
+3 0 0 4 0 ID_AA64PFR0_EL1
+3 0 0 4 1 ID_AA64PFR1_EL1
+3 0 0 4 2 ID_AA64PFR2_EL1
+3 0 0 4 4 ID_AA64ZFR0_EL1
+3 0 0 4 5 ID_AA64SMFR0_EL1
+3 0 0 4 7 ID_AA64FPFR0_EL1
+3 0 0 5 0 ID_AA64DFR0_EL1
+3 0 0 5 1 ID_AA64DFR1_EL1
+3 0 0 5 4 ID_AA64AFR0_EL1
+3 0 0 5 5 ID_AA64AFR1_EL1
+3 0 0 6 0 ID_AA64ISAR0_EL1
+3 0 0 6 1 ID_AA64ISAR1_EL1
+3 0 0 6 2 ID_AA64ISAR2_EL1
+3 0 0 6 3 ID_AA64ISAR3_EL1
+3 0 0 7 0 ID_AA64MMFR0_EL1
+3 0 0 7 1 ID_AA64MMFR1_EL1
+3 0 0 7 2 ID_AA64MMFR2_EL1
+3 0 0 7 3 ID_AA64MMFR3_EL1
+3 0 0 7 4 ID_AA64MMFR4_EL1
+3 1 0 0 0 CCSIDR_EL1
+3 1 0 0 1 CLIDR_EL1
+3 1 0 0 2 CCSIDR2_EL1
+3 1 0 0 4 GMID_EL1
+3 1 0 0 6 SMIDR_EL1
+3 1 0 0 7 AIDR_EL1
+3 2 0 0 0 CSSELR_EL1
+3 3 0 0 1 CTR_EL0
+3 3 0 0 7 DCZID_EL0
+3 0 1 0 0 SCTLR_EL1
+3 0 1 0 1 ACTLR_EL1
+3 0 1 0 2 CPACR_EL1
+3 0 1 0 3 SCTLR2_EL1
+3 0 1 0 5 RGSR_EL1
+3 0 1 0 6 GCR_EL1
+3 0 1 2 0 ZCR_EL1
+3 0 1 2 1 TRFCR_EL1
+3 0 1 2 4 SMPRI_EL1
+3 0 1 2 6 SMCR_EL1
+3 0 2 0 0 TTBR0_EL1
+3 0 2 0 1 TTBR1_EL1
+3 0 2 0 2 TCR_EL1
+3 0 2 0 3 TCR2_EL1
+3 0 2 1 0 APIAKEYLO_EL1
+3 0 2 1 1 APIAKEYHI_EL1
+3 0 2 1 2 APIBKEYLO_EL1
+3 0 2 1 3 APIBKEYHI_EL1
+3 0 2 2 0 APDAKEYLO_EL1
+3 0 2 2 1 APDAKEYHI_EL1
+3 0 2 2 2 APDBKEYLO_EL1
+3 0 2 2 3 APDBKEYHI_EL1
+3 0 2 3 0 APGAKEYLO_EL1
+3 0 2 3 1 APGAKEYHI_EL1
+3 0 2 5 0 GCSCR_EL1
+3 0 2 5 1 GCSPR_EL1
+3 0 2 5 2 GCSCRE0_EL1
+3 3 2 5 1 GCSPR_EL0
+3 0 4 0 0 SPSR_EL1
+3 0 4 0 1 ELR_EL1
+3 0 4 1 0 SP_EL0
+3 0 4 2 0 SPSel
+3 0 4 2 2 CurrentEL
+3 0 4 2 3 PAN
+3 0 4 2 4 UAO
+3 0 4 2 5 ALLINT
+3 0 4 6 0 ICC_PMR_EL1
+3 3 4 2 0 NZCV
+3 3 4 2 1 DAIF
+3 3 4 2 2 SVCR
+3 3 4 2 5 DIT
+3 3 4 2 6 SSBS
+3 3 4 2 7 TCO
+3 3 4 4 0 FPCR
+3 3 4 4 1 FPSR
+3 3 4 4 2 FPMR
+3 3 4 5 0 DSPSR_EL0
+3 3 4 5 1 DLR_EL0
+3 0 5 1 0 AFSR0_EL1
+3 0 5 1 1 AFSR1_EL1
+3 0 5 2 0 ESR_EL1
+3 0 5 3 0 ERRIDR_EL1
+3 0 5 3 1 ERRSELR_EL1
+3 0 5 4 0 ERXFR_EL1
+3 0 5 4 1 ERXCTLR_EL1
+3 0 5 4 2 ERXSTATUS_EL1
+3 0 5 4 3 ERXADDR_EL1
+3 0 5 4 4 ERXPFGF_EL1
+3 0 5 4 5 ERXPFGCTL_EL1
+3 0 5 4 6 ERXPFGCDN_EL1
+3 0 5 5 0 ERXMISC0_EL1
+3 0 5 5 1 ERXMISC1_EL1
+3 0 5 5 2 ERXMISC2_EL1
+3 0 5 5 3 ERXMISC3_EL1
+3 0 5 6 0 TFSR_EL1
+3 0 5 6 1 TFSRE0_EL1
+3 0 6 0 0 FAR_EL1
+3 0 7 4 0 PAR_EL1
+3 0 9 9 0 PMSCR_EL1
+3 0 9 9 2 PMSICR_EL1
+3 0 9 9 3 PMSIRR_EL1
+3 0 9 9 4 PMSFCR_EL1
+3 0 9 9 5 PMSEVFR_EL1
+3 0 9 9 6 PMSLATFR_EL1
+3 0 9 9 7 PMSIDR_EL1
+3 0 9 10 0 PMBLIMITR_EL1
+3 0 9 10 1 PMBPTR_EL1
+3 0 9 10 3 PMBSR_EL1
+3 0 9 10 7 PMBIDR_EL1
+3 0 9 11 0 TRBLIMITR_EL1
+3 0 9 11 1 TRBPTR_EL1
+3 0 9 11 2 TRBBASER_EL1
+3 0 9 11 3 TRBSR_EL1
+3 0 9 11 4 TRBMAR_EL1
+3 0 9 11 6 TRBTRG_EL1
+3 0 9 11 7 TRBIDR_EL1
+3 0 9 14 1 PMINTENSET_EL1
+3 0 9 14 2 PMINTENCLR_EL1
+3 0 9 14 6 PMMIR_EL1
+3 3 9 12 0 PMCR_EL0
+3 3 9 12 1 PMCNTENSET_EL0
+3 3 9 12 2 PMCNTENCLR_EL0
+3 3 9 12 3 PMOVSCLR_EL0
+3 3 9 12 4 PMSWINC_EL0
+3 3 9 12 5 PMSELR_EL0
+3 3 9 12 6 PMCEID0_EL0
+3 3 9 12 7 PMCEID1_EL0
+3 3 9 13 0 PMCCNTR_EL0
+3 3 9 13 1 PMXEVTYPER_EL0
+3 3 9 13 2 PMXEVCNTR_EL0
+3 3 9 14 0 PMUSERENR_EL0
+3 3 9 14 3 PMOVSSET_EL0
+3 3 14 15 7 PMCCFILTR_EL0
+3 0 10 2 0 MAIR_EL1
+3 0 10 2 2 PIRE0_EL1
+3 0 10 2 3 PIR_EL1
+3 0 10 2 4 POR_EL1
+3 3 10 2 4 POR_EL0
+3 0 10 3 0 AMAIR_EL1
+3 0 10 4 0 LORSA_EL1
+3 0 10 4 1 LOREA_EL1
+3 0 10 4 2 LORN_EL1
+3 0 10 4 3 LORC_EL1
+3 0 10 4 4 MPAMIDR_EL1
+3 0 10 4 7 LORID_EL1
+3 0 10 5 0 MPAM1_EL1
+3 0 10 5 1 MPAM0_EL1
+3 0 12 0 0 VBAR_EL1
+3 0 12 1 0 ISR_EL1
+3 0 12 1 1 DISR_EL1
+3 0 12 8 0 ICC_IAR0_EL1
+3 0 12 8 1 ICC_EOIR0_EL1
+3 0 12 8 2 ICC_HPPIR0_EL1
+3 0 12 8 3 ICC_BPR0_EL1
+3 0 12 11 1 ICC_DIR_EL1
+3 0 12 11 3 ICC_RPR_EL1
+3 0 12 11 5 ICC_SGI1R_EL1
+3 0 12 11 6 ICC_ASGI1R_EL1
+3 0 12 11 7 ICC_SGI0R_EL1
+3 0 12 12 0 ICC_IAR1_EL1
+3 0 12 12 1 ICC_EOIR1_EL1
+3 0 12 12 2 ICC_HPPIR1_EL1
+3 0 12 12 3 ICC_BPR1_EL1
+3 0 12 12 4 ICC_CTLR_EL1
+3 0 12 12 5 ICC_SRE_EL1
+3 0 12 12 6 ICC_IGRPEN0_EL1
+3 0 12 12 7 ICC_IGRPEN1_EL1
+3 0 13 0 1 CONTEXTIDR_EL1
+3 0 13 0 4 TPIDR_EL1
+3 0 13 0 5 ACCDATA_EL1
+3 0 13 0 7 SCXTNUM_EL1
+3 0 14 1 0 CNTKCTL_EL1
+3 3 2 4 0 RNDR
+3 3 2 4 1 RNDRRS
+3 3 13 0 2 TPIDR_EL0
+3 3 13 0 3 TPIDRRO_EL0
+3 3 13 0 5 TPIDR2_EL0
+3 3 13 0 7 SCXTNUM_EL0
+3 3 13 2 0 AMCR_EL0
+3 3 13 2 1 AMCFGR_EL0
+3 3 13 2 2 AMCGCR_EL0
+3 3 13 2 3 AMUSERENR_EL0
+3 3 13 2 4 AMCNTENCLR0_EL0
+3 3 13 2 5 AMCNTENSET0_EL0
+3 3 13 2 6 AMCG1IDR_EL0
+3 3 13 3 0 AMCNTENCLR1_EL0
+3 3 13 3 1 AMCNTENSET1_EL0
+3 3 14 0 0 CNTFRQ_EL0
+3 3 14 0 1 CNTPCT_EL0
+3 3 14 0 2 CNTVCT_EL0
+3 3 14 0 5 CNTPCTSS_EL0
+3 3 14 0 6 CNTVCTSS_EL0
+3 3 14 2 0 CNTP_TVAL_EL0
+3 3 14 2 1 CNTP_CTL_EL0
+3 3 14 2 2 CNTP_CVAL_EL0
+3 3 14 3 0 CNTV_TVAL_EL0
+3 3 14 3 1 CNTV_CTL_EL0
+3 3 14 3 2 CNTV_CVAL_EL0
+3 4 0 0 0 VPIDR_EL2
+3 4 0 0 5 VMPIDR_EL2
+3 4 1 0 0 SCTLR_EL2
+3 4 1 0 1 ACTLR_EL2
+3 4 1 1 0 HCR_EL2
+3 4 1 1 1 MDCR_EL2
+3 4 1 1 2 CPTR_EL2
+3 4 1 1 3 HSTR_EL2
+3 4 1 1 4 HFGRTR_EL2
+3 4 1 1 5 HFGWTR_EL2
+3 4 1 1 6 HFGITR_EL2
+3 4 1 1 7 HACR_EL2
+3 4 1 2 0 ZCR_EL2
+3 4 1 2 1 TRFCR_EL2
+3 4 1 2 2 HCRX_EL2
+3 4 1 2 6 SMCR_EL2
+3 4 1 3 1 SDER32_EL2
+3 4 2 0 0 TTBR0_EL2
+3 4 2 0 1 TTBR1_EL2
+3 4 2 0 2 TCR_EL2
+3 4 2 1 0 VTTBR_EL2
+3 4 2 1 2 VTCR_EL2
+3 4 2 2 0 VNCR_EL2
+3 4 2 6 0 VSTTBR_EL2
+3 4 2 6 2 VSTCR_EL2
+3 4 3 0 0 DACR32_EL2
+3 4 3 1 4 HDFGRTR_EL2
+3 4 3 1 5 HDFGWTR_EL2
+3 4 3 1 6 HAFGRTR_EL2
+3 4 4 0 0 SPSR_EL2
+3 4 4 0 1 ELR_EL2
+3 4 4 1 0 SP_EL1
+3 4 4 3 0 SPSR_irq
+3 4 4 3 1 SPSR_abt
+3 4 4 3 2 SPSR_und
+3 4 4 3 3 SPSR_fiq
+3 4 5 0 1 IFSR32_EL2
+3 4 5 1 0 AFSR0_EL2
+3 4 5 1 1 AFSR1_EL2
+3 4 5 2 0 ESR_EL2
+3 4 5 2 3 VSESR_EL2
+3 4 5 3 0 FPEXC32_EL2
+3 4 5 6 0 TFSR_EL2
+3 4 6 0 0 FAR_EL2
+3 4 6 0 4 HPFAR_EL2
+3 4 9 9 0 PMSCR_EL2
+3 4 10 2 0 MAIR_EL2
+3 4 10 2 3 PIR_EL2
+3 4 10 2 4 POR_EL2
+3 4 10 3 0 AMAIR_EL2
+3 4 12 0 0 VBAR_EL2
+3 4 12 0 2 RVBAR_EL2
+3 4 12 1 1 VDISR_EL2
+3 4 12 9 5 ICC_SRE_EL2
+3 4 12 11 0 ICH_HCR_EL2
+3 4 12 11 1 ICH_VTR_EL2
+3 4 12 11 2 ICH_MISR_EL2
+3 4 12 11 3 ICH_EISR_EL2
+3 4 12 11 5 ICH_ELRSR_EL2
+3 4 12 11 7 ICH_VMCR_EL2
+3 4 13 0 1 CONTEXTIDR_EL2
+3 4 13 0 2 TPIDR_EL2
+3 4 14 0 3 CNTVOFF_EL2
+3 4 14 0 6 CNTPOFF_EL2
+3 4 14 1 0 CNTHCTL_EL2
+3 4 14 2 0 CNTHP_TVAL_EL2
+3 4 14 2 1 CNTHP_CTL_EL2
+3 4 14 2 2 CNTHP_CVAL_EL2
+3 4 14 3 0 CNTHV_TVAL_EL2
+3 4 14 3 1 CNTHV_CTL_EL2
+3 4 14 3 2 CNTHV_CVAL_EL2
+3 6 1 0 0 SCTLR_EL3
+3 6 1 1 0 SCR_EL3
+3 6 1 1 2 CPTR_EL3
+3 6 1 3 1 MDCR_EL3
+3 6 2 0 0 TTBR0_EL3
+3 6 2 0 2 TCR_EL3
+3 6 4 0 0 SPSR_EL3
+3 6 4 0 1 ELR_EL3
+3 6 5 2 0 ESR_EL3
+3 6 6 0 0 FAR_EL3
+3 6 12 0 0 VBAR_EL3
+3 6 12 12 5 ICC_SRE_EL3
+2 0 0 0 2 OSDTRRX_EL1
+2 0 0 2 0 MDCCINT_EL1
+2 0 0 2 2 MDSCR_EL1
+2 0 0 3 2 OSDTRTX_EL1
+2 0 0 6 2 OSECCR_EL1
+2 0 1 0 0 MDRAR_EL1
+2 0 1 0 4 OSLAR_EL1
+2 0 1 1 4 OSLSR_EL1
+2 0 1 3 4 OSDLR_EL1
+2 0 1 4 4 DBGPRCR_EL1
+2 0 7 8 6 DBGCLAIMSET_EL1
+2 0 7 9 6 DBGCLAIMCLR_EL1
+2 0 7 14 6 DBGAUTHSTATUS_EL1
+2 1 0 0 0 TRCTRACEIDR
+2 3 0 1 0 MDCCSR_EL0
+2 3 0 4 0 DBGDTR_EL0
+2 3 0 5 0 DBGDTRRX_EL0
+2 4 0 7 0 DBGVCR32_EL2
+1 0 7 1 0 IC IALLUIS
+1 0 7 5 0 IC IALLU
+1 3 7 5 1 IC IVAU
+1 0 7 6 1 DC IVAC
+1 0 7 6 2 DC ISW
+1 0 7 6 3 DC IGVAC
+1 0 7 6 4 DC IGSW
+1 0 7 6 5 DC IGDVAC
+1 0 7 6 6 DC IGDSW
+1 0 7 10 2 DC CSW
+1 0 7 10 4 DC CGSW
+1 0 7 10 6 DC CGDSW
+1 0 7 14 2 DC CISW
+1 0 7 14 4 DC CIGSW
+1 0 7 14 6 DC CIGDSW
+1 3 7 4 1 DC ZVA
+1 3 7 4 3 DC GVA
+1 3 7 4 4 DC GZVA
+1 3 7 10 1 DC CVAC
+1 3 7 10 3 DC CGVAC
+1 3 7 10 5 DC CGDVAC
+1 3 7 11 1 DC CVAU
+1 3 7 12 1 DC CVAP
+1 3 7 13 1 DC CVADP
+1 3 7 14 1 DC CIVAC
+1 3 7 14 3 DC CIGVAC
+1 3 7 14 5 DC CIGDVAC
+1 0 7 8 0 AT S1E1R
+1 0 7 8 1 AT S1E1W
+1 0 7 8 2 AT S1E0R
+1 0 7 8 3 AT S1E0W
+1 0 7 9 0 AT S1E1RP
+1 0 7 9 1 AT S1E1WP
+1 0 7 9 2 AT S1E1A
+1 4 7 8 0 AT S1E2R
+1 4 7 8 1 AT S1E2W
+1 4 7 8 4 AT S12E1R
+1 4 7 8 5 AT S12E1W
+1 4 7 8 6 AT S12E0R
+1 4 7 8 7 AT S12E0W
+1 4 7 9 2 AT S1E2A
+1 6 7 8 0 AT S1E3R
+1 6 7 8 1 AT S1E3W
+1 3 7 3 4 CFP RCTX
+1 3 7 3 5 DVP RCTX
+1 3 7 3 7 CPP RCTX
+"""
+
+# TLBI <op>: (op1, CRm, op2) per Arm ARM C5.5 "A64 System instructions for TLB maintenance".
+_TLBI = {
+    0: {
+        1: {0: "VMALLE1OS", 1: "VAE1OS", 2: "ASIDE1OS", 3: "VAAE1OS", 5: "VALE1OS", 7: "VAALE1OS"},
+        2: {1: "RVAE1IS", 3: "RVAAE1IS", 5: "RVALE1IS", 7: "RVAALE1IS"},
+        3: {0: "VMALLE1IS", 1: "VAE1IS", 2: "ASIDE1IS", 3: "VAAE1IS", 5: "VALE1IS", 7: "VAALE1IS"},
+        5: {1: "RVAE1OS", 3: "RVAAE1OS", 5: "RVALE1OS", 7: "RVAALE1OS"},
+        6: {1: "RVAE1", 3: "RVAAE1", 5: "RVALE1", 7: "RVAALE1"},
+        7: {0: "VMALLE1", 1: "VAE1", 2: "ASIDE1", 3: "VAAE1", 5: "VALE1", 7: "VAALE1"},
+    },
+    4: {
+        0: {1: "IPAS2E1IS", 2: "RIPAS2E1IS", 5: "IPAS2LE1IS", 6: "RIPAS2LE1IS"},
+        1: {0: "ALLE2OS", 1: "VAE2OS", 4: "ALLE1OS", 5: "VALE2OS", 6: "VMALLS12E1OS"},
+        2: {1: "RVAE2IS", 5: "RVALE2IS"},
+        3: {0: "ALLE2IS", 1: "VAE2IS", 4: "ALLE1IS", 5: "VALE2IS", 6: "VMALLS12E1IS"},
+        4: {0: "IPAS2E1OS", 1: "IPAS2E1", 2: "RIPAS2E1", 3: "RIPAS2E1OS", 4: "IPAS2LE1OS", 5: "IPAS2LE1", 6: "RIPAS2LE1", 7: "RIPAS2LE1OS"},
+        5: {1: "RVAE2OS", 5: "RVALE2OS"},
+        6: {1: "RVAE2", 5: "RVALE2"},
+        7: {0: "ALLE2", 1: "VAE2", 4: "ALLE1", 5: "VALE2", 6: "VMALLS12E1"},
+    },
+    6: {
+        1: {0: "ALLE3OS", 1: "VAE3OS", 5: "VALE3OS"},
+        3: {0: "ALLE3IS", 1: "VAE3IS", 5: "VALE3IS"},
+        7: {0: "ALLE3", 1: "VAE3", 5: "VALE3"},
+    },
+}
+
+
+def _build() -> dict[Encoding, str]:
+    table: dict[Encoding, str] = {}
+    for line in _TABLE.strip().splitlines():
+        parts = line.split(maxsplit=5)
+        table[(int(parts[0]), int(parts[1]), int(parts[2]), int(parts[3]), int(parts[4]))] = parts[5]
+    # Debug breakpoint/watchpoint registers: DBGBVR<n>_EL1 = 2,0,0,n,4 ... (Arm ARM D24.3)
+    for n in range(16):
+        table[(2, 0, 0, n, 4)] = f"DBGBVR{n}_EL1"
+        table[(2, 0, 0, n, 5)] = f"DBGBCR{n}_EL1"
+        table[(2, 0, 0, n, 6)] = f"DBGWVR{n}_EL1"
+        table[(2, 0, 0, n, 7)] = f"DBGWCR{n}_EL1"
+    # PMU event counters: PMEVCNTR<n>_EL0 = 3,3,14,8+n/8,n%8 (Arm ARM D24.5)
+    for n in range(31):
+        table[(3, 3, 14, 8 + (n >> 3), n & 7)] = f"PMEVCNTR{n}_EL0"
+        table[(3, 3, 14, 12 + (n >> 3), n & 7)] = f"PMEVTYPER{n}_EL0"
+    # AMU counters (Arm ARM D24.6)
+    for n in range(16):
+        table[(3, 3, 13, 4 + (n >> 3), n & 7)] = f"AMEVCNTR0{n}_EL0"
+        table[(3, 3, 13, 6 + (n >> 3), n & 7)] = f"AMEVTYPER0{n}_EL0"
+        table[(3, 3, 13, 12 + (n >> 3), n & 7)] = f"AMEVCNTR1{n}_EL0"
+        table[(3, 3, 13, 14 + (n >> 3), n & 7)] = f"AMEVTYPER1{n}_EL0"
+    # GICv3 CPU interface active priority and list registers (Arm IHI 0069)
+    for n in range(4):
+        table[(3, 0, 12, 8, 4 + n)] = f"ICC_AP0R{n}_EL1"
+        table[(3, 0, 12, 9, n)] = f"ICC_AP1R{n}_EL1"
+        table[(3, 4, 12, 8, n)] = f"ICH_AP0R{n}_EL2"
+        table[(3, 4, 12, 9, n)] = f"ICH_AP1R{n}_EL2"
+    for n in range(16):
+        table[(3, 4, 12, 12 + (n >> 3), n & 7)] = f"ICH_LR{n}_EL2"
+    for op1, by_crm in _TLBI.items():
+        for crm, ops in by_crm.items():
+            for op2, name in ops.items():
+                table[(1, op1, 8, crm, op2)] = f"TLBI {name}"
+    return table
+
+
+SYSREGS: dict[Encoding, str] = _build()
+
+
+def sysreg_name(op0: int, op1: int, crn: int, crm: int, op2: int) -> str:
+    """Name of a system register/instruction, or the generic ``S<op0>_<op1>_C<n>_C<m>_<op2>`` form."""
+    key = (op0, op1, crn, crm, op2)
+    name = SYSREGS.get(key)
+    if name is not None:
+        return name
+    # EL12/EL02 aliases used by VHE (op1 == 5): same CRn/CRm/op2 as the EL1/EL0 register.
+    if op0 == 3 and op1 == 5:
+        for base_op1, suffix_from, suffix_to in ((0, "_EL1", "_EL12"), (3, "_EL0", "_EL02")):
+            base = SYSREGS.get((3, base_op1, crn, crm, op2))
+            if base is not None and base.endswith(suffix_from):
+                return base[: -len(suffix_from)] + suffix_to
+    if op0 == 3 and op1 == 0 and crn == 0 and 1 <= crm <= 7:
+        return f"S3_0_C0_C{crm}_{op2} (unallocated ID register space, RAZ)"
+    if op0 == 3 and crn in (11, 15):
+        return f"S3_{op1}_C{crn}_C{crm}_{op2} (IMPLEMENTATION DEFINED register)"
+    if op0 == 1:
+        return f"SYS #{op1}, C{crn}, C{crm}, #{op2}"
+    return f"S{op0}_{op1}_C{crn}_C{crm}_{op2}"
+
+
+# AArch32 CP15 (coproc 0b1111) registers reached by MRC/MCR: (opc1, CRn, CRm, opc2) -> name.
+# Arm ARM G8 "AArch32 System register descriptions".
+_CP15 = """
+0 0 0 0 MIDR
+0 0 0 1 CTR
+0 0 0 5 MPIDR
+0 0 1 0 ID_PFR0
+0 0 1 1 ID_PFR1
+0 0 1 2 ID_DFR0
+0 0 1 4 ID_MMFR0
+0 0 2 0 ID_ISAR0
+1 0 0 0 CCSIDR
+1 0 0 1 CLIDR
+2 0 0 0 CSSELR
+0 1 0 0 SCTLR
+0 1 0 1 ACTLR
+0 1 0 2 CPACR
+0 2 0 0 TTBR0
+0 2 0 1 TTBR1
+0 2 0 2 TTBCR
+0 3 0 0 DACR
+0 5 0 0 DFSR
+0 5 0 1 IFSR
+0 6 0 0 DFAR
+0 6 0 2 IFAR
+0 7 1 0 ICIALLUIS
+0 7 5 0 ICIALLU
+0 7 5 1 ICIMVAU
+0 7 5 6 BPIALL
+0 7 6 1 DCIMVAC
+0 7 6 2 DCISW
+0 7 10 1 DCCMVAC
+0 7 10 2 DCCSW
+0 7 11 1 DCCMVAU
+0 7 14 1 DCCIMVAC
+0 7 14 2 DCCISW
+0 8 7 0 TLBIALL
+0 8 3 0 TLBIALLIS
+0 9 12 0 PMCR
+0 9 12 1 PMCNTENSET
+0 9 12 2 PMCNTENCLR
+0 9 12 3 PMOVSR
+0 9 12 5 PMSELR
+0 9 13 0 PMCCNTR
+0 9 14 0 PMUSERENR
+0 10 2 0 PRRR
+0 10 2 1 NMRR
+0 12 0 0 VBAR
+0 13 0 1 CONTEXTIDR
+0 13 0 2 TPIDRURW
+0 13 0 3 TPIDRURO
+0 13 0 4 TPIDRPRW
+0 14 0 0 CNTFRQ
+0 14 1 0 CNTKCTL
+0 14 2 0 CNTP_TVAL
+0 14 2 1 CNTP_CTL
+0 14 3 0 CNTV_TVAL
+0 14 3 1 CNTV_CTL
+"""
+
+CP15_REGS: dict[tuple[int, int, int, int], str] = {
+    (int(a), int(b), int(c), int(d)): n
+    for a, b, c, d, n in (line.split() for line in _CP15.strip().splitlines())
+}
+
+# 64-bit MRRC/MCRR CP15 accesses: (opc1, CRm) -> name.
+CP15_64_REGS: dict[tuple[int, int], str] = {
+    (0, 2): "TTBR0 (64-bit)",
+    (1, 2): "TTBR1 (64-bit)",
+    (0, 14): "CNTPCT",
+    (1, 14): "CNTVCT",
+    (2, 14): "CNTP_CVAL",
+    (3, 14): "CNTV_CVAL",
+    (0, 12): "ICC_SGI1R",
+    (1, 12): "ICC_ASGI1R",
+    (2, 12): "ICC_SGI0R",
+    (0, 7): "PAR (64-bit)",
+}
