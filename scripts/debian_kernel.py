@@ -20,6 +20,7 @@ Exit 0 on success, 2 with a one-line reason when the packages cannot be had
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import re
 import shutil
@@ -96,6 +97,35 @@ def packages_for(part: str, abi: str) -> list[str]:
     }[part]
 
 
+# Packages whose name does not carry the ABI: pin them to the kernel's own Debian
+# version so LKDTM is built from, and against tools of, the very same release.
+UNVERSIONED = ("linux-source-", "linux-kbuild-")
+
+
+def image_version(abi: str) -> str | None:
+    """Debian version of the cached image package (e.g. ``6.1.192-2``), if cached."""
+    root = cache_root() / abi / "image" / "usr" / "share" / "doc"
+    for log in sorted(root.glob(f"linux-image-{abi}-{FLAVOUR}*/changelog.Debian.gz")):
+        with gzip.open(log, "rt", errors="replace") as fh:
+            m = re.match(r"\S+ \(([^)]+)\)", fh.readline())
+        if m:
+            return m.group(1)
+    return None
+
+
+def _download(pkg: str, abi: str, debs: Path) -> None:
+    """``apt-get download``; unversioned packages are pinned to the image's version first."""
+    version = image_version(abi) if pkg.startswith(UNVERSIONED) else None
+    if version:
+        try:
+            _run(["apt-get", "download", "-q", f"{pkg}={version}"], cwd=debs)
+            return
+        except FetchError as exc:
+            print(f"debian_kernel: {pkg}={version} unavailable ({exc}); using apt's candidate",
+                  file=sys.stderr)
+    _run(["apt-get", "download", "-q", pkg], cwd=debs)
+
+
 def fetch(abi: str, part: str) -> Path:
     """Download and unpack one part; idempotent thanks to the ``.complete`` stamp."""
     dest = cache_root() / abi / part
@@ -108,7 +138,7 @@ def fetch(abi: str, part: str) -> Path:
     dest.mkdir(parents=True)
     for pkg in packages_for(part, abi):
         before = set(debs.glob("*.deb"))
-        _run(["apt-get", "download", "-q", pkg], cwd=debs)
+        _download(pkg, abi, debs)
         new = set(debs.glob("*.deb")) - before
         name = pkg.split(":")[0]
         candidates = new or {p for p in debs.glob(f"{name}_*.deb")}

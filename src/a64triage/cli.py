@@ -36,7 +36,9 @@ def _load(name: str) -> _Command:
     return cast(_Command, importlib.import_module(f"a64triage.commands.{name}"))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported (fast start, and one
+    broken optional dependency cannot take the other commands down)."""
     parser = argparse.ArgumentParser(
         prog="a64triage",
         description="Explain arm64 Linux kernel and KVM hypervisor crashes.",
@@ -46,12 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for name, help_text in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        _load(name).add_arguments(p)
+        if name == command:
+            _load(name).add_arguments(p)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
         return _load(args.command).run(args)

@@ -1,15 +1,228 @@
-"""`a64triage symbolize` (not implemented yet)."""
+"""`a64triage symbolize`: a decode_stacktrace.sh-style filter over a console log.
+
+Every frame line (call trace, pc/lr, hyp trace, raw ``[<addr>]``) comes back
+with ``(file.c:123)`` appended and one indented line per inlined frame
+(innermost first, as ``addr2line -i`` lists them); findings (offset beyond the
+function, module not found, vmlinux not matching the log) follow as ``!`` lines.
+Warnings about the inputs go to stderr; ``--json`` prints the frames instead.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any
 
+from a64triage.console.records import Frame, Report
 from a64triage.errors import InputError
+from a64triage.symbols import Symbolized, Symbolizer, is_return_frame, open_symbolizer
+from a64triage.symbols.frameline import FrameHit, line_prefix, match_line
+
+MAX_LOG_BYTES = 256 * 1024 * 1024
+_ENTRY_PREFIXES = ("el1h_64_", "el0t_64_", "el0t_32_", "el1_", "el0_")
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument("log", nargs="?", default="-", help="console log (default: stdin)")
+    parser.add_argument("--vmlinux", help="vmlinux with DWARF (or without: function+offset only)")
+    parser.add_argument("--system-map", help="System.map (when no vmlinux)")
+    parser.add_argument("--kallsyms", help="a /proc/kallsyms dump (when no vmlinux)")
+    parser.add_argument("--modules", action="append", default=[], metavar="DIR",
+                        help="directory searched for NAME.ko[.xz] (repeatable)")
+    parser.add_argument("--debug-dir", action="append", default=[], metavar="DIR",
+                        help="root of separate debug files (.build-id/, like /usr/lib/debug)")
+    parser.add_argument("--source", metavar="DIR", help="kernel source tree: show the source lines")
+    parser.add_argument("--kaslr-offset", type=_int, help="KASLR offset (default: from the log)")
+    parser.add_argument("--json", action="store_true", help="print the symbolized frames as JSON")
+
+
+def read_log(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read(MAX_LOG_BYTES)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read(MAX_LOG_BYTES)
+    except OSError as exc:
+        raise InputError(path, exc.strerror or "cannot read") from exc
+
+
+def _reports(text: str) -> list[Report]:
+    """Reports from the console stage; a parser failure must not stop the filter."""
+    try:
+        from a64triage.console import parse_text
+    except ImportError:
+        return []
+    try:
+        return parse_text(text)
+    except InputError:
+        return []
+
+
+@dataclass(frozen=True)
+class Annotated:
+    line_no: int
+    kind: str
+    frame: Frame
+    result: Symbolized
+    is_return: bool
+
+
+def _claimed(reports: list[Report]) -> dict[int, list[tuple[str, Frame, bool]]]:
+    """line number -> frames the report parser found there, with the return-address rule."""
+    out: dict[int, list[tuple[str, Frame, bool]]] = {}
+    for r in reports:
+        for kind, fr, ret in (("pc", r.pc, False), ("lr", r.lr, True)):
+            if fr is not None and fr.line_no:
+                out.setdefault(fr.line_no, []).append((kind, fr, ret))
+        for i, fr in enumerate(r.call_trace):
+            if fr.line_no and not fr.inline:
+                out.setdefault(fr.line_no, []).append(("trace", fr, is_return_frame(r.call_trace, i)))
+    return out
+
+
+def _loc(res: Symbolized) -> str | None:
+    if not res.locations:
+        return None
+    last = res.locations[-1]
+    if last.file is None:
+        return None
+    return f"{last.file}:{last.line}" if last.line else last.file
+
+
+def _symbol_text(res: Symbolized) -> str:
+    if res.function is None:
+        return "?"
+    size = f"/0x{res.size:x}" if res.size else ""
+    mod = f" [{res.module}]" if res.module else ""
+    return f"{res.function}+0x{res.offset or 0:x}{size}{mod}"
+
+
+def _extra_lines(prefix: str, res: Symbolized, with_source: bool) -> list[str]:
+    out = []
+    for loc in res.locations[:-1]:
+        where = f"{loc.file}:{loc.line}" if loc.file and loc.line else (loc.file or "??")
+        out.append(f"{prefix}    {loc.function} ({where}) [inlined]")
+        if with_source and loc.text is not None:
+            out.append(f"{prefix}      | {loc.text.strip()}")
+    if with_source and res.locations and res.locations[-1].text is not None:
+        out.append(f"{prefix}      | {res.locations[-1].text.strip()}")
+    out.extend(f"{prefix}    ! {note}" for note in res.notes)
+    return out
+
+
+def _annotate(line: str, hits: list[tuple[FrameHit, Symbolized]], with_source: bool) -> list[str]:
+    extra: list[str] = []
+    prefix = line_prefix(line)
+    pieces = []
+    pos = 0
+    for hit, res in sorted(hits, key=lambda h: h[0].end):
+        add = ""
+        if hit.frame.function is None and res.function is not None:
+            add += f" {_symbol_text(res)}"
+        elif res.function is not None and res.function != hit.frame.function and \
+                res.function.removeprefix("__kvm_nvhe_") != (hit.frame.function or "").removeprefix("__kvm_nvhe_"):
+            add += f" => {_symbol_text(res)}"
+        loc = _loc(res)
+        if loc:
+            add += f" ({loc})"
+        pieces.append(line[pos:hit.end] + add)
+        pos = hit.end
+        extra.extend(_extra_lines(prefix, res, with_source))
+    pieces.append(line[pos:])
+    return ["".join(pieces), *extra]
+
+
+def symbolize_log(sym: Symbolizer, text: str) -> tuple[list[str], list[Annotated], list[str]]:
+    """The annotated lines, the frames and the warnings for one log."""
+    reports = _reports(text)
+    warnings: list[str] = []
+    if sym.kaslr_offset is None:
+        for r in reports:
+            off = sym.kaslr_from_report(r)
+            if off is not None:
+                sym.kaslr_offset = off
+                break
+    for r in reports:
+        for w in sym.check_match(r):
+            if w not in warnings:
+                warnings.append(w)
+    claimed = _claimed(reports)
+    out: list[str] = []
+    frames: list[Annotated] = []
+    prev_func: str | None = None
+    first_in_trace = True
+    for no, line in enumerate(text.splitlines(), start=1):
+        if "Call trace:" in line or "call trace:" in line:
+            first_in_trace, prev_func = True, None
+        hits = match_line(line, no)
+        by_report = {(f.function, f.offset, f.address): ret for _k, f, ret in claimed.get(no, [])}
+        done: list[tuple[FrameHit, Symbolized]] = []
+        for hit in hits:
+            fr = hit.frame
+            key = (fr.function, fr.offset, fr.address)
+            if key in by_report:
+                ret = by_report[key]
+            elif hit.kind == "trace":
+                ret = not first_in_trace and fr.marker != "P" and \
+                    not (prev_func or "").startswith(_ENTRY_PREFIXES)
+            else:
+                ret = hit.is_return
+            if hit.kind == "trace":
+                first_in_trace, prev_func = False, fr.function
+            if hit.kind == "hyp-pc":
+                res = sym.symbolize_address(fr.address or 0, is_return=False)
+            else:
+                res = sym.symbolize_frame(fr, is_return=ret)
+            done.append((hit, res))
+            frames.append(Annotated(no, hit.kind, fr, res, ret))
+        out.extend(_annotate(line, done, sym.source_dir is not None) if done else [line])
+    return out, frames, warnings + [p for p in sym.problems if p not in warnings]
+
+
+def _hex(v: int | None) -> str | None:
+    return None if v is None else f"0x{v:x}"
+
+
+def frame_json(a: Annotated) -> dict[str, Any]:
+    r = a.result
+    return {
+        "line": a.line_no, "kind": a.kind, "is_return": a.is_return,
+        "printed": {"function": a.frame.function, "offset": _hex(a.frame.offset),
+                    "size": _hex(a.frame.size), "module": a.frame.module,
+                    "address": _hex(a.frame.address)},
+        "function": r.function, "offset": _hex(r.offset), "size": _hex(r.size),
+        "module": r.module, "section": r.section, "address": _hex(r.address),
+        "locations": [{"function": loc.function, "file": loc.file, "line": loc.line,
+                       "column": loc.column, **({"text": loc.text} if loc.text is not None else {})}
+                      for loc in r.locations],
+        "notes": list(r.notes),
+    }
 
 
 def run(args: argparse.Namespace) -> int:
-    raise InputError("symbolize", "not implemented yet")
+    text = read_log(args.log)
+    sym = open_symbolizer(args.vmlinux, system_map=args.system_map, kallsyms=args.kallsyms,
+                          modules_dir=":".join(args.modules) or None,
+                          kaslr_offset=args.kaslr_offset, source_dir=args.source,
+                          debug_dirs=args.debug_dir)
+    lines, frames, warnings = symbolize_log(sym, text)
+    if args.json:
+        doc = {"vmlinux": args.vmlinux, "build_id": sym.build_id, "release": sym.release,
+               "kaslr_offset": _hex(sym.kaslr_offset), "backend": sym.backend,
+               "warnings": warnings, "frames": [frame_json(a) for a in frames]}
+        json.dump(doc, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for w in warnings:
+            print(f"a64triage: warning: {w}", file=sys.stderr)
+        sys.stdout.write("\n".join(lines) + ("\n" if lines else ""))
+    return 0

@@ -21,3 +21,4 @@ class Instruction:
     source: SourceLocation | None = None
     faulting: bool = False
     note: str | None = None  # e.g. "jump table: 8-byte absolute entries"
+    symbol: str | None = None  # where this instruction is, "func+0x1c"

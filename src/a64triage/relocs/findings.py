@@ -40,3 +40,11 @@ class Finding:
     address: int | None = None
     section: str | None = None
     why: str = ""
+    slot: str | None = None  # data word holding the absolute address ("labels+0x8"), when there is one
+    pc: int | None = None  # the instruction: link-time VA (linked) or offset in ``code_section`` (.o)
+    code_section: str | None = None
+
+    def key(self) -> tuple[str, str, str]:
+        """Identity across builds (``--diff``): class + function + target symbol, never the offset."""
+        target = (self.target or "").split("+", 1)[0]
+        return (self.cls.value, self.function or self.slot or "", target)
