@@ -1,0 +1,154 @@
+"""JSON rendering: the versioned ``explain`` contract (schemas/explain.schema.json).
+
+Addresses, instruction words and literals are ``"0x..."`` strings (JSON numbers
+lose precision above 2**53); offsets, sizes, lines and confidences are numbers.
+Bump :data:`SCHEMA_VERSION` on any incompatible change and keep the schema file
+in step (a test checks every golden against it).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from a64triage.diagnose.types import Evidence, Explanation, Hypothesis, ReportExplanation
+from a64triage.disasm.types import Instruction
+from a64triage.relocs.findings import Finding
+from a64triage.render import common as c
+from a64triage.symbols.types import SourceLocation
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_ID = "https://a64triage.invalid/schemas/explain-1.0.schema.json"
+
+
+def explanation_to_json(explanation: Explanation) -> dict[str, Any]:
+    return {
+        "$schema": SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
+        "source": explanation.source,
+        "vmlinux": explanation.vmlinux,
+        "warnings": list(explanation.warnings),
+        "reports": [_report(rx) for rx in explanation.reports],
+    }
+
+
+def render_json(explanation: Explanation) -> str:
+    return json.dumps(explanation_to_json(explanation), indent=2, ensure_ascii=False) + "\n"
+
+
+def _report(rx: ReportExplanation) -> dict[str, Any]:
+    r = rx.report
+    return {
+        "title": r.title,
+        "kind": r.kind,
+        "span": [r.span[0], r.span[1]],
+        "context": {
+            "kernel_version": r.kernel_version,
+            "hardware": r.hardware,
+            "cpu": r.cpu,
+            "pid": r.pid,
+            "comm": r.comm,
+            "tainted": r.tainted,
+            "corrupted": r.corrupted,
+        },
+        "hypotheses": [_hypothesis(h) for _, h in c.iter_hypotheses(rx)],
+        "registers": [t.to_json() for t in rx.registers],
+        "frames": [_frame(fr) for fr in (c.frame_view(x) for x in rx.frames)],
+        "disassembly": [_instruction(i) for i in rx.disassembly],
+        "findings": [_finding(f) for f in rx.findings],
+        "notes": list(rx.notes),
+    }
+
+
+def _hypothesis(h: Hypothesis) -> dict[str, Any]:
+    return {
+        "class": h.cls,
+        "confidence": _unit(h.confidence),
+        "summary": h.summary,
+        "evidence": [_evidence(e) for e in h.evidence],
+        "next_step": h.next_step,
+    }
+
+
+def _unit(x: float) -> float:
+    """Confidence clamped to [0, 1]; NaN (a diagnose bug) becomes 0 rather than invalid JSON."""
+    x = float(x)
+    return 0.0 if x != x else round(max(0.0, min(1.0, x)), 4)
+
+
+def _evidence(e: Evidence) -> dict[str, Any]:
+    return {"kind": e.kind, "text": e.text, "line": e.line_no}
+
+
+def _location(loc: SourceLocation) -> dict[str, Any]:
+    return {"function": loc.function, "file": loc.file, "line": loc.line, "column": loc.column}
+
+
+def _frame(v: c.FrameView) -> dict[str, Any]:
+    loc = v.location
+    return {
+        "function": v.function,
+        "offset": v.offset,
+        "size": v.size,
+        "module": v.module,
+        "address": c.hexa(v.address),
+        "link_address": c.hexa(v.link_address),
+        "file": loc.file if loc else _source_part(v.frame.source, 0),
+        "line": loc.line if loc else _source_line(v.frame.source),
+        "column": loc.column if loc else None,
+        "inlined": [_location(x) for x in v.inlined],
+        "stack": v.frame.stack,
+        "marker": v.frame.marker,
+        "log_line": v.frame.line_no or None,
+        "notes": list(v.notes),
+    }
+
+
+def _source_part(source: str | None, idx: int) -> str | None:
+    if not source:
+        return None
+    return source.rsplit(":", 1)[idx] if ":" in source else source
+
+
+def _source_line(source: str | None) -> int | None:
+    part = _source_part(source, -1) if source and ":" in source else None
+    return int(part) if part and part.isdigit() else None
+
+
+def _instruction(i: Instruction) -> dict[str, Any]:
+    return {
+        "address": c.hexa(i.address),
+        "word": f"0x{i.word:08x}",
+        "text": c.instruction_text(i),
+        "mnemonic": i.mnemonic,
+        "relocation": i.relocation,
+        "target": i.target,
+        "literal": c.hexa(i.literal),
+        "function": i.source.function if i.source else None,
+        "file": i.source.file if i.source else None,
+        "line": i.source.line if i.source else None,
+        "faulting": i.faulting,
+        "note": i.note,
+    }
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "class": str(f.cls),
+        "region": f.region,
+        "function": f.function,
+        "offset": f.offset,
+        "instruction": f.instruction,
+        "relocation": f.relocation,
+        "target": f.target,
+        "severity": str(f.severity),
+        "safe_by": f.safe_by,
+        "fix": f.fix,
+        "file": f.file,
+        "line": f.line,
+        "address": c.hexa(f.address),
+        "section": f.section,
+        "why": f.why,
+        "slot": f.slot,
+        "pc": c.hexa(f.pc) if f.code_section is None else None,
+    }
