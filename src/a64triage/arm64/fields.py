@@ -12,6 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def _find(fields: tuple[Field, ...], name: str) -> Field | None:
+    for f in fields:
+        if f.name == name:
+            return f
+        hit = _find(f.fields, name)
+        if hit is not None:
+            return hit
+    return None
+
+
 @dataclass(frozen=True)
 class Field:
     """A bit range [hi:lo] of a register, its value and what the value means."""
@@ -29,13 +39,7 @@ class Field:
 
     def find(self, name: str) -> Field | None:
         """Depth-first search for a sub-field by name (e.g. ``"DFSC"``)."""
-        for f in self.fields:
-            if f.name == name:
-                return f
-            hit = f.find(name)
-            if hit is not None:
-                return hit
-        return None
+        return _find(self.fields, name)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,13 +63,7 @@ class FieldTree:
     summary: str = ""
 
     def find(self, name: str) -> Field | None:
-        for f in self.fields:
-            if f.name == name:
-                return f
-            hit = f.find(name)
-            if hit is not None:
-                return hit
-        return None
+        return _find(self.fields, name)
 
     def to_json(self) -> dict[str, Any]:
         return {
