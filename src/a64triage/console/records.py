@@ -24,7 +24,7 @@ class Frame:
     size: int | None = None
     module: str | None = None
     address: int | None = None
-    marker: str | None = None  # "P", "L", "F", "C" from the 6.x unwinder
+    marker: str | None = None  # "P", "L", "F", "C", "T" from the 6.x unwinder ("?" unreliable, x86)
     inline: bool = False
     source: str | None = None  # "file:line" when the log printed it
     stack: str = "task"  # "task", "irq", "hyp", "overflow", "sdei"...

@@ -1,0 +1,222 @@
+"""Line hygiene: turn raw console/mail/syslog text into clean kernel log lines.
+
+Real crash logs arrive mangled: timestamps with odd spacing, CONFIG_PRINTK_CALLER
+ids, printk levels, syslog/journald/dmesg -T prefixes, Android kmsg prefixes,
+mail quoting, quoted-printable encoding, hard wraps, CRLF, ANSI colours and
+invalid UTF-8.  Everything here streams one raw line at a time with a bounded
+look-behind of one line, and every regex is anchored and runs on at most
+``MAX_LINE`` characters, so hostile input cannot cause super-linear work.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+MAX_LINE = 4096  # characters of one raw line we look at; the rest is dropped
+
+# Prefixes, tried in order at the start of a line (each anchored, bounded).
+_ANSI = re.compile(r"\x1b\[[0-9;?]{0,32}[ -/]{0,4}[@-~]|\x1b[@-Z\\-_]")
+_QUOTE = re.compile(r"^(?:[ \t]{0,2}[>|](?=[ \t>|]|$)[ \t]?)+")
+_SYSLOG = re.compile(
+    r"^(?:\S{1,12} {1,2}\d{1,2}|\d{4}-\d\d-\d\d[T ]?)\s{0,3}\d\d:\d\d:\d\d(?:[.,]\d{1,9})?"
+    r"(?:[+-]\d\d:?\d\d|Z)?\s{1,4}(?:\S{1,64}\s{1,4})?kernel:\s?"
+)
+_BRACKET_DATE = re.compile(
+    r"^\[(?:[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}"
+    r"|\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?)\]\s?"
+)
+_BARE_KERNEL = re.compile(r"^\s{0,4}kernel:\s?")
+_KMSG = re.compile(r"^\d{1,2},\d{1,20},\d{1,20},[-c][^;]{0,32};")
+_LEVEL = re.compile(r"^<\d{1,2}>")
+_TIMESTAMP = re.compile(r"^\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]")
+_CALLER = re.compile(r"^\s?\[\s{0,8}([TC]\d{1,8})\]")
+_SYSLOG_BANNER = re.compile(r"^Message from syslogd@")
+_MID_TIMESTAMP = re.compile(r"(?<=\S)\s{0,4}(?=(?:<\d{1,2}>)?\[\s{0,12}\d{1,10}\.\d{6}\])")
+_ELISION = re.compile(
+    r"^(?:(?:\.\s?){3,}|…+|\[\s?\.{3}\s?\]|<\s?\.{3}\s?>|[<\[(]?\s?-*\s?snip(?:ped)?\b.{0,40}[>\])]?"
+    r"|\[[^\]]{0,100}(?:\.\.\.|…|snip|repeat|omit|trimm|removed|elided|cut)[^\]]{0,100}\])$",
+    re.IGNORECASE,
+)
+_QP_RUN = re.compile(r"(?:=[0-9A-F]{2})+")
+_QP_HINT = re.compile(r"=3D|=20$|=09$")  # "=20" mid-line is too common in logs ("fqs=2029")
+
+# Lines that clearly start a kernel message: never glued to a hard-wrapped line.
+_LOG_START = re.compile(
+    r"^(?:\[<|x\d{1,2}\s?:|[A-Z][A-Za-z ]{1,30}:|"
+    r"Call trace|Code:|CPU:|---\[|-{4,}|={4,}|kvm \[|BUG:|WARNING:|INFO:|Kernel|Unable|"
+    r"Internal|Modules|Hardware|pc :|lr :|sp :|pstate|\(|\s*$)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One cleaned kernel log line.
+
+    ``no`` is the 1-based number of the raw input line it started on, so
+    evidence can always point back at the original text.
+    """
+
+    no: int
+    text: str
+    caller: str | None = None  # "T123" / "C0" (CONFIG_PRINTK_CALLER, Android "@cpu")
+    stamped: bool = False  # carried a kernel timestamp or a syslog prefix
+    elided: bool = False  # an author's "...", "<snip>" marker
+
+
+def _decode(raw: str | bytes) -> str:
+    if isinstance(raw, bytes):
+        raw = raw[: MAX_LINE * 4].decode("utf-8", errors="replace")
+    return raw[:MAX_LINE]
+
+
+def _qp_decode(text: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        return bytes.fromhex(m.group(0).replace("=", "")).decode("utf-8", errors="replace")
+
+    return _QP_RUN.sub(repl, text)
+
+
+def _physical_lines(lines: Iterable[str | bytes]) -> Iterator[tuple[int, str]]:
+    """Decode, strip line ends/ANSI, and undo quoted-printable soft breaks."""
+    qp = False
+    pending: tuple[int, str] | None = None
+    for no, raw in enumerate(lines, 1):
+        text = _decode(raw).rstrip("\r\n")
+        if "\r" in text:
+            text = text.replace("\r", "")
+        if "\x1b" in text:
+            text = _ANSI.sub("", text)
+        if not qp and _QP_HINT.search(text):
+            qp = True
+        soft = (
+            text.endswith("=")
+            and not text.endswith(("==", " =", "\t="))
+            and (qp or 70 <= len(text) <= 77)  # QP lines are at most 76 chars plus "="
+        )
+        if soft:
+            qp = True
+        if qp:
+            body = text[:-1] if soft else text
+            body = _qp_decode(body) if "=" in body else body
+        else:
+            body = text
+        if pending is not None:
+            pending = (pending[0], (pending[1] + body)[:MAX_LINE])
+        else:
+            pending = (no, body)
+        if not soft:
+            yield pending
+            pending = None
+    if pending is not None:
+        yield pending
+
+
+def _strip_prefixes(text: str) -> tuple[str, str | None, bool]:
+    """Remove mail quoting, syslog/kmsg prefixes, levels, timestamps, caller ids.
+
+    Dispatches on the first character so a typical line costs one or two regex
+    matches; prefixes nest (quote > syslog > level > timestamp > caller) but the
+    loop is bounded.
+    """
+    caller: str | None = None
+    stamped = False
+    for _ in range(8):
+        c = text[:1]
+        m: re.Match[str] | None = None
+        if c in (" ", "\t"):
+            text = text.lstrip(" \t")  # pasted logs are often indented (markdown, mail)
+            continue
+        if c in (">", "|"):
+            m = _QUOTE.match(text)
+        elif c == "[":
+            m = _TIMESTAMP.match(text)
+            if m is not None:
+                stamped = True
+                if m.group(2) is not None:
+                    caller = "C" + m.group(2)
+            else:
+                m = _CALLER.match(text)
+                if m is not None:
+                    caller = m.group(1)
+                else:
+                    m = _BRACKET_DATE.match(text)
+                    stamped = stamped or m is not None
+        elif c == "<":
+            m = _LEVEL.match(text)
+        elif c and "kernel:" in text[:160]:
+            if text.startswith("kernel:"):
+                m = _BARE_KERNEL.match(text)
+                if m is not None and len(text) > m.end() and text[m.end()] not in "[<":
+                    m = None
+            else:
+                m = _SYSLOG.match(text)
+                stamped = stamped or m is not None
+        elif c.isdigit():
+            m = _KMSG.match(text)
+            stamped = stamped or m is not None
+        if m is None or m.end() == 0:
+            break
+        text = text[m.end() :]
+    return text.strip(), caller, stamped
+
+
+_WHOLE_FRAME = re.compile(
+    r"^(?:\[<[0-9a-f]{8,16}>\]\s{1,8})?[\w.$]{1,256}\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"
+    r"(?:\s{1,4}\[[\w\- ]{1,120}\])?(?:\s{1,4}\([PLFCT]\))?(?:\s{1,4}\S{1,300}:\d{1,7})?(?:\s{1,4}\[inline\])?$"
+)
+
+
+def _wrapped(prev_len: int, prev_text: str, text: str) -> bool:
+    """Would a mail client have wrapped here?  The previous physical line plus the
+    next word must overflow a ~72-column fill (format=flowed / Thunderbird / mutt),
+    and two complete call-trace entries are never one wrapped line."""
+    first_word = text.split(None, 1)[0] if text.strip() else ""
+    if prev_len < 40 or prev_len + 1 + len(first_word) < 72:
+        return False
+    return not (_WHOLE_FRAME.match(prev_text) and _WHOLE_FRAME.match(text))
+
+
+def clean_lines(lines: Iterable[str | bytes]) -> Iterator[LogLine]:
+    """Yield cleaned log lines, re-joining hard-wrapped mail lines.
+
+    A line is glued to the previous one when the log is timestamped, the
+    previous line was long (a mail client wraps at ~72-80 columns), and this
+    line has no timestamp and does not look like the start of a message.
+    """
+    held: LogLine | None = None
+    held_raw_len = 0
+    for no, physical in _physical_lines(lines):
+        if _SYSLOG_BANNER.match(physical.lstrip("> ")):
+            continue
+        first, caller, stamped = _strip_prefixes(physical)
+        pieces: list[tuple[str, str | None, bool]] = [(first, caller, stamped)]
+        if first.find("[", 1) != -1 and _MID_TIMESTAMP.search(first, 1):
+            # Two printk records glued together (pr_cont races, pasted logs that lost newlines).
+            parts = [p for p in _MID_TIMESTAMP.split(first) if p.strip()]
+            if len(parts) > 1:
+                pieces = [(parts[0].strip(), caller, stamped)]
+                pieces += [_strip_prefixes(p) for p in parts[1:]]
+        for text, caller, stamped in pieces:
+            elided = bool(text) and _ELISION.match(text) is not None
+            line = LogLine(no, text, caller, stamped, elided)
+            if (
+                held is not None
+                and not stamped
+                and held.stamped
+                and text
+                and not elided
+                and _wrapped(held_raw_len, held.text, text)
+                and not _LOG_START.match(text)
+            ):
+                joiner = "" if held.text.endswith((" ", "/", "+")) else " "
+                held = LogLine(held.no, (held.text + joiner + text)[:MAX_LINE], held.caller, True)
+                held_raw_len = len(physical)  # a long continuation may itself have wrapped
+                continue
+            if held is not None:
+                yield held
+            held = line
+            held_raw_len = len(physical)
+    if held is not None:
+        yield held

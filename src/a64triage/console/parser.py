@@ -1,0 +1,834 @@
+"""Crash-report assembly: a small state machine over cleaned log lines.
+
+One ``_Builder`` collects one report.  Headers (patterns.HEADERS) open or join
+a report; body lines (patterns.BODY) fill its fields; the first value of a
+field wins, so the secondary-CPU dumps printed while a panic stops the other
+CPUs never overwrite the crashing CPU's registers.  With CONFIG_PRINTK_CALLER
+ids (``[  T123]`` / ``[    C0]``) each caller gets its own builder, which
+de-interleaves two CPUs printing at once.  Only the current reports' lines are
+kept, so memory stays flat however long the log is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+from a64triage.console import patterns as P
+from a64triage.console.kinds import RANK, Kind
+from a64triage.console.lines import LogLine, clean_lines
+from a64triage.console.records import Frame, KvmInfo, Report
+from a64triage.console.titles import ENTRY, build_title
+
+MAX_REPORT_LINES = 3000
+MAX_FRAMES = 512
+IDLE_LIMIT = 40  # unrecognised lines after which an open report is closed
+JOIN_WINDOW = 30  # lines after "end trace" in which a panic still belongs to the report
+EXPECTED_XREGS = 30  # x0..x29 are always printed by arm64 __show_regs
+
+_TAIL = {"smp_stop", "kernel_offset", "phys_offset", "cpu_features", "memory_limit", "end_panic", "end_trace"}
+_IN_TRACE_OK = {"cpu", "cpu_old", "hardware", "trace_start", "exception_stack", "hexdump", "irq_marker",
+                "taint_line", "workqueue", "arm32_cpu"}
+_NOTE = re.compile(r"^(?:note: |Rebooting in |---\[ end |Press any key|Sending NMI|NMI backtrace)")
+
+
+def _hex(s: str) -> int:
+    return int(s, 16)
+
+
+def _frame_from(text: str, stack: str, line_no: int) -> Frame | None:
+    """Parse a pc/lr value or a call-trace entry (every format we know)."""
+    m = P.FRAME_MODERN.match(text)
+    if m:
+        return Frame(
+            function=m["func"], offset=_hex(m["off"]), size=_hex(m["size"]), module=m["mod"],
+            address=_hex(m["addr"]) if m["addr"] else None, marker="?" if m["unrel"] else m["marker"],
+            inline=m["inline"] is not None, source=m["src"], stack=stack, line_no=line_no,
+        )
+    m = P.FRAME_INLINE.match(text)
+    if m:
+        return Frame(function=m["func"], source=m["src"], inline=True, stack=stack, line_no=line_no)
+    m = P.FRAME_ARM32.match(text)
+    if m:
+        return Frame(
+            function=m["func"], offset=_hex(m["off"]) if m["off"] else None,
+            size=_hex(m["size"]) if m["size"] else None, module=m["mod"], address=_hex(m["addr"]),
+            stack=stack, line_no=line_no,
+        )
+    m = P.FRAME_ARM32_NEW.match(text)
+    if m:
+        return Frame(function=m["func"], module=m["mod"], stack=stack, line_no=line_no)
+    m = P.FRAME_ADDR_ONLY.match(text)
+    if m:
+        addr = m["addr"].strip()
+        func = m["func"]
+        if addr == "(null)":
+            return Frame(function="(null)", stack=stack, line_no=line_no)
+        if func:
+            sm = P.SYMBOL.match(func)
+            if sm:
+                return Frame(function=sm["func"], offset=_hex(sm["off"]), size=_hex(sm["size"]),
+                             module=sm["mod"], address=_hex(addr), stack=stack, line_no=line_no)
+        return Frame(function=func if func and func != "(null)" else None, address=_hex(addr),
+                     stack=stack, line_no=line_no)
+    return None
+
+
+def _symbol_or_address(value: str, stack: str, line_no: int) -> Frame | None:
+    value = value.strip()
+    m = P.SYMBOL.match(value)
+    if m:
+        return Frame(function=m["func"], offset=_hex(m["off"]), size=_hex(m["size"]), module=m["mod"],
+                     stack=stack, line_no=line_no)
+    m = P.HEX_ONLY.match(value)
+    if m:
+        return Frame(address=_hex(m["v"]), stack=stack, line_no=line_no)
+    if value and " " not in value and len(value) < 200:
+        return Frame(function=value, stack=stack, line_no=line_no)
+    return None
+
+
+@dataclass
+class _Context:
+    """Per-log facts printed outside any report (boot lines), attached to every report."""
+
+    kernel_version: str | None = None
+    build: str | None = None
+    hardware: str | None = None
+    hyp_va_start: int | None = None
+    hyp_va_end: int | None = None
+    idmap_page: int | None = None
+    initialized: bool = False
+    mode: str | None = None
+    ipa_limit: int | None = None
+    vmid_bits: int | None = None
+
+    def feed(self, text: str) -> None:
+        if not (text.startswith(("Linux version", "kvm [", "Machine model", "OF: fdt: Machine"))):
+            return
+        for name, rx in P.CONTEXT:
+            m = rx.match(text)
+            if m is None:
+                continue
+            if name == "linux_version":
+                self.kernel_version = m["ver"]
+                b = re.search(r"#\d.{0,200}$", m["rest"])
+                self.build = b.group(0) if b else None
+            elif name == "machine":
+                self.hardware = m["v"]
+            elif name == "kvm_vmid":
+                self.vmid_bits = int(m["v"])
+            elif name == "kvm_idmap":
+                self.idmap_page = _hex(m["v"])
+            elif name == "kvm_va":
+                self.hyp_va_start, self.hyp_va_end = _hex(m["lo"]), _hex(m["hi"])
+            elif name == "kvm_ipa":
+                self.ipa_limit = int(m["v"])
+            elif name == "kvm_init":
+                self.initialized = True
+                mode = (m["mode"] or "").lower()
+                self.mode = "vhe" if mode == "vhe" else "protected" if "protected" in mode else "nvhe"
+            return
+
+    def has_kvm(self) -> bool:
+        return self.initialized or self.hyp_va_start is not None or self.vmid_bits is not None \
+            or self.ipa_limit is not None or self.idmap_page is not None
+
+
+@dataclass
+class _Builder:
+    first: int
+    kind: Kind | None = None
+    last: int = 0
+    slots: set[str] = field(default_factory=set)
+    phase: str = "head"  # head -> body -> after -> stopping
+    trace: str | None = None  # None, "task", "hyp", "aux", "secondary"
+    ended: bool = False
+    sealed: bool = False
+    idle: int = 0
+    lines: list[tuple[int, str]] = field(default_factory=list)
+    arch: str = "arm64"
+    message: str | None = None
+    internal: str | None = None
+    header_func: str | None = None
+    facts: dict[str, str] = field(default_factory=dict)
+    extra: list[tuple[str, str]] = field(default_factory=list)
+    cpu: int | None = None
+    pid: int | None = None
+    comm: str | None = None
+    tainted: str | None = None
+    kernel_version: str | None = None
+    build: str | None = None
+    hardware: str | None = None
+    modules: tuple[str, ...] | None = None
+    esr: int | None = None
+    far: int | None = None
+    pc: Frame | None = None
+    lr: Frame | None = None
+    sp: int | None = None
+    pstate: int | None = None
+    registers: list[tuple[str, int]] = field(default_factory=list)
+    reg_names: set[str] = field(default_factory=set)
+    code: tuple[str, ...] = ()
+    faulting_code: int | None = None
+    frames: list[Frame] = field(default_factory=list)
+    hyp_frames: list[Frame] = field(default_factory=list)
+    hyp_panic: list[tuple[str, int]] = field(default_factory=list)
+    panic_at: Frame | None = None
+    bug_file: str | None = None
+    bug_line: int | None = None
+    hyp_offset: int | None = None
+    kernel_offset: int | None = None
+    phys_offset: int | None = None
+    cpu_features: str | None = None
+    elided: int = 0
+    dropped: int = 0
+    panic_msg_open: bool = False
+    cur_stack: str = "task"  # "irq" between <IRQ> markers (x86) or below call_on_irq_stack (arm64)
+
+    # ---------------------------------------------------------------- helpers
+    def _set_kind(self, kind: Kind | None) -> None:
+        if kind is not None and (self.kind is None or RANK[kind] > RANK[self.kind]):
+            self.kind = kind
+
+    def _keep(self, line: LogLine, recognised: bool = True) -> None:
+        if len(self.lines) < MAX_REPORT_LINES:
+            self.lines.append((line.no, line.text))
+        if recognised:
+            self.last = line.no
+            self.idle = 0
+
+    def _fact(self, key: str, value: str) -> None:
+        self.facts.setdefault(key, value)
+
+    def _extra(self, key: str, value: str) -> None:
+        if len(self.extra) < 200:
+            self.extra.append((key, value))
+
+    def joinable(self) -> bool:
+        return not self.sealed and (not self.ended or self.idle <= JOIN_WINDOW)
+
+    def can_take(self, header: P.Header) -> bool:
+        if self.sealed or self.ended:
+            return False
+        if header.slot in self.slots:
+            return False
+        if self.phase == "head":
+            return True
+        # 4.x "Bad mode"/SError print registers before "Internal error: Oops - bad mode".
+        return header.slot == "internal" and not self.frames
+
+    # ---------------------------------------------------------------- headers
+    def take_header(self, header: P.Header, m: re.Match[str], line: LogLine) -> None:
+        self.slots.add(header.slot)
+        self._set_kind(header.kind)
+        g = m.groupdict()
+        slot = header.slot
+        if slot == "fault":
+            self.message = self.message or line.text
+            if g.get("addr"):
+                self._fact("fault", g["msg"])
+                if self.far is None:
+                    self.far = _hex(g["addr"])
+                if len(g["addr"]) == 8:
+                    self._extra("address_width", "32")
+            else:
+                self._fact("fault", ("unhandled fault: " + g["msg"]).strip())
+        elif slot == "internal":
+            self.internal = g["what"]
+            what = g["what"]
+            if what.startswith("Oops - BUG"):
+                self._set_kind(Kind.BUG)
+            elif "alignment" in what:
+                self._set_kind(Kind.ALIGNMENT)
+            elif "bad mode" in what:
+                self._set_kind(Kind.BAD_MODE)
+            err = _hex(g["err"])
+            if P.ARM32_HINT.search(g["flags"] or ""):
+                self.arch = "arm"
+                self._fact("fsr", g["err"])  # 32-bit ARM prints the FSR here, not an ESR
+            elif self.esr is None and err != 0 and self.kind not in (Kind.BAD_MODE,):
+                self.esr = err
+            self._fact("die", what)
+        elif slot == "bug":
+            self._fact("bug_file", g["file"])
+        elif slot == "warning":
+            func = g.get("func") or ""
+            fm = P.SYMBOL.match(func)
+            self.header_func = fm["func"] if fm else func.rstrip("()") or None
+            self._fact("warn_loc", g["loc"])
+            if g.get("cpu") and self.cpu is None:
+                self.cpu = int(g["cpu"])
+            if g.get("pid") and self.pid is None:
+                self.pid = int(g["pid"])
+            if g.get("comm") and self.comm is None:
+                self.comm = g["comm"]
+        elif slot == "kasan":
+            if header.kind is Kind.UBSAN:
+                self._fact("type", g["type"])
+                self._fact("ubsan_loc", g["loc"])
+            else:
+                self._fact("type", g["type"])
+                fm = P.SYMBOL.match(g["func"])
+                self.header_func = fm["func"] if fm else g["func"]
+        elif slot == "lockup":
+            if g.get("cpu") is not None and self.cpu is None:
+                self.cpu = int(g["cpu"])
+            if g.get("comm") and self.comm is None:
+                self.comm, self.pid = g["comm"], int(g["pid"])
+            if g.get("secs"):
+                self._fact("stuck_seconds", g["secs"])
+        elif slot == "stall":
+            self._fact("rcu_flavor", g["flavor"])
+        elif slot == "hung":
+            self.comm, self.pid = g["comm"], int(g["pid"])
+            self._fact("blocked_seconds", g["secs"])
+        elif slot == "lockdep":
+            self._fact("lockdep", g["what"])
+        elif slot == "cause":
+            self.message = self.message or line.text
+            fn = g.get("fn") or g.get("fn2")
+            if fn:
+                self._fact("fortify_func", fn)
+        elif slot == "serror" or slot == "badmode":
+            if self.esr is None:
+                self.esr = _hex(g["esr"])
+            if g.get("cpu") and self.cpu is None:
+                self.cpu = int(g["cpu"])
+            if slot == "badmode":
+                self._fact("handler", g["handler"])
+            self.message = self.message or line.text
+        elif slot == "stackovf":
+            self.message = self.message or line.text
+        elif slot == "slub":
+            self._fact("slab_cache", g["cache"])
+            self._fact("other", "slab " + g["what"].strip())
+            self.message = self.message or line.text
+        elif slot == "other":
+            self._fact("other", g["what"])
+            self.message = self.message or line.text
+        elif slot == "hyp":
+            self._take_hyp(g, line)
+        self._keep(line)
+
+    def _take_hyp(self, g: dict[str, str | None], line: LogLine) -> None:
+        if "what" not in g or g.get("what") is None:
+            self._fact("hyp_invalid", "1")
+            self.message = self.message or P.KVM_PREFIX.sub("", line.text)
+            return
+        what = g["what"] or "panic"
+        where = g.get("where") or ""
+        self._fact("hyp_what", what)
+        self.message = self.message or P.KVM_PREFIX.sub("", line.text)
+        raw_addr = g.get("addr")
+        addr = _hex(raw_addr) if raw_addr else None
+        sm = P.SYMBOL.match(where)
+        if sm:
+            self.panic_at = Frame(function=sm["func"], offset=_hex(sm["off"]), size=_hex(sm["size"]),
+                                  module=sm["mod"], address=addr, stack="hyp", line_no=line.no)
+            self._fact("hyp_func", sm["func"])
+        elif what == "BUG" and addr is None and ":" in where:
+            file, _, num = where.rpartition(":")
+            self.bug_file, self.bug_line = file, int(num) if num.isdigit() else None
+            self._fact("hyp_file", file)
+        else:
+            hm = P.HEX_ONLY.match(where)
+            self.panic_at = Frame(address=addr if addr is not None else (_hex(hm["v"]) if hm else None),
+                                  stack="hyp", line_no=line.no)
+
+    def take_panic(self, m: re.Match[str], line: LogLine) -> None:
+        msg = m["msg"].strip()
+        self.slots.add("panic")
+        self.sealed = False
+        self.ended = False
+        self._set_kind(Kind.PANIC)
+        self._fact("panic", msg)
+        if msg.startswith("HYP panic"):
+            self._set_kind(Kind.HYP_PANIC)
+            self._fact("hyp_what", "panic")
+            self.panic_msg_open = True
+        elif "stack overflow" in msg:
+            self._set_kind(Kind.STACK_OVERFLOW)
+        elif msg.startswith("Asynchronous SError Interrupt"):
+            self._set_kind(Kind.SERROR)
+        if self.kind in (Kind.PANIC, Kind.HYP_PANIC):
+            self.message = self.message or msg
+        if self.frames:
+            self.phase = "after"
+        self._keep(line)
+
+    # ---------------------------------------------------------------- body
+    def feed(self, line: LogLine) -> bool:
+        """Consume a non-header line; False when the report is over."""
+        text = line.text
+        if line.elided:
+            self.elided += 1
+            self._keep(line)
+            return True
+        if self.sealed:
+            return False
+        if self.trace in ("task", "secondary", "aux") and self.phase != "stopping":
+            # Fast path: inside a call trace most lines are frames.
+            fr = _frame_from(text, self.cur_stack, line.no) if text else None
+            if fr is not None:
+                if self.trace == "task" and len(self.frames) < MAX_FRAMES:
+                    self._add_frame(fr)
+                self._keep(line)
+                return True
+        name, m = self._match_body(text)
+        if self.phase == "stopping":
+            if name in _TAIL:
+                self._body(name, m, line)
+            else:
+                self._keep(line, recognised=name is not None or bool(_NOTE.match(text)))
+            return True
+        # Frames
+        implicit = name is None and not self.frames and self.trace is None and (
+            self.kind is Kind.KFENCE or P.FRAME_ARM32.match(text) is not None or P.FRAME_ARM32_NEW.match(text) is not None
+        )
+        if self.trace is not None or implicit:
+            stack = "hyp" if self.trace == "hyp" else "task"
+            fr = None
+            if self.trace == "hyp":
+                hm = P.FRAME_HYP.match(text)
+                if hm:
+                    fr = _symbol_or_address(hm["sym"], "hyp", line.no)
+                    if fr is not None:
+                        fr = Frame(function=fr.function, offset=fr.offset, size=fr.size, module=fr.module,
+                                   address=_hex(hm["addr"]), stack="hyp", line_no=line.no)
+            elif name is None:
+                fr = _frame_from(text, stack, line.no)
+            if fr is not None:
+                if self.trace == "hyp":
+                    if len(self.hyp_frames) < MAX_FRAMES:
+                        self.hyp_frames.append(fr)
+                elif self.trace in (None, "task") and len(self.frames) < MAX_FRAMES:
+                    self.trace = "task"
+                    if P.FRAME_ARM32.match(text) or P.FRAME_ARM32_NEW.match(text):
+                        self.arch = "arm"
+                    self._add_frame(fr)
+                self._keep(line)
+                return True
+            if self.trace == "task" and name not in _IN_TRACE_OK and self.frames and text:
+                self.trace = None
+                if self.phase in ("head", "body"):
+                    self.phase = "after"
+        if self.panic_msg_open and name not in ("hyp_ps", "hyp_far", "hyp_vcpu") and text:
+            self.panic_msg_open = False
+        if name is None:
+            if text and _NOTE.match(text):
+                self._keep(line)
+                return True
+            if self.ended or self.phase == "after":
+                self.idle += 1
+                return self.idle <= IDLE_LIMIT
+            self.idle += 1
+            self._keep(line, recognised=False)
+            return self.idle <= IDLE_LIMIT
+        if self.ended and name not in _TAIL:
+            self.idle += 1
+            return self.idle <= JOIN_WINDOW
+        self._body(name, m, line)
+        return True
+
+    def _match_body(self, text: str) -> tuple[str | None, re.Match[str] | None]:
+        if not text:
+            return None, None
+        for name, rx in P.body_candidates(text):
+            m = rx.match(text)
+            if m is not None:
+                return name, m
+        return None, None
+
+    def _body(self, name: str | None, m: re.Match[str] | None, line: LogLine) -> None:
+        if m is None or name is None:
+            return
+        g = m.groupdict()
+        if name in ("cpu", "cpu_old", "pstate", "pc", "xregs", "pc_is_at", "old_pc", "rregs") and self.phase == "head":
+            self.phase = "body"
+        if name == "trace_start":
+            if self.phase == "stopping" or self.frames:
+                self.trace = "secondary"
+            else:
+                self.trace = "task"
+            if self.phase == "head":
+                self.phase = "body"
+            if text_is_backtrace(line.text):
+                self.arch = "arm"
+        elif name == "hyp_trace_start":
+            self.trace = "hyp"
+        elif name == "hyp_trace_end":
+            self.trace = None
+        elif name == "hyp_offset":
+            self.hyp_offset = _hex(g["v"])
+        elif name == "hyp_cfi":
+            self._fact("cfi_target", g["sym"])
+            self._fact("cfi_type", "0x" + g["type"])
+        elif name == "end_trace":
+            self.ended = True
+            self.trace = None
+        elif name == "end_panic":
+            self.sealed = True
+        elif name in ("cpu", "cpu_old"):
+            if self.cpu is None:
+                self.cpu = int(g["cpu"])
+            if self.pid is None:
+                self.pid = int(g["pid"])
+            if self.comm is None:
+                self.comm = g["comm"]
+            if self.tainted is None:
+                self.tainted = " ".join((g.get("taint") or "").split())
+            if self.kernel_version is None and g.get("ver"):
+                self.kernel_version = g["ver"]
+                self.build = (g.get("build") or "").strip() or None
+        elif name == "taint_ver":
+            if self.kernel_version is None:
+                self.kernel_version = g["ver"]
+                self.build = (g.get("build") or "").strip() or None
+        elif name == "taint_line":
+            self._fact("taint_flags", g["flags"])
+        elif name == "hardware":
+            self.hardware = self.hardware or g["v"].strip()
+        elif name == "modules":
+            if self.modules is None:
+                mods = g["v"].split()
+                self.modules = tuple(x for x in mods if not x.startswith(("[last", "unloaded:")) and x != "]")[:500]
+        elif name == "workqueue":
+            self._fact("workqueue", g["v"])
+        elif name == "process":
+            if self.comm is None:
+                self.comm, self.pid = g["comm"], int(g["pid"])
+        elif name == "pstate":
+            if self.pstate is None:
+                self.pstate = _hex(g["v"])
+        elif name == "pc":
+            if self.pc is None:
+                self.pc = _symbol_or_address(g["v"], "task", line.no)
+        elif name == "lr":
+            if self.lr is None:
+                self.lr = _symbol_or_address(g["v"], "task", line.no)
+        elif name == "pc_is_at":
+            if self.pc is None:
+                self.pc = _symbol_or_address(g["v"], "task", line.no)
+        elif name == "lr_is_at":
+            if self.lr is None:
+                self.lr = _symbol_or_address(g["v"], "task", line.no)
+        elif name == "old_pc":
+            self._old_pc(g, line)
+        elif name == "sp":
+            if self.sp is None:
+                self.sp = _hex(g["v"])
+                if g.get("ps") and self.pstate is None:
+                    self.pstate = _hex(g["ps"])
+        elif name == "old_sp32":
+            self.arch = "arm"
+            if self.sp is None:
+                self.sp = _hex(g["sp"])
+        elif name == "xregs":
+            self._regs(P.XREG.findall(line.text))
+        elif name == "rregs":
+            self.arch = "arm"
+            self._regs(P.RREG.findall(line.text))
+        elif name == "pmr":
+            self._fact("pmr_save", g["v"])
+        elif name == "code":
+            self._code(g["v"])
+        elif name == "esr_eq" or name == "esr_colon":
+            if self.esr is None:
+                self.esr = _hex(g["v"])
+        elif name == "far_colon":
+            if self.far is None:
+                self.far = _hex(g["v"])
+        elif name in ("mem_abort", "abort_field"):
+            self._extra("abort", line.text)
+        elif name == "pgtable":
+            self._extra("pgtable", line.text)
+        elif name == "pgd32":
+            self.arch = "arm"
+            self._extra("pgtable", line.text)
+        elif name == "walk":
+            self._extra("walk", g["v"])
+        elif name == "stack_range":
+            self._extra("stack", line.text)
+        elif name == "hyp_ps":
+            self.hyp_panic += [("PS", _hex(g["ps"])), ("PC", _hex(g["pc"])), ("ESR", _hex(g["esr"]))]
+            if self.esr is None:
+                self.esr = _hex(g["esr"])
+            if self.pc is None and self.panic_at is None:
+                self.pc = Frame(address=_hex(g["pc"]), stack="hyp", line_no=line.no)
+            self._set_kind(Kind.HYP_PANIC)
+        elif name == "hyp_far":
+            self.hyp_panic += [("FAR", _hex(g["far"])), ("HPFAR", _hex(g["hpfar"])), ("PAR", _hex(g["par"]))]
+            if self.far is None:
+                self.far = _hex(g["far"])
+        elif name == "hyp_vcpu":
+            v = g["vcpu"]
+            if re.fullmatch(r"[0-9a-fA-F]{1,16}", v):
+                self.hyp_panic.append(("VCPU", _hex(v)))
+            else:
+                self._fact("vcpu", v)
+        elif name == "kasan_access":
+            self._fact("access", g["acc"])
+            if g.get("size"):
+                self._fact("access_size", g["size"])
+            if self.far is None:
+                self.far = _hex(g["addr"])
+            if self.comm is None:
+                self.comm, self.pid = g["comm"], int(g["pid"])
+        elif name == "kfence_access":
+            self._fact("access", g["acc"].capitalize())
+            if self.far is None:
+                self.far = _hex(g["addr"])
+        elif name == "slub_site":
+            self._fact("slab_" + g["which"].lower() + "_in", g["func"])
+            self.trace = "aux"
+        elif name == "slub_dump":
+            self.trace = None
+        elif name == "slub_fix":
+            self.ended = True
+            self.trace = None
+        elif name == "aux_stack":
+            if self.frames or self.kind in (Kind.LOCKDEP,):
+                self.trace = "aux"
+        elif name == "stack_trace_kasan_end":
+            if self.kind in (Kind.KASAN, Kind.KFENCE, Kind.UBSAN, Kind.LOCKDEP) and self.phase != "head":
+                self.ended = True
+                self.trace = None
+        elif name == "smp_stop":
+            self.phase = "stopping"
+            self.trace = None
+        elif name == "kernel_offset":
+            if self.kernel_offset is None:
+                self.kernel_offset = 0 if g["v"] == "disabled" else _hex(g["v"][2:])
+        elif name == "phys_offset":
+            self.phys_offset = self.phys_offset if self.phys_offset is not None else _hex(g["v"])
+        elif name == "cpu_features":
+            self.cpu_features = self.cpu_features or g["v"]
+        elif name == "irq_marker":
+            marker = g["v"]
+            self.cur_stack = "task" if marker.startswith("/") or marker == "TASK" else marker.lower()
+        elif name == "arm32_cpu":
+            self.arch = "arm"
+        elif name == "x86_regs":
+            self.arch = "x86"
+        elif name == "ubsan_detail" and self.kind is Kind.UBSAN:
+            self.message = self.message or line.text
+        self._keep(line)
+
+    def _old_pc(self, g: dict[str, str | None], line: LogLine) -> None:
+        pc_addr, lr_addr = _hex(g["pc"] or "0"), _hex(g["lr"] or "0")
+        if g["which"] == "psr":
+            self.arch = "arm"
+        if self.pstate is None and g.get("ps"):
+            self.pstate = _hex(g["ps"] or "0")
+        for attr, addr in (("pc", pc_addr), ("lr", lr_addr)):
+            cur: Frame | None = getattr(self, attr)
+            if cur is None:
+                setattr(self, attr, Frame(address=addr, stack="task", line_no=line.no))
+            elif cur.address is None:
+                setattr(self, attr, Frame(function=cur.function, offset=cur.offset, size=cur.size,
+                                          module=cur.module, address=addr, stack="task", line_no=cur.line_no))
+
+    def _add_frame(self, fr: Frame) -> None:
+        if fr.stack != self.cur_stack:
+            fr = replace(fr, stack=self.cur_stack)
+        if fr.function == "call_on_irq_stack":
+            # arm64 prints the IRQ stack first, then the task frame that switched to it.
+            for i in range(len(self.frames) - 1, -1, -1):
+                if self.frames[i].stack != "task":
+                    break
+                self.frames[i] = replace(self.frames[i], stack="irq")
+        self.frames.append(fr)
+
+    def _regs(self, pairs: list[tuple[str, str]]) -> None:
+        for reg, val in pairs:
+            if reg in self.reg_names or len(self.registers) >= 64:
+                continue
+            self.reg_names.add(reg)
+            self.registers.append((reg, _hex(val)))
+
+    def _code(self, value: str) -> None:
+        if self.code:
+            return
+        words: list[str] = []
+        for i, tok in enumerate(value.split()[:64]):
+            w = tok.strip("()<>")
+            if not re.fullmatch(r"[0-9a-fA-F?]{4,8}", w):
+                self._fact("code_note", value)
+                return
+            if tok.startswith(("(", "<")):
+                self.faulting_code = i
+            words.append(w)
+        self.code = tuple(words)
+
+    # ---------------------------------------------------------------- result
+    def finish(self, ctx: _Context, at_eof: bool) -> Report | None:
+        if self.kind is None:
+            return None
+        frames = tuple(self.hyp_frames) + tuple(self.frames)
+        pc = self.pc
+        if self.panic_at is not None and (pc is None or pc.stack == "hyp"):
+            hyp_pc = next((v for k, v in self.hyp_panic if k == "PC"), None)
+            pa = self.panic_at
+            pc = Frame(function=pa.function, offset=pa.offset, size=pa.size, module=pa.module,
+                       address=hyp_pc if hyp_pc is not None else pa.address, stack="hyp", line_no=pa.line_no)
+        corrupted = None
+        xregs = sum(1 for r, _ in self.registers if r.startswith("x"))
+        if not frames and not self.registers and not self.hyp_panic and pc is None:
+            corrupted = "truncated: no register dump or call trace"
+        elif self.arch == "arm64" and 0 < xregs < EXPECTED_XREGS and not frames:
+            corrupted = f"truncated: register dump incomplete ({xregs} of {EXPECTED_XREGS} x registers)"
+        extra = list(self.extra)
+        if self.elided:
+            extra.append(("elided_lines", str(self.elided)))
+        if self.dropped:
+            extra.append(("interleaved_lines_dropped", str(self.dropped)))
+        for key in ("panic", "die", "workqueue", "taint_flags", "access", "access_size", "type", "bug_file",
+                    "warn_loc", "ubsan_loc", "stuck_seconds", "blocked_seconds", "rcu_flavor", "lockdep",
+                    "handler", "code_note", "pmr_save", "cfi_target", "cfi_type", "vcpu", "other", "fortify_func", "fsr",
+                    "slab_cache", "slab_allocated_in", "slab_freed_in"):
+            if key in self.facts:
+                extra.append((key, self.facts[key]))
+        kvm: KvmInfo | None = None
+        if ctx.has_kvm() or self.hyp_panic or self.panic_at or self.hyp_offset is not None or self.bug_file:
+            kvm = KvmInfo(
+                hyp_va_start=ctx.hyp_va_start, hyp_va_end=ctx.hyp_va_end, idmap_page=ctx.idmap_page,
+                initialized=ctx.initialized, mode=ctx.mode, ipa_limit=ctx.ipa_limit, vmid_bits=ctx.vmid_bits,
+                hyp_offset=self.hyp_offset, panic=tuple(self.hyp_panic), panic_at=self.panic_at,
+                bug_file=self.bug_file, bug_line=self.bug_line,
+            )
+        facts = dict(self.facts)
+        headline = facts.get("fault") if self.kind is Kind.OOPS else self.message if self.kind is Kind.PANIC else None
+        title = build_title(self.kind, message=headline,
+                            internal=self.internal, header_func=self.header_func, pc=pc, frames=frames,
+                            facts=facts)
+        if self.kind is Kind.OOPS and headline and headline.startswith("unhandled fault"):
+            title = title.replace("BUG: unable to handle kernel unhandled fault", "Unhandled fault", 1)
+        entry = next((f.function for f in frames if f.function and ENTRY.match(f.function)
+                      and f.function.startswith("el1")), None) or next(
+            (f.function for f in frames if f.function and ENTRY.match(f.function)), None)
+        last = max(self.last, self.first)
+        lines = tuple(t for n, t in self.lines if n <= last)
+        return Report(
+            kind=self.kind.value, title=title, span=(self.first, last), arch=self.arch, corrupted=corrupted,
+            kernel_version=self.kernel_version or ctx.kernel_version,
+            build=self.build if self.kernel_version else ctx.build,
+            hardware=self.hardware or ctx.hardware, cpu=self.cpu, pid=self.pid, comm=self.comm,
+            tainted=self.tainted, modules=self.modules or (), message=self.message, esr=self.esr, far=self.far,
+            pc=pc, lr=self.lr, sp=self.sp, pstate=self.pstate, registers=tuple(self.registers), code=self.code,
+            faulting_code=self.faulting_code, call_trace=frames, exception_entry=entry, kvm=kvm,
+            kernel_offset=self.kernel_offset, phys_offset=self.phys_offset, cpu_features=self.cpu_features,
+            lines=lines, extra=tuple(extra),
+        )
+
+
+def text_is_backtrace(text: str) -> bool:
+    return text.startswith("Backtrace:")
+
+
+def _match_header(text: str) -> tuple[P.Header, re.Match[str]] | None:
+    if len(text) < 8:
+        return None
+    for h in P.header_candidates(text):
+        m = h.rx.match(text)
+        if m is not None:
+            return h, m
+    return None
+
+
+class Parser:
+    """Incremental parser: ``feed`` lines, collect reports as they complete."""
+
+    def __init__(self) -> None:
+        self.ctx = _Context()
+        self.active: dict[str | None, _Builder] = {}
+        self.order: list[str | None] = []  # most recently used last
+        self.use_callers = False
+        self.last_key: str | None = None
+
+    def _touch(self, key: str | None) -> None:
+        if key in self.order:
+            self.order.remove(key)
+        self.order.append(key)
+
+    def _close(self, key: str | None, out: list[Report], at_eof: bool = False) -> None:
+        b = self.active.pop(key, None)
+        if key in self.order:
+            self.order.remove(key)
+        if b is not None:
+            r = b.finish(self.ctx, at_eof)
+            if r is not None:
+                out.append(r)
+
+    def _start(self, key: str | None, line: LogLine, header: P.Header, m: re.Match[str]) -> None:
+        b = _Builder(first=line.no, last=line.no)
+        self.active[key] = b
+        self._touch(key)
+        if header.slot == "panic":
+            b.take_panic(m, line)
+        else:
+            b.take_header(header, m, line)
+
+    def feed(self, line: LogLine) -> list[Report]:
+        out: list[Report] = []
+        self.ctx.feed(line.text)
+        if line.caller is not None:
+            self.use_callers = True
+            key: str | None = line.caller
+            self.last_key = key
+        else:
+            key = self.last_key if self.use_callers else None
+        hm = None if line.elided else _match_header(line.text)
+        b = self.active.get(key)
+        if b is None and hm is not None and hm[0].slot == "panic":
+            # A panic printed from another context still belongs to a fresh report (e.g. SError -> panic).
+            for other in reversed(self.order):
+                ob = self.active[other]
+                if ob.joinable():
+                    b, key = ob, other
+                    break
+        if hm is not None:
+            header, m = hm
+            if b is not None:
+                if header.slot == "panic" and b.joinable():
+                    b.take_panic(m, line)
+                    self._touch(key)
+                    return out
+                if header.slot != "panic" and b.can_take(header):
+                    b.take_header(header, m, line)
+                    self._touch(key)
+                    return out
+                self._close(key, out)
+            self._start(key, line, header, m)
+            return out
+        if b is not None:
+            if not b.feed(line):
+                self._close(key, out)
+            return out
+        if self.use_callers and self.order:
+            # Another CPU's line: part of a panic's stop dump, or interleaved noise.
+            top = self.active[self.order[-1]]
+            if top.phase == "stopping":
+                top.feed(line)
+            elif line.text and not top.ended:
+                top.dropped += 1
+        return out
+
+    def finish(self) -> list[Report]:
+        out: list[Report] = []
+        for key in list(self.order):
+            self._close(key, out, at_eof=True)
+        out.sort(key=lambda r: r.span)
+        return out
+
+
+def parse_clean(lines: Iterable[LogLine]) -> Iterator[Report]:
+    parser = Parser()
+    for line in lines:
+        yield from parser.feed(line)
+    yield from parser.finish()
+
+
+def parse_raw(lines: Iterable[str | bytes]) -> Iterator[Report]:
+    return parse_clean(clean_lines(lines))

@@ -1,0 +1,256 @@
+"""Every console line the parser recognises, as one declarative table each.
+
+Sources of the formats: arch/arm64/mm/fault.c (die_kernel_fault, mem_abort_decode,
+show_pte), arch/arm64/kernel/traps.c (__die, bad_mode, arm64_serror_panic,
+dump_kernel_instr), arch/arm64/kernel/process.c (__show_regs, print_pstate),
+arch/arm64/kernel/stacktrace.c (dump_backtrace), kernel/panic.c (panic, __warn),
+lib/dump_stack.c, arch/arm64/kvm/handle_exit.c (nvhe_hyp_panic_handler),
+arch/arm64/kvm/hyp/*/switch.c (HYP panic string), kernel/watchdog.c,
+kernel/rcu/tree_stall.h, kernel/hung_task.c, kernel/locking/lockdep.c,
+lib/list_debug.c, mm/usercopy.c, lib/string_helpers.c (fortify), lib/refcount.c,
+mm/kasan/report.c, mm/kfence/report.c, lib/ubsan.c, arch/arm/kernel/traps.c.
+See /work/shared/research/kernel-formats-and-hyp-relocations.md §3.
+
+All regexes are anchored at the start and use bounded repetition so that a
+4096-character line costs linear time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from a64triage.console.kinds import Kind
+
+_HEX = r"[0-9a-fA-F]"
+_SYM = r"[\w.$@:\-]{1,256}?"  # symbol names: foo.isra.0, $x, __kvm_nvhe_foo
+
+
+@dataclass(frozen=True)
+class Header:
+    """A line that opens (or joins) a crash report.
+
+    ``slot`` names the piece of the report it fills; a second header for an
+    already-filled slot starts a new report instead of joining the current one.
+    """
+
+    slot: str
+    kind: Kind | None
+    rx: re.Pattern[str]
+    first: str  # characters the line can start with ("" = any): lets the parser skip most headers
+
+
+def _h(slot: str, kind: Kind | None, rx: str, first: str) -> Header:
+    return Header(slot, kind, re.compile(rx), first)
+
+
+# Order matters: the first match wins (lockdep "WARNING: possible ..." before WARNING:).
+HEADERS: tuple[Header, ...] = (
+    _h("cut", None, r"^(?:-{4,40}\[ cut here \]-{4,40}|8<-{2,10} cut here -{2,10})$", "-8"),
+    _h("hyp", Kind.HYP_PANIC,
+       r"^(?:kvm \[\d{1,10}\]: )?nVHE hyp (?P<what>panic|BUG|CFI failure) at: "
+       r"(?:\[<(?P<addr>" + _HEX + r"{1,16})>\] )?(?P<where>\S{1,300}?)!?$", "kn"),
+    _h("hyp", Kind.HYP_PANIC, r"^(?:kvm \[\d{1,10}\]: )?Invalid host exception to nVHE hyp!", "kI"),
+    _h("fault", Kind.OOPS,
+       r"^Unable to handle kernel (?P<msg>.{1,120}?) at virtual address (?P<addr>" + _HEX + r"{1,16})\b", "U"),
+    _h("fault", Kind.OOPS, r"^Unhandled fault(?::| at) (?P<msg>.{0,200})$", "U"),
+    _h("abort", Kind.OOPS, r"^Mem abort info:$", "M"),
+    _h("stackovf", Kind.STACK_OVERFLOW, r"^Insufficient stack space to handle exception!", "I"),
+    _h("internal", Kind.OOPS,
+       r"^Internal error: (?P<what>.{1,80}?): (?P<err>" + _HEX + r"{1,16}) \[#(?P<n>\d{1,6})\](?P<flags>.{0,80})$", "I"),
+    _h("bug", Kind.BUG, r"^kernel BUG at (?P<file>[^\s:]{1,200}):(?P<line>\d{1,7})!", "k"),
+    _h("lockdep", Kind.LOCKDEP,
+       r"^(?:WARNING|BUG): (?P<what>possible circular locking dependency detected|possible recursive locking detected"
+       r"|inconsistent lock state|suspicious RCU usage|bad unlock balance detected|held lock freed"
+       r"|lock held when returning to user space|possible irq lock inversion dependency detected"
+       r"|lock held at task exit time|bad contention detected|nested lock was not taken"
+       r"|bad unlock balance|MAX_LOCKDEP_\w{1,30} too low)", "WB"),
+    _h("warning", Kind.WARNING,
+       r"^WARNING: CPU: (?P<cpu>\d{1,5}) PID: (?P<pid>\d{1,10}) at (?P<loc>\S{1,300}) (?P<func>\S{1,300})", "W"),
+    _h("warning", Kind.WARNING,
+       r"^WARNING: (?P<loc>\S{1,300}:\d{1,7}) at (?P<func>[^,\s]{1,300}), CPU#(?P<cpu>\d{1,5}): (?P<comm>.{1,64})/(?P<pid>\d{1,10})$", "W"),
+    _h("warning", Kind.WARNING, r"^WARNING: at (?P<loc>\S{1,300}) (?P<func>\S{1,300})", "W"),
+    _h("kasan", Kind.KASAN, r"^BUG: KASAN: (?P<type>.{1,60}?) in (?P<func>\S{1,300})", "B"),
+    _h("kasan", Kind.KFENCE, r"^BUG: KFENCE: (?P<type>.{1,60}?) in (?P<func>\S{1,300})", "B"),
+    _h("kasan", Kind.UBSAN, r"^UBSAN: (?P<type>[\w-]{1,60}) in (?P<loc>\S{1,300})", "U"),
+    _h("lockup", Kind.SOFT_LOCKUP,
+       r"^(?:watchdog: |NMI watchdog: )?BUG: soft lockup - CPU#(?P<cpu>\d{1,5}) stuck for (?P<secs>\d{1,10})s! "
+       r"\[(?P<comm>.{1,64}):(?P<pid>\d{1,10})\]", "wNB"),
+    _h("lockup", Kind.HARD_LOCKUP,
+       r"^(?:watchdog: |NMI watchdog: )?(?:BUG: )?Watchdog detected hard LOCKUP on cpu (?P<cpu>\d{1,5})", "wNBW"),
+    _h("stall", Kind.RCU_STALL,
+       r"^(?:rcu: )?INFO: (?P<flavor>rcu_\w{1,20}|rcu) (?:self-)?detected (?:expedited )?stalls? on CPUs?", "rI"),
+    _h("hung", Kind.HUNG_TASK,
+       r"^INFO: task (?P<comm>.{1,64}):(?P<pid>\d{1,10}) blocked for more than (?P<secs>\d{1,10}) seconds\.", "I"),
+    _h("cause", Kind.LIST_CORRUPTION, r"^(?P<what>list_(?:add|del|add_tail)) corruption", "l"),
+    _h("cause", Kind.USERCOPY, r"^usercopy: Kernel memory (?P<what>exposure|overwrite) attempt detected", "u"),
+    _h("cause", Kind.FORTIFY,
+       r"^(?:(?P<fn>\w{1,40}): )?detected (?:buffer overflow|field-spanning write)(?: in (?P<fn2>\w{1,40}))?", ""),
+    _h("cause", Kind.REFCOUNT, r"^refcount_t: (?P<what>[^.;]{1,60})[.;]", "r"),
+    _h("serror", Kind.SERROR,
+       r"^SError Interrupt on CPU(?P<cpu>\d{1,5}), code (?:0x)?(?P<esr>" + _HEX + r"{1,16})", "S"),
+    _h("badmode", Kind.BAD_MODE,
+       r"^Bad mode in (?P<handler>.{1,40}?) handler detected(?: on CPU(?P<cpu>\d{1,5}))?, code (?:0x)?(?P<esr>"
+       + _HEX + r"{1,16})", "B"),
+    _h("slub", Kind.OTHER_BUG,
+       r"^BUG (?P<cache>[^\s()]{1,64}) \((?:Not tainted|Tainted: [A-Z ]{0,40})\): (?P<what>.{1,160})$", "B"),
+    _h("other", Kind.OTHER_BUG,
+       r"^BUG: (?P<what>sleeping function called from invalid context|scheduling while atomic|Bad page state"
+       r"|Bad page map|Bad rss-counter state|workqueue lockup|spinlock \w{1,20}|rwlock \w{1,20}"
+       r"|unable to handle page fault|using \w{1,40}\(\) in preemptible|non-zero pgtables_bytes"
+       r"|looking up invalid subclass|key \w{1,20} has not been registered|MAX_STACK_TRACE_ENTRIES too low)", "B"),
+    _h("panic", Kind.PANIC, r"^Kernel panic - not syncing: ?(?P<msg>.{0,400})$", "K"),
+)
+
+_HEADER_ANY: tuple[Header, ...] = tuple(h for h in HEADERS if not h.first)
+HEADERS_BY_FIRST: dict[str, tuple[Header, ...]] = {
+    c: tuple(h for h in HEADERS if not h.first or c in h.first) for c in sorted({c for h in HEADERS for c in h.first})
+}
+
+
+def header_candidates(text: str) -> tuple[Header, ...]:
+    """The headers that can match ``text`` (by its first character), in table order."""
+    return HEADERS_BY_FIRST.get(text[:1], _HEADER_ANY)
+
+
+# Body lines: (name, regex).  The parser dispatches on the name.
+BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(rx))
+    for name, rx in (
+        ("trace_start", r"^(?:Call trace|Call Trace|Backtrace|stack backtrace):\s?$"),
+        ("hyp_trace_start", r"^(?:kvm \[\d{1,10}\]: )?(?:Protected )?nVHE (?:HYP )?call trace:"),
+        ("hyp_trace_end", r"^(?:kvm \[\d{1,10}\]: )?-{3,4}\[? end (?:of )?(?:Protected )?nVHE (?:HYP )?call trace \]?-{3,4}"),
+        ("hyp_offset", r"^(?:kvm \[\d{1,10}\]: )?Hyp Offset: 0x(?P<v>" + _HEX + r"{1,16})"),
+        ("hyp_cfi", r"^(?:kvm \[\d{1,10}\]: )?\s?\(target: \[<(?P<addr>" + _HEX + r"{1,16})>\] (?P<sym>\S{1,300}), expected type: 0x(?P<type>" + _HEX + r"{1,8})\)"),
+        ("end_trace", r"^-{3}\[ end trace (?:" + _HEX + r"{1,16} )?\]-{3}"),
+        ("end_panic", r"^-{3}\[ end Kernel panic - not syncing: ?(?P<msg>.{0,400})$"),
+        ("cpu", r"^CPU: (?P<cpu>\d{1,5}) (?:UID: \d{1,10} )?PID: (?P<pid>\d{1,10}) Comm: (?P<comm>.{1,20}?) "
+                r"(?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) {1,40}(?P<ver>\d[^\s]{0,120})(?: (?P<build>.{1,200}))?$"),
+        ("cpu_old", r"^CPU:? ?(?P<cpu>\d{1,5}) PID: (?P<pid>\d{1,10}) Comm: (?P<comm>.{1,20}?) (?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) {0,40}(?P<ver>\d\S{0,120})?"),
+        ("taint_ver", r"^(?:Not tainted|Tainted: [A-Z ]{1,40}?) {1,40}(?P<ver>\d[^\s]{0,120})(?: (?P<build>.{1,200}))?$"),
+        ("taint_line", r"^Tainted: (?P<flags>\[[A-Z]\]=\w{1,30}(?:, \[[A-Z]\]=\w{1,30}){0,20})$"),
+        ("hardware", r"^Hardware name: (?P<v>.{1,200})$"),
+        ("modules", r"^Modules linked in:(?P<v>.{0,4000})$"),
+        ("workqueue", r"^Workqueue: (?P<v>.{1,200})$"),
+        ("process", r"^Process (?P<comm>.{1,20}?) \(pid: (?P<pid>\d{1,10}), stack limit = 0x" + _HEX + r"{1,16}\)"),
+        ("pstate", r"^pstate: (?P<v>" + _HEX + r"{8})(?: \((?P<flags>[^)]{0,120})\))?$"),
+        ("old_pc", r"^pc : \[<(?P<pc>" + _HEX + r"{8,16})>\]\s{1,8}lr : \[<(?P<lr>" + _HEX + r"{8,16})>\]\s{1,8}(?P<which>pstate|psr): (?P<ps>" + _HEX + r"{8,16})"),
+        ("pc", r"^pc : (?P<v>.{1,400})$"),
+        ("lr", r"^lr : (?P<v>.{1,400})$"),
+        ("sp", r"^sp : (?P<v>" + _HEX + r"{1,16})(?: pstate : (?P<ps>" + _HEX + r"{1,16}))?\s?$"),
+        ("pc_is_at", r"^PC is at (?P<v>.{1,400})$"),
+        ("lr_is_at", r"^LR is at (?P<v>.{1,400})$"),
+        ("old_sp32", r"^sp : (?P<sp>" + _HEX + r"{8})\s{1,8}ip : (?P<ip>" + _HEX + r"{8})\s{1,8}fp : (?P<fp>" + _HEX + r"{8})"),
+        ("xregs", r"^x\d{1,2}\s?: " + _HEX + r"{16}"),
+        ("rregs", r"^r\d{1,2}\s?: " + _HEX + r"{8}\s"),
+        ("pmr", r"^pmr_save: (?P<v>" + _HEX + r"{1,16})"),
+        ("code", r"^Code: (?P<v>.{1,400})$"),
+        ("mem_abort", r"^(?:Mem abort info|Data abort info):$"),
+        ("esr_eq", r"^ESR = 0x(?P<v>" + _HEX + r"{1,16})$"),
+        ("esr_colon", r"^ESR: 0x(?P<v>" + _HEX + r"{1,16})(?: -- (?P<cls>.{1,80}))?$"),
+        ("far_colon", r"^FAR: 0x(?P<v>" + _HEX + r"{1,16})$"),
+        ("abort_field", r"^(?:Exception class|EC|SET|EA|FSC|ISV|CM|GCS|Access size|SSE|SF|SRT|AR|VNCR|Xs) = .{1,200}$"),
+        ("pgtable", r"^(?P<which>\w{1,20}) pgtable: (?P<v>.{1,200})$"),
+        ("pgd32", r"^pgd = (?P<v>" + _HEX + r"{8})$"),
+        ("walk", r"^\[(?P<addr>" + _HEX + r"{8,16})\] (?P<v>(?:\*?pgd|address|\*pgd)\S{0,4}.{0,300})$"),
+        ("stack_range", r"^(?P<which>Task|IRQ|Overflow|SDEI|Shadow call) stack: {0,8}\[0x(?P<lo>" + _HEX + r"{1,16})\.\.0x(?P<hi>" + _HEX + r"{1,16})\]"),
+        ("hyp_ps", r"^PS:(?P<ps>" + _HEX + r"{1,16}) PC:(?P<pc>" + _HEX + r"{1,16}) ESR:(?P<esr>" + _HEX + r"{1,16})\s?$"),
+        ("hyp_far", r"^FAR:(?P<far>" + _HEX + r"{1,16}) HPFAR:(?P<hpfar>" + _HEX + r"{1,16}) PAR:(?P<par>" + _HEX + r"{1,16})\s?$"),
+        ("hyp_vcpu", r"^VCPU:(?P<vcpu>" + _HEX + r"{1,16}|\(?\S{1,40}\)?)\s?$"),
+        ("kasan_access", r"^(?P<acc>Read|Write) (?:of size (?P<size>\d{1,10}) )?at addr (?P<addr>" + _HEX + r"{1,16}) by task (?P<comm>.{1,64})/(?P<pid>\d{1,10})"),
+        ("kfence_access", r"^(?P<what>[\w -]{1,40}) (?P<acc>read|write) at 0x(?P<addr>" + _HEX + r"{1,16}) \("),
+        ("slub_site", r"^(?P<which>Allocated|Freed) in (?P<func>[\w.$]{1,256})\+0x" + _HEX + r"{1,16}/0x"),
+        ("slub_dump", r"^(?:(?:Redzone|Object|Padding) {1,4}" + _HEX + r"{8,16}: |Slab 0x|Object 0x|Disabling lock debugging)"),
+        ("slub_fix", r"^FIX [^\s:]{1,64}: "),
+        ("aux_stack", r"^(?:Allocated by task|Freed by task|Last potentially related work creation|Second to last potentially related"
+                      r"|(?:allocated|freed) by task \d{1,10}|The buggy address|kfence-#\d|Memory state around|-> #\d{1,3} |"
+                      r"other info that might help|the existing dependency chain|but task is already holding lock"
+                      r"|Possible unsafe locking scenario|\d{1,3} locks? held by|Showing all locks held)"),
+        ("stack_trace_kasan_end", r"^={20,200}$"),
+        ("smp_stop", r"^SMP: stopping secondary CPUs"),
+        ("kernel_offset", r"^Kernel Offset: (?P<v>disabled|0x" + _HEX + r"{1,16})"),
+        ("phys_offset", r"^PHYS_OFFSET: 0x(?P<v>" + _HEX + r"{1,16})"),
+        ("cpu_features", r"^CPU features: (?P<v>0x[0-9a-fA-F,]{1,120})\s?$"),
+        ("memory_limit", r"^Memory Limit: "),
+        ("exception_stack", r"^Exception stack\(0x" + _HEX + r"{1,16} to 0x" + _HEX + r"{1,16}\)"),
+        ("hexdump", r"^" + _HEX + r"{3,4}: (?: {8,16}| ?" + _HEX + r"{8,16}){1,8}\s?$"),
+        ("stack_dump", r"^Stack: \(0x" + _HEX + r"{1,16} to 0x" + _HEX + r"{1,16}\)"),
+        ("irq_marker", r"^<(?P<v>IRQ|/IRQ|TASK|/TASK|NMI|/NMI|SOFTIRQ|/SOFTIRQ|EOI)>$"),
+        ("arm32_cpu", r"^CPU: ARMv\d|^Function entered at|^\s?r\d{1,2}:" + _HEX + r"{8}"),
+        ("x86_regs", r"^(?:RIP: [0-9a-f]{4}:|RSP: [0-9a-f]{4}:|RAX: [0-9a-f]{16}|EFLAGS: )"),
+        ("ubsan_detail", r"^(?:index \d|shift exponent|signed integer overflow|load of value|.{0,80} is out of range for type)"),
+    )
+)
+
+# First characters each body line can start with ("" = any).  Lets the parser try
+# only the few patterns that can match a line instead of all of them.
+_FIRST: dict[str, str] = {
+    "trace_start": "CBs", "hyp_trace_start": "kPn", "hyp_trace_end": "k-", "hyp_offset": "kH", "hyp_cfi": "k(",
+    "end_trace": "-", "end_panic": "-", "cpu": "C", "cpu_old": "C", "taint_ver": "NT", "taint_line": "T",
+    "hardware": "H", "modules": "M", "workqueue": "W", "process": "P", "pstate": "p", "old_pc": "p", "pc": "p",
+    "lr": "l", "sp": "s", "pc_is_at": "P", "lr_is_at": "L", "old_sp32": "s", "xregs": "x", "rregs": "r",
+    "pmr": "p", "code": "C", "mem_abort": "MD", "esr_eq": "E", "esr_colon": "E", "far_colon": "F",
+    "abort_field": "ESFICGAVX", "pgtable": "", "pgd32": "p", "walk": "[", "stack_range": "TIOS", "hyp_ps": "P",
+    "hyp_far": "F", "hyp_vcpu": "V", "kasan_access": "RW", "kfence_access": "", "aux_stack": "",
+    "stack_trace_kasan_end": "=", "smp_stop": "S", "kernel_offset": "K", "phys_offset": "P", "cpu_features": "C",
+    "memory_limit": "M", "exception_stack": "E", "hexdump": "0123456789abcdefABCDEF", "stack_dump": "S",
+    "irq_marker": "<", "arm32_cpu": "CFr", "x86_regs": "RE", "ubsan_detail": "", "slub_site": "AF", "slub_dump": "ROPSD", "slub_fix": "F",
+}
+_ANY: tuple[tuple[str, re.Pattern[str]], ...] = tuple((n, rx) for n, rx in BODY if not _FIRST[n])
+BODY_BY_FIRST: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+    c: tuple((n, rx) for n, rx in BODY if not _FIRST[n] or c in _FIRST[n])
+    for c in sorted({c for chars in _FIRST.values() for c in chars})
+}
+
+
+def body_candidates(text: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """The body patterns that can match ``text`` (by its first character), in table order."""
+    return BODY_BY_FIRST.get(text[:1], _ANY)
+
+# Context lines that may appear anywhere in the log (mostly at boot, before the crash).
+CONTEXT: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(rx))
+    for name, rx in (
+        ("linux_version", r"^Linux version (?P<ver>\S{1,120}) (?P<rest>.{0,400})$"),
+        ("machine", r"^(?:OF: fdt: )?Machine model: (?P<v>.{1,200})$"),
+        ("kvm_vmid", r"^kvm \[\d{1,10}\]: (?P<v>\d{1,2})-bit VMID"),
+        ("kvm_idmap", r"^kvm \[\d{1,10}\]: IDMAP page: (?P<v>" + _HEX + r"{1,16})"),
+        ("kvm_va", r"^kvm \[\d{1,10}\]: HYP VA range: (?P<lo>" + _HEX + r"{1,16}):(?P<hi>" + _HEX + r"{1,16})"),
+        ("kvm_ipa", r"^kvm \[\d{1,10}\]: IPA Size Limit: (?P<v>\d{1,3}) ?bits"),
+        ("kvm_init", r"^kvm \[\d{1,10}\]: (?P<mode>VHE|Hyp nVHE|Protected nVHE|Hyp|nVHE|hyp)? ?mode initialized successfully"),
+    )
+)
+
+# Call-trace entry formats.
+FRAME_MODERN = re.compile(
+    r"^(?P<unrel>\?\s{1,4})?(?:\[<(?P<addr>" + _HEX + r"{8,16})>\]\s{1,8})?(?P<func>" + _SYM + r")\+0x(?P<off>" + _HEX + r"{1,16})"
+    r"/0x(?P<size>" + _HEX + r"{1,16})(?:\s{1,4}\[(?P<mod>[\w\-]{1,64})(?: " + _HEX + r"{8,64})?\])?"
+    r"(?:\s{1,4}\((?P<marker>[PLFCT])\))?(?:\s{1,4}(?P<src>[^\s:]{1,300}:\d{1,7}(?::\d{1,5})?))?"
+    r"(?:\s{1,4}\[(?P<inline>inline)\])?\s{0,4}$"
+)
+FRAME_INLINE = re.compile(
+    r"^(?P<func>" + _SYM + r")\s{1,4}(?P<src>[^\s:]{1,300}:\d{1,7}(?::\d{1,5})?)\s{1,4}\[inline\]\s{0,4}$"
+)
+FRAME_ADDR_ONLY = re.compile(
+    r"^\[<(?P<addr>" + _HEX + r"{8,16}|\s{0,16}\(null\))>\]\s{1,16}(?P<func>\S{1,300})?\s{0,4}$"
+)
+FRAME_HYP = re.compile(
+    r"^(?:kvm \[\d{1,10}\]: )?\s{0,4}\[<(?P<addr>" + _HEX + r"{1,16})>\]\s{1,8}(?P<sym>\S{1,300}?)(?:\s{1,4}\[hyp\])?\s{0,4}$"
+)
+FRAME_ARM32 = re.compile(
+    r"^\[<(?P<addr>" + _HEX + r"{8})>\]\s?\((?P<func>" + _SYM + r")(?:\+0x(?P<off>" + _HEX + r"{1,8})/0x(?P<size>"
+    + _HEX + r"{1,8}))?(?: \[(?P<mod>[\w\-]{1,64})\])?\) from \[<(?P<from>" + _HEX + r"{8})>\]"
+)
+FRAME_ARM32_NEW = re.compile(
+    r"^(?P<func>" + _SYM + r")(?: \[(?P<mod>[\w\-]{1,64})\])? from (?P<caller>" + _SYM + r")\+0x(?P<off>"
+    + _HEX + r"{1,8})/0x(?P<size>" + _HEX + r"{1,8})(?: \[(?P<mod2>[\w\-]{1,64})\])?\s?$"
+)
+SYMBOL = re.compile(
+    r"^(?P<func>" + _SYM + r")\+0x(?P<off>" + _HEX + r"{1,16})/0x(?P<size>" + _HEX + r"{1,16})"
+    r"(?:\s{1,4}\[(?P<mod>[\w\-]{1,64})(?: " + _HEX + r"{8,64})?\])?"
+)
+HEX_ONLY = re.compile(r"^(?:0x)?(?P<v>" + _HEX + r"{1,16})$")
+XREG = re.compile(r"(?:^|\s)(x\d{1,2}|lr|sp|fp)\s?: (" + _HEX + r"{16})")
+RREG = re.compile(r"(?:^|\s)(r\d{1,2}|ip|fp|sp|lr|pc)\s?: (" + _HEX + r"{8})")
+KVM_PREFIX = re.compile(r"^kvm \[\d{1,10}\]: ")
+ARM32_HINT = re.compile(r"(?:\bSMP ARM|\bPREEMPT ARM|\bARM| THUMB2?)$")

@@ -1,0 +1,225 @@
+"""One stable line per report, in syzkaller's style (rules: docs/TITLES.md).
+
+The title names the *guilty* function: the first frame that is not a generic
+helper (printing, panic/BUG plumbing, exception entry, sanitiser runtime,
+string/copy helpers, locking/scheduling primitives).  The helpers are a
+declarative skip list; compiler suffixes (.isra.0, .constprop.0, .cold,
+.cfi_jt...) are dropped so titles survive rebuilds, and addresses and numbers
+never appear.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from a64triage.console.kinds import Kind
+from a64triage.console.records import Frame
+
+# Functions never blamed.  Exact names, then prefixes.
+SKIP_EXACT: frozenset[str] = frozenset(  # one whitespace-separated table, easier to review than a list
+    """
+    dump_backtrace show_stack dump_stack dump_stack_lvl __dump_stack show_regs __show_regs
+    panic vpanic nmi_panic abort add_taint __warn __warn_printk warn_slowpath_fmt warn_slowpath_null
+    report_bug bug_handler call_break_hook brk_handler do_debug_exception die __die arm64_notify_die
+    die_kernel_fault __do_kernel_fault do_bad_area do_translation_fault do_page_fault do_mem_abort
+    do_sea do_tag_check_fault do_alignment_fault do_bad do_sp_pc_abort do_undefinstr do_el1_undef
+    do_el1_bti do_el1_fpac bad_mode bad_el0_sync arm64_serror_panic arm64_is_fatal_ras_serror
+    do_serror el1_abort el1_da el1_ia el1_pc el1_sp_pc el1_undef el1_dbg el1_inv el1_bti el1_fpac
+    el1_interrupt el1_irq el1_sync el1_error el1_fiq el0_irq el0_sync el0_error
+    handle_bad_stack handle_bad_stack_overflow panic_bad_stack overflow_stack
+    kasan_report __kasan_report kasan_report_invalid_free print_address_description print_report
+    report_tag_fault do_tag_recovery check_memory_region kasan_check_range
+    memcpy memmove memset __memcpy __memmove __memset memcmp __memcpy_fromio __memcpy_toio
+    strcpy strncpy strcmp strncmp strlen strnlen strscpy strlcpy strcat strncat strchr strrchr strsep
+    __arch_copy_from_user __arch_copy_to_user __arch_clear_user copy_from_user copy_to_user
+    _copy_from_user _copy_to_user raw_copy_from_user raw_copy_to_user __copy_from_user __copy_to_user
+    refcount_warn_saturate refcount_dec_and_test refcount_inc refcount_dec refcount_add
+    __list_add_valid __list_del_entry_valid __list_add_valid_or_report __list_del_entry_valid_or_report
+    list_add list_del list_add_tail __list_add __list_del_entry
+    fortify_panic __fortify_panic __fortify_report __write_overflow_field __read_overflow2_field
+    usercopy_abort __check_object_size check_object_size __check_heap_object check_heap_object
+    lock_acquire lock_release __lock_acquire lock_acquired lock_contended check_noncircular
+    print_circular_bug check_prev_add check_prevs_add validate_chain mark_lock lockdep_rcu_suspicious
+    _raw_spin_lock _raw_spin_lock_irq _raw_spin_lock_irqsave _raw_spin_lock_bh _raw_spin_unlock
+    _raw_spin_unlock_irqrestore _raw_read_lock _raw_write_lock _raw_read_lock_bh _raw_write_lock_bh
+    do_raw_spin_lock queued_spin_lock_slowpath queued_read_lock_slowpath queued_write_lock_slowpath
+    mutex_lock mutex_lock_nested __mutex_lock mutex_lock_interruptible mutex_lock_killable
+    __mutex_lock_slowpath __mutex_lock_common down down_read down_write down_interruptible
+    rwsem_down_read_slowpath rwsem_down_write_slowpath __down __down_common
+    __switch_to cpu_switch_to __schedule schedule schedule_timeout schedule_preempt_disabled
+    io_schedule io_schedule_timeout schedule_hrtimeout_range preempt_schedule_irq
+    wait_for_completion wait_for_completion_timeout wait_for_completion_killable
+    wait_for_completion_interruptible __wait_for_common do_wait_for_common wait_for_common
+    bit_wait bit_wait_io __wait_on_bit out_of_line_wait_on_bit folio_wait_bit_common
+    watchdog_timer_fn __hrtimer_run_queues hrtimer_interrupt hrtimer_run_queues arch_timer_handler_phys
+    arch_timer_handler_virt handle_percpu_devid_irq handle_percpu_devid_fasteoi_ipi
+    generic_handle_domain_irq handle_domain_irq __handle_domain_irq generic_handle_irq
+    gic_handle_irq call_on_irq_stack do_interrupt_handler irq_exit irq_exit_rcu __do_softirq
+    handle_softirqs update_process_times tick_sched_handle tick_sched_timer tick_nohz_handler
+    rcu_sched_clock_irq rcu_dump_cpu_stacks print_cpu_stall check_cpu_stall rcu_pending
+    dump_cpu_task sched_show_task show_stack_regs nmi_cpu_backtrace do_handle_IPI ipi_handler
+    hyp_panic __hyp_panic hyp_panic_bad_stack __hyp_do_panic __hyp_call_panic __hyp_call_panic_nvhe
+    __hyp_call_panic_vhe nvhe_hyp_panic_handler kvm_nvhe_dump_backtrace handle_exit_early
+    __kvm_nvhe_hyp_panic __kvm_nvhe___hyp_do_panic __kvm_nvhe_hyp_panic_bad_stack __kvm_nvhe___host_exit
+    dbg_snapshot_save_context dbg_snapshot_ipi_stop
+    unwind_backtrace warn_slowpath_common dump_backtrace.cfi_jt __und_svc_finish __dabt_svc __pabt_svc
+    __irq_svc __und_svc do_DataAbort do_PrefetchAbort __do_user_fault do_undefinstr
+    kthread ret_from_fork ret_from_fork_asm rcu_gp_kthread rcu_gp_fqs_loop rcu_gp_fqs
+    """.split()  # noqa: SIM905
+)
+SKIP_PREFIX: tuple[str, ...] = (
+    "kasan_", "__kasan_", "__asan_", "asan_", "__hwasan_", "kfence_", "__kfence_", "__ubsan_handle_",
+    "ubsan_", "report_ubsan", "lockdep_", "__lockdep_", "print_lock", "debug_lockdep",
+    "el1h_64_", "el1t_64_", "el0t_64_", "el0t_32_", "el1_", "__sanitizer_", "__warn", "warn_",
+    "dump_stack", "__refcount_", "__might_", "__kcsan_", "kcsan_",
+)
+# Exception-vector entries: the frame the unwinder prints where an exception interrupted code.
+ENTRY = re.compile(r"^(?:el[01](?:[th]_(?:64|32))?_(?:sync|irq|fiq|error)|__(?:und|dabt|pabt|irq)_svc(?:_finish)?)$")
+_SUFFIX = re.compile(r"(?:\.(?:isra|constprop|part|cold|lto_priv|llvm|cfi|cfi_jt|localalias|\d)[\w.]{0,40})+$")
+_SYMBOL_IN_TEXT = re.compile(r"([\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}(?: \[[\w\-]{1,64}\])?")
+_NUMBERS = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,16}\b|\b\d+\b")
+
+
+def clean_symbol(name: str) -> str:
+    """``foo.isra.0`` -> ``foo``: the stable part of a symbol name."""
+    base = _SUFFIX.sub("", name)
+    return base or name
+
+
+def is_skipped(name: str) -> bool:
+    base = clean_symbol(name)
+    return base in SKIP_EXACT or base.startswith(SKIP_PREFIX)
+
+
+def first_guilty(frames: Iterable[Frame], after_entry: bool = False) -> str | None:
+    """First non-helper function; with ``after_entry`` start past the exception entry."""
+    seq = [f for f in frames if f.function and f.marker != "?"]  # "?" = unreliable x86 guess
+    if after_entry:
+        for i in range(len(seq) - 1, -1, -1):
+            fn = seq[i].function or ""
+            if ENTRY.match(fn) and fn.startswith(("el1", "__")):
+                seq = seq[i + 1 :]
+                break
+    for f in seq:
+        if f.function and not is_skipped(f.function) and f.function != "(null)":
+            return clean_symbol(f.function)
+    return None
+
+
+def normalize(text: str) -> str:
+    """Replace numbers and addresses so titles do not vary between runs."""
+    text = _NUMBERS.sub("NUM", text.strip())
+    return re.sub(r"\s{2,}", " ", text)[:200]
+
+
+_INTERNAL_TITLES: dict[str, str] = {
+    "Oops - BUG": "kernel BUG",
+    "Oops - BTI": "BTI failure",
+    "Oops - GCS": "GCS failure",
+    "Oops - FPAC": "pointer authentication failure",
+    "Oops - undefined instruction": "undefined instruction",
+    "Oops - bad mode": "bad mode",
+    "Oops - CFI": "CFI failure",
+    "SP/PC alignment exception": "SP/PC alignment exception",
+    "Oops - KASAN": "KASAN: invalid-access",
+}
+
+
+def build_title(
+    kind: Kind,
+    *,
+    message: str | None,
+    internal: str | None,
+    header_func: str | None,
+    pc: Frame | None,
+    frames: tuple[Frame, ...],
+    facts: dict[str, str],
+) -> str:
+    """Assemble the title from the kind, the printed message and the guilty frame."""
+    pc_func = pc.function if pc is not None and pc.function and pc.stack != "hyp" else None
+    task = [f for f in frames if f.stack != "hyp"]
+    hyp = [f for f in frames if f.stack == "hyp"]
+
+    def guilty(prefer: str | None, after_entry: bool = True) -> str | None:
+        if prefer and not is_skipped(prefer):
+            return clean_symbol(prefer)
+        found = first_guilty(task, after_entry=after_entry) or first_guilty(task)
+        if found is None and prefer:
+            return clean_symbol(prefer)  # every frame is a helper: blame the printed one
+        return found
+
+    def with_func(base: str, func: str | None) -> str:
+        return f"{base} in {func}" if func else base
+
+    if kind is Kind.HYP_PANIC:
+        what = facts.get("hyp_what", "panic")
+        func = facts.get("hyp_func") or first_guilty(hyp)
+        label = {"panic": "HYP panic", "BUG": "HYP BUG", "CFI failure": "HYP CFI failure"}.get(what, "HYP panic")
+        if func is None and facts.get("hyp_file"):
+            func = facts["hyp_file"].rsplit("/", 1)[-1]
+        if facts.get("hyp_invalid"):
+            label = "invalid host exception to nVHE hyp"
+        return with_func(f"kernel panic: {label}", func and clean_symbol(func))
+    if kind is Kind.OOPS:
+        func = guilty(pc_func)
+        if message:
+            return with_func(f"BUG: unable to handle kernel {normalize(message)}", func)
+        if internal:
+            base = _INTERNAL_TITLES.get(internal, f"Internal error: {normalize(internal)}")
+            return with_func(base, func)
+        return with_func("Oops", func)
+    if kind is Kind.BUG:
+        return with_func("kernel BUG", guilty(pc_func))
+    if kind is Kind.WARNING:
+        return with_func("WARNING", guilty(header_func))
+    if kind is Kind.KASAN:
+        acc = facts.get("access")
+        base = f"KASAN: {normalize(facts.get('type', 'bad-access'))}" + (f" {acc}" if acc else "")
+        return with_func(base, guilty(header_func, after_entry=False))
+    if kind is Kind.KFENCE:
+        return with_func(f"KFENCE: {normalize(facts.get('type', 'bad-access'))}", guilty(header_func, False))
+    if kind is Kind.UBSAN:
+        return with_func(f"UBSAN: {facts.get('type', 'undefined-behaviour')}", guilty(None, False))
+    if kind is Kind.SERROR:
+        return with_func("SError interrupt", guilty(pc_func))
+    if kind is Kind.BAD_MODE:
+        return with_func(f"bad mode in {facts.get('handler', 'unknown')} handler", guilty(pc_func))
+    if kind is Kind.ALIGNMENT:
+        return with_func("SP/PC alignment exception", guilty(pc_func))
+    if kind is Kind.SOFT_LOCKUP:
+        return with_func("BUG: soft lockup", guilty(pc_func))
+    if kind is Kind.HARD_LOCKUP:
+        return with_func("BUG: hard lockup", guilty(pc_func))
+    if kind is Kind.RCU_STALL:
+        return with_func("INFO: rcu detected stall", guilty(pc_func))
+    if kind is Kind.HUNG_TASK:
+        return with_func("INFO: task hung", guilty(None, False))
+    if kind is Kind.LOCKDEP:
+        what = facts.get("lockdep", "lockdep report")
+        base = {
+            "possible circular locking dependency detected": "possible deadlock",
+            "possible recursive locking detected": "possible deadlock",
+            "possible irq lock inversion dependency detected": "possible deadlock",
+            "inconsistent lock state": "inconsistent lock state",
+            "suspicious RCU usage": "suspicious RCU usage",
+        }.get(what, f"lockdep: {what}")
+        return with_func(base, guilty(None, False))
+    if kind is Kind.LIST_CORRUPTION:
+        return with_func("BUG: corrupted list", guilty(header_func))
+    if kind is Kind.USERCOPY:
+        return with_func("BUG: bad usercopy", guilty(header_func))
+    if kind is Kind.FORTIFY:
+        return with_func("fortify: detected buffer overflow", guilty(header_func))
+    if kind is Kind.REFCOUNT:
+        return with_func("refcount bug", guilty(header_func))
+    if kind is Kind.STACK_OVERFLOW:
+        return with_func("kernel stack overflow", guilty(pc_func))
+    if kind is Kind.OTHER_BUG:
+        if "slab_cache" in facts:  # SLUB debug: blame the object's last free (or allocation) site
+            site = facts.get("slab_freed_in") or facts.get("slab_allocated_in")
+            return with_func(f"BUG: {normalize(facts.get('other', 'slab corruption'))}", site and clean_symbol(site))
+        return with_func(f"BUG: {facts.get('other', 'kernel bug')}", guilty(pc_func, False))
+    # Plain panic: the message says it all (syzkaller: "kernel panic: Attempted to kill init!").
+    msg = normalize(_SYMBOL_IN_TEXT.sub(r"\1", message or ""))
+    return f"kernel panic: {msg}" if msg else "kernel panic"
