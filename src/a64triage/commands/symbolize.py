@@ -63,7 +63,7 @@ def _reports(text: str) -> list[Report]:
         return []
     try:
         return parse_text(text)
-    except InputError:
+    except Exception:  # the filter must go on with its own frame recogniser
         return []
 
 
@@ -201,6 +201,7 @@ def frame_json(a: Annotated) -> dict[str, Any]:
                     "address": _hex(a.frame.address)},
         "function": r.function, "offset": _hex(r.offset), "size": _hex(r.size),
         "module": r.module, "section": r.section, "address": _hex(r.address),
+        "looked_up": _hex(r.looked_up),
         "locations": [{"function": loc.function, "file": loc.file, "line": loc.line,
                        "column": loc.column, **({"text": loc.text} if loc.text is not None else {})}
                       for loc in r.locations],

@@ -32,3 +32,6 @@ class Symbolized:
     section: str | None = None
     locations: tuple[SourceLocation, ...] = ()
     notes: tuple[str, ...] = ()  # sanity findings: offset beyond size, no section, ...
+    # the address whose file:line ``locations`` give: ``address - 4`` for a return
+    # address (the call instruction), ``address`` for a PC; same space as ``address``
+    looked_up: int | None = None

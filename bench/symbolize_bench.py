@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Symbolizing a 30-frame oops against Debian's arm64 vmlinux: a64triage vs llvm-symbolizer vs addr2line.
+
+All tools get the same 30 frames (tests/data/symbols/debian-6.1.0-56-30frames.log,
+real frames printed by 6.1.0-56-cloud-arm64) and the same 273 MB vmlinux with
+DWARF 5.  The reference tools get the addresses a64triage looks up (link-time;
+return addresses minus 4), all in one process each, with inline frames
+(``llvm-symbolizer -i -f``, ``aarch64-linux-gnu-addr2line -i -f -e``).
+
+Measured, each in a fresh process unless said otherwise (median of --runs):
+
+* ``cold``   a64triage with an empty cache (no symbol index yet)
+* ``warm``   a64triage again, the build-id keyed symbol index in the cache
+* ``server`` the 30 frames again in a long-lived process (an open Symbolizer)
+* llvm-symbolizer and addr2line runs (first run and median)
+
+The page cache is *not* dropped (the machine is shared): every tool reads a
+file the kernel already holds, so "cold" means "no index of our own yet".
+Peak memory is the max RSS reported by GNU time.  Usage::
+
+    .venv/bin/python bench/symbolize_bench.py [--vmlinux V] [--runs N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+LOG = ROOT / "tests" / "data" / "symbols" / "debian-6.1.0-56-30frames.log"
+ABI = "6.1.0-56"
+
+
+def _vmlinux(arg: str | None) -> str:
+    if arg:
+        return arg
+    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "debian_kernel.py"), "--abi", ABI, "dbg"],
+                         capture_output=True, text=True)
+    if res.returncode != 0:
+        sys.exit(f"symbolize_bench: no vmlinux: {res.stderr.strip()}")
+    for line in res.stdout.splitlines():
+        if line.startswith("vmlinux="):
+            return line.split("=", 1)[1]
+    sys.exit("symbolize_bench: debian_kernel.py printed no vmlinux=")
+
+
+def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in MB (GNU time), stdout."""
+    gnu_time = shutil.which("time") or "/usr/bin/time"
+    with tempfile.NamedTemporaryFile("r") as tf:
+        t0 = time.perf_counter()
+        res = subprocess.run([gnu_time, "-f", "%M", "-o", tf.name, *cmd], capture_output=True, text=True,
+                             env=env)
+        wall = time.perf_counter() - t0
+        if res.returncode != 0:
+            raise SystemExit(f"symbolize_bench: {' '.join(cmd[:3])} failed: {res.stderr.strip()[:300]}")
+        peak_kb = int(tf.read().strip().splitlines()[-1])
+    return wall, peak_kb // 1024, res.stdout
+
+
+def _addresses(vmlinux: str) -> tuple[list[int], list[Any]]:
+    """The link-time addresses a64triage looks up for the 30 frames, and its answers."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from a64triage.console.records import Frame
+    from a64triage.symbols import open_symbolizer
+    from a64triage.symbols.frameline import match_line
+
+    sym = open_symbolizer(vmlinux)
+    frames = [h.frame for line in LOG.read_text().splitlines() for h in match_line(line)]
+    assert len(frames) == 30, len(frames)
+    addrs, results = [], []
+    for i, fr in enumerate(frames):
+        res = sym.symbolize_frame(Frame(function=fr.function, offset=fr.offset, size=fr.size),
+                                  is_return=i > 0)
+        addrs.append(res.looked_up)
+        results.append(res)
+    return addrs, results
+
+
+def _server(vmlinux: str, runs: int) -> float:
+    """Seconds for the 30 frames in a process that already has the Symbolizer open."""
+    from a64triage.symbols import open_symbolizer
+    from a64triage.symbols.frameline import match_line
+
+    sym = open_symbolizer(vmlinux)
+    frames = [h.frame for line in LOG.read_text().splitlines() for h in match_line(line)]
+    times = []
+    for _ in range(runs + 1):
+        t0 = time.perf_counter()
+        for i, fr in enumerate(frames):
+            sym.symbolize_frame(fr, is_return=i > 0)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times[1:])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--vmlinux")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    vmlinux = _vmlinux(args.vmlinux)
+    addrs, ours_results = _addresses(vmlinux)
+    hexes = [hex(a) for a in addrs]
+    a64 = [str(ROOT / ".venv" / "bin" / "a64triage"), "symbolize", "--vmlinux", vmlinux, str(LOG)]
+    rows: dict[str, dict[str, float]] = {}
+
+    def series(name: str, cmd: list[str], env: dict[str, str] | None = None,
+               fresh: tempfile.TemporaryDirectory[str] | None = None) -> None:
+        walls, peaks = [], []
+        for _ in range(args.runs):
+            if fresh is not None:  # empty the private cache before every run
+                shutil.rmtree(fresh.name, ignore_errors=True)
+                os.makedirs(fresh.name)
+            w, p, _out = _timed(cmd, env)
+            walls.append(w)
+            peaks.append(p)
+        rows[name] = {"median_s": statistics.median(walls), "min_s": min(walls), "peak_mb": max(peaks)}
+
+    with tempfile.TemporaryDirectory() as warm_dir:
+        cold = tempfile.TemporaryDirectory()
+        series("a64triage cold (no index)", a64, dict(os.environ, A64TRIAGE_CACHE=cold.name), fresh=cold)
+        cold.cleanup()
+        warm_env = dict(os.environ, A64TRIAGE_CACHE=warm_dir)
+        _timed(a64, warm_env)  # builds the index
+        series("a64triage warm (index)", a64, warm_env)
+    llvm = shutil.which("llvm-symbolizer")
+    if llvm:
+        series("llvm-symbolizer -i -f", [llvm, "-i", "-f", f"--obj={vmlinux}", *hexes])
+    a2l = shutil.which("aarch64-linux-gnu-addr2line")
+    if a2l:
+        series("aarch64-linux-gnu-addr2line -i -f", [a2l, "-i", "-f", "-e", vmlinux, *hexes])
+    server = _server(vmlinux, args.runs)
+
+    agree = None
+    if llvm:
+        out = subprocess.run([llvm, "--output-style=JSON", "-i", "-f", f"--obj={vmlinux}", *hexes],
+                             capture_output=True, text=True).stdout
+        agree = sum(1 for d, r in zip(json.loads(out), ours_results, strict=True)
+                    if [f["Line"] for f in d["Symbol"]] == [loc.line for loc in r.locations])
+
+    ref = rows.get("llvm-symbolizer -i -f")
+    doc = {"frames": len(addrs), "vmlinux": vmlinux, "runs": args.runs, "results": rows,
+           "a64triage_server_s": server, "inline_chains_equal_to_llvm": agree}
+    if ref:
+        doc["ratios_vs_llvm"] = {
+            "cold": rows["a64triage cold (no index)"]["median_s"] / ref["median_s"],
+            "warm_index": rows["a64triage warm (index)"]["median_s"] / ref["median_s"],
+            "server": server / ref["median_s"],
+            "peak_memory_cold": rows["a64triage cold (no index)"]["peak_mb"] / ref["peak_mb"],
+        }
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return 0
+    print(f"{len(addrs)} frames, {Path(vmlinux).name}, median of {args.runs} runs")
+    print(f"{'tool':40} {'median s':>9} {'min s':>7} {'peak MB':>8}")
+    for name, r in rows.items():
+        print(f"{name:40} {r['median_s']:9.3f} {r['min_s']:7.3f} {r['peak_mb']:8d}")
+    print(f"{'a64triage long-lived process':40} {server:9.4f}")
+    if "ratios_vs_llvm" in doc:
+        print("ratios vs llvm-symbolizer: " + ", ".join(f"{k} {v:.2f}x" for k, v in doc["ratios_vs_llvm"].items()))
+    if agree is not None:
+        print(f"inline chains (line numbers) equal to llvm-symbolizer's: {agree}/{len(addrs)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
