@@ -1,0 +1,349 @@
+"""explain: run every stage on each report of a log and rank the hypotheses.
+
+``explain_log`` reads the log (a path, ``-`` or the text itself), finds the
+reports (console), and for each one decodes the registers (arm64), symbolizes
+the PC and the call trace (symbols), disassembles the faulting function
+(disasm), audits it when it runs at EL2 (relocs), gathers the facts and
+evaluates the rule table.  Without a vmlinux it does what the log allows and
+says what a vmlinux would add; with a vmlinux that does not match the log it
+warns and falls back to the log alone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+
+from a64triage.arm64.fields import FieldTree
+from a64triage.arm64.registry import decode
+from a64triage.console import parse_file, parse_text
+from a64triage.console.records import Frame, Report
+from a64triage.diagnose.engine import evaluate
+from a64triage.diagnose.evidence import Sources
+from a64triage.diagnose.facts import Facts, fault_el, gather
+from a64triage.diagnose.types import Explanation, FrameResult, ReportExplanation
+from a64triage.disasm.types import Instruction
+from a64triage.errors import InputError
+from a64triage.relocs.findings import Finding
+from a64triage.symbols import Symbolizer, is_return_frame, open_symbolizer
+from a64triage.symbols.types import Symbolized
+
+MAX_STDIN_BYTES = 256 << 20  # stdin is held in memory; files are streamed
+MAX_KEPT_CONTEXT = 2000  # lines kept outside report spans (kvm boot lines ...)
+MAX_DISASM = 96  # instructions of the faulting function shown (a window around the PC)
+# Lines outside a report's span that evidence may quote (kvm boot lines).
+_CONTEXT = re.compile(r"kvm \[\d+\]: |Kernel Offset:|CPU features:|Linux version ")
+_BUG_AT = re.compile(r"kernel BUG at (\S+?):(\d+)!|WARNING: .* at (\S+?):(\d+) ")
+_HYP_PREFIX = "__kvm_nvhe_"
+
+
+@dataclass(frozen=True)
+class ExplainContext:
+    """What explain_report may use besides the report: the symbolizer and the log's lines."""
+
+    symbolizer: Symbolizer | None = None
+    vmlinux: str | None = None
+    lines: Mapping[int, str] = field(default_factory=dict)
+
+
+# --- reading the log ----------------------------------------------------------------
+
+
+def _looks_like_text(arg: str) -> bool:
+    return "\n" in arg or (arg != "-" and not os.path.exists(arg) and len(arg) > 255)
+
+
+def _read_stdin() -> str:
+    """stdin held in memory (it cannot be read twice), bounded by MAX_STDIN_BYTES."""
+    data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+    if len(data) > MAX_STDIN_BYTES:
+        raise InputError("-", f"more than {MAX_STDIN_BYTES >> 20} MiB on stdin: give the log as a file")
+    return data.decode("utf-8", "replace")
+
+
+def _file_lines(path: str) -> Iterator[str]:
+    """A file's lines, decoded leniently; each cut at 64 KiB (the console stage's limit)."""
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.readline(65536):
+                yield chunk.decode("utf-8", "replace").rstrip("\r\n")
+                if len(chunk) == 65536 and not chunk.endswith(b"\n"):
+                    while (rest := fh.readline(65536)) and not rest.endswith(b"\n"):
+                        pass
+    except OSError as exc:
+        raise InputError(path, exc.strerror or "cannot read") from None
+
+
+def _kept_lines(lines: Iterable[str], reports: Iterable[Report]) -> dict[int, str]:
+    """Input lines evidence may quote: every report span, plus the kvm/kernel context lines."""
+    spans = sorted(r.span for r in reports)
+    kept: dict[int, str] = {}
+    context = 0
+    for no, line in enumerate(lines, start=1):
+        if any(lo <= no <= hi for lo, hi in spans):
+            kept[no] = line
+        elif context < MAX_KEPT_CONTEXT and _CONTEXT.search(line):
+            kept[no] = line
+            context += 1
+    return kept
+
+
+def _load(path_or_text: str) -> tuple[str, list[Report], dict[int, str]]:
+    """(source name, reports, kept lines): files are streamed twice, never held whole."""
+    if _looks_like_text(path_or_text) or path_or_text == "-":
+        name = "<text>" if path_or_text != "-" else "-"
+        text = path_or_text if path_or_text != "-" else _read_stdin()
+        reports = parse_text(text)
+        return name, reports, _kept_lines(text.splitlines(), reports)
+    reports = list(parse_file(path_or_text))
+    return path_or_text, reports, _kept_lines(_file_lines(path_or_text), reports)
+
+
+# --- per report ---------------------------------------------------------------------
+
+
+def _panic(report: Report, key: str) -> int | None:
+    if report.kvm is None:
+        return None
+    return next((v for k, v in report.kvm.panic if k == key), None)
+
+
+def decode_registers(report: Report, el: int | None) -> tuple[FieldTree, ...]:
+    """ESR, FAR, SPSR/PSTATE, HPFAR and PAR of the report, decoded by the arm64 stage."""
+    level = el if el in (1, 2, 3) else 1
+    hyp = report.kvm is not None and bool(report.kvm.panic)
+    wanted: list[tuple[str, int | None]] = []
+    esr = report.esr if report.esr is not None else _panic(report, "ESR")
+    far = report.far if report.far is not None else _panic(report, "FAR")
+    wanted.append((f"ESR_EL{2 if hyp else level}", esr))
+    wanted.append((f"FAR_EL{2 if hyp else level}", far))
+    if hyp:
+        wanted += [("SPSR_EL2", _panic(report, "PS")), ("HPFAR_EL2", _panic(report, "HPFAR")),
+                   ("PAR_EL1", _panic(report, "PAR"))]
+    else:
+        wanted.append(("SPSR_EL1", report.pstate))
+    out: list[FieldTree] = []
+    for name, value in wanted:
+        if value is None:
+            continue
+        try:
+            out.append(decode(name, value, el=2 if hyp else level))
+        except InputError:
+            continue  # a register this build of the decoder does not know: keep the others
+    return tuple(out)
+
+
+def _pc_frame(report: Report) -> Frame | None:
+    """The faulting PC as a frame: the register dump's pc, else the hyp panic's PC/panic_at."""
+    if report.kvm is not None and report.kvm.panic_at is not None:
+        return report.kvm.panic_at
+    if report.pc is not None:
+        return report.pc
+    pc = _panic(report, "PC")
+    return Frame(address=pc, stack="hyp") if pc is not None else None
+
+
+def _code_only(sym: Symbolized | None) -> Symbolized | None:
+    """Drop a symbol that does not cover the address (an absolute symbol, no section, no size).
+
+    A PC in heap, stack or data resolves to "the nearest symbol below", often an
+    absolute linker symbol hundreds of terabytes away; naming it would mislead.
+    """
+    if sym is None or not sym.function or sym.module is not None or sym.section or sym.size:
+        return sym
+    return replace(sym, function=None, offset=None, size=None, locations=(),
+                   notes=(*sym.notes, f"{sym.address:#x} is inside no function of the vmlinux "
+                          "(data, heap or stack, or a wrong address)"))
+
+
+def _symbolize_frames(report: Report, sym: Symbolizer | None) -> tuple[tuple[FrameResult, ...], Symbolized | None]:
+    pc_frame = _pc_frame(report)
+    frames: list[FrameResult] = []
+    pc_sym: Symbolized | None = None
+    if pc_frame is not None:
+        if sym is not None:
+            pc_sym = _code_only(sym.symbolize_frame(pc_frame, is_return=False))
+        frames.append(FrameResult(pc_frame, pc_sym))
+    for i, fr in enumerate(report.call_trace):
+        # "panic+0x0" right after "panic+0x138" (4.x hyp panic: EL2 erets to panic()'s entry) is an
+        # entry address, not a return address past the end of the symbol before panic().
+        prev = report.call_trace[i - 1].function if i else None
+        entry = bool(fr.function) and fr.offset == 0 and prev == fr.function
+        ret = is_return_frame(report.call_trace, i) and not entry
+        res = _code_only(sym.symbolize_frame(fr, is_return=ret)) if sym is not None and not fr.inline else None
+        frames.append(FrameResult(fr, res))
+    return tuple(frames), pc_sym
+
+
+def _window(insns: list[Instruction], pc: int | None) -> tuple[Instruction, ...]:
+    if len(insns) <= MAX_DISASM or pc is None:
+        return tuple(insns[:MAX_DISASM])
+    at = next((i for i, ins in enumerate(insns) if ins.address >= pc), len(insns) // 2)
+    lo = max(0, at - MAX_DISASM * 2 // 3)
+    return tuple(insns[lo:lo + MAX_DISASM])
+
+
+def _disassemble(report: Report, sym: Symbolizer | None, pc_sym: Symbolized | None) -> tuple[Instruction, ...]:
+    from a64triage import disasm  # capstone loads only when something is disassembled
+
+    if sym is not None and pc_sym is not None and pc_sym.function and pc_sym.module is None \
+            and pc_sym.offset is not None and pc_sym.size and pc_sym.offset < pc_sym.size:
+        try:
+            insns = disasm.disassemble_function(sym, pc_sym.function, fault_pc=pc_sym.address)
+        except InputError:
+            insns = []
+        if insns:
+            return _window(list(insns), pc_sym.address)
+    if report.code:
+        pc = report.pc.address if report.pc is not None else None
+        words = list(report.code)
+        if report.faulting_code is not None and 0 <= report.faulting_code < len(words):
+            words[report.faulting_code] = f"({words[report.faulting_code].strip('()')})"
+        try:
+            return tuple(disasm.decode_code_line("Code: " + " ".join(words), pc))
+        except InputError:
+            return ()
+    return ()
+
+
+def _in_hyp(pc_sym: Symbolized | None, el: int | None) -> bool:
+    if el == 2:
+        return True
+    if pc_sym is None or not pc_sym.function:
+        return False
+    return (pc_sym.section or "").startswith(".hyp") or pc_sym.function.startswith(_HYP_PREFIX)
+
+
+def _audit(ctx: ExplainContext, pc_sym: Symbolized | None, el: int | None) -> tuple[Finding, ...]:
+    """Audit findings in the faulting function when it is code that runs at EL2."""
+    if ctx.vmlinux is None or pc_sym is None or not pc_sym.function or pc_sym.module is not None:
+        return ()
+    if not _in_hyp(pc_sym, el):
+        return ()
+    from a64triage import relocs
+
+    return tuple(relocs.audit_function(ctx.vmlinux, pc_sym.function))
+
+
+def _bug_site(report: Report, sym: Symbolizer | None, pc_sym: Symbolized | None) -> tuple[str, int] | None:
+    if sym is not None and pc_sym is not None:
+        site = sym.bug_site(pc_sym.address)
+        if site is not None:
+            return site
+    if report.kvm is not None and report.kvm.bug_file and report.kvm.bug_line:
+        return report.kvm.bug_file, report.kvm.bug_line
+    for line in report.lines:
+        m = _BUG_AT.search(line)
+        if m:
+            file, no = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            return file, int(no)
+    return None
+
+
+def _notes(report: Report, facts: Facts, ctx: ExplainContext, frames: tuple[FrameResult, ...]) -> tuple[str, ...]:
+    notes: list[str] = []
+    if report.arch != "arm64":
+        notes.append(f"a 32-bit ARM ({report.arch}) report: arm64 register decoding does not apply; "
+                     "explained from its messages only")
+    if report.corrupted:
+        notes.append(f"the report is damaged ({report.corrupted}): some facts may be missing")
+    if ctx.symbolizer is None:
+        named = sum(1 for f in frames if f.frame.function or f.frame.address is not None)
+        notes.append(f"with --vmlinux: file:line and inline chains for {named} frame(s), the disassembly of "
+                     "the faulting function, the BUG/WARN site from __bug_table"
+                     + (", and an audit of the hyp function for absolute addresses" if facts.at_hyp else ""))
+    else:
+        unresolved = sum(1 for f in frames if f.symbolized is not None
+                         and not any(loc.file for loc in f.symbolized.locations))
+        if unresolved:
+            notes.append(f"{unresolved} frame(s) have no file:line in this vmlinux (no DWARF for them)")
+    if facts.el == 2 and facts.hyp_range is None:
+        notes.append("the log has no 'HYP VA range' line: cannot check the address against the EL2 mapping")
+    return tuple(notes)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The intermediate results of one report (tests and tools inspect the facts)."""
+
+    facts: Facts
+    sources: Sources
+
+
+def analyse(report: Report, ctx: ExplainContext | None = None) -> Analysis:
+    """Run the stages on one report and gather the facts the rules test."""
+    ctx = ctx or ExplainContext()
+    sym = ctx.symbolizer
+    esr_value = report.esr if report.esr is not None else _panic(report, "ESR")
+    from a64triage.arm64.esr import esr_summary
+
+    arm64 = report.arch == "arm64"
+    el = fault_el(report, esr_summary(esr_value) if esr_value is not None else None) if arm64 else None
+    registers = decode_registers(report, el) if arm64 else ()
+    if sym is not None and sym.kaslr_offset is None:
+        sym.kaslr_offset = sym.kaslr_from_report(report)
+    frames, pc_sym = _symbolize_frames(report, sym)
+    disassembly = _disassemble(report, sym, pc_sym)
+    findings = _audit(ctx, pc_sym, el)
+    facts = gather(report, symbolized_pc=pc_sym, findings=findings, disassembly=disassembly,
+                   has_vmlinux=sym is not None)
+    sources = Sources(report, facts, ctx.lines, registers, frames, disassembly, findings, pc_sym,
+                      _bug_site(report, sym, pc_sym), pc_first=_pc_frame(report) is not None,
+                      from_code_line=bool(disassembly) and not any(i.source for i in disassembly)
+                      and bool(report.code) and len(disassembly) == len(report.code))
+    return Analysis(facts, sources)
+
+
+def explain_report(report: Report, ctx: ExplainContext | None = None) -> ReportExplanation:
+    """Hypotheses and the evidence behind them for one report."""
+    ctx = ctx or ExplainContext()
+    a = analyse(report, ctx)
+    s = a.sources
+    return ReportExplanation(
+        report=report,
+        hypotheses=evaluate(a.facts, s),
+        registers=s.registers,
+        frames=s.frames,
+        disassembly=s.disassembly,
+        findings=s.findings,
+        notes=_notes(report, a.facts, ctx, s.frames),
+    )
+
+
+def _explain_all(reports: list[Report], lines: Mapping[int, str], sym: Symbolizer | None,
+                 vmlinux: str | None) -> Iterator[tuple[ReportExplanation, list[str]]]:
+    for report in reports:
+        warnings: list[str] = []
+        use = sym
+        if sym is not None:
+            mismatch = sym.check_match(report)
+            if mismatch:
+                warnings += [f"{report.title}: {w}; using the log alone" for w in mismatch]
+                use = None
+        ctx = ExplainContext(use, vmlinux if use is not None else None, lines)
+        yield explain_report(report, ctx), warnings
+
+
+def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: str | None = None,
+                source_dir: str | None = None) -> Explanation:
+    """Explain every report of a log (a path, ``-`` for stdin, or the log text itself)."""
+    name, reports, lines = _load(path_or_text)
+    sym = None
+    warnings: list[str] = []
+    if vmlinux is not None:
+        if not os.path.isfile(vmlinux):
+            raise InputError(vmlinux, "no such file")
+        sym = open_symbolizer(vmlinux, modules_dir=modules_dir, source_dir=source_dir)
+        warnings += sym.problems
+    elif modules_dir is not None:
+        warnings.append("--modules is used only together with --vmlinux")
+    results: list[ReportExplanation] = []
+    for expl, warns in _explain_all(reports, lines, sym, vmlinux):
+        results.append(expl)
+        warnings += warns
+    if sym is not None:
+        warnings += [p for p in sym.problems if p not in warnings]
+    return Explanation(name, tuple(results), vmlinux, tuple(dict.fromkeys(warnings)))

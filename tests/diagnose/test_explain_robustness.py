@@ -1,0 +1,51 @@
+"""Hostile and damaged input: never a traceback, always classes from the stable list."""
+
+from __future__ import annotations
+
+from diag_helpers import EXAMPLE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from a64triage.diagnose import explain_log
+from a64triage.diagnose.classes import BugClass
+from a64triage.errors import InputError
+
+FRAGMENTS = [
+    "Unable to handle kernel paging request at virtual address dead000000000122",
+    "Unable to handle kernel NULL pointer dereference at virtual address 0000000000000008",
+    "  ESR = 0x0000000096000045", "Internal error: Oops: 0000000096000045 [#1] SMP",
+    "pc : foo+0x10/0x20", "lr : bar+0x8/0x40", "Call trace:", " foo+0x10/0x20",
+    "Kernel panic - not syncing: HYP panic:", "PS:800003c9 PC:ffff0000089e6fd8 ESR:86000004",
+    "FAR:ffff0000089e6fd8 HPFAR:0000000009825000 PAR:0000000000000000", "VCPU:0",
+    "kvm [1]: HYP VA range: 800000000000:ffffffffffff", "Code: d503201f (ffffffff)",
+    "x0 : 6b6b6b6b6b6b6b6b x1 : 0000000000000000", "SError Interrupt on CPU0, code 0x00000000bf000000",
+    "kernel BUG at mm/slub.c:419!", "WARNING: CPU: 0 PID: 1 at lib/x.c:1 f+0x0/0x4",
+]
+VALID = {c.value for c in BugClass}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=80)), max_size=40))
+def test_random_logs_never_crash(lines: list[str]) -> None:
+    text = "\n".join(f"[ {i}.000000] {line}" for i, line in enumerate(lines)) + "\n"
+    try:
+        expl = explain_log(text)
+    except InputError:
+        return
+    for rep in expl.reports:
+        assert rep.hypotheses, "every report gets at least the fallback hypothesis"
+        for h in rep.hypotheses:
+            assert h.cls in VALID and 0 < h.confidence <= 0.99
+
+
+def test_binary_garbage_as_vmlinux_and_log(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    junk = tmp_path / "junk"
+    junk.write_bytes(bytes(range(256)) * 64)
+    expl = explain_log(str(junk))
+    assert expl.reports == ()
+    try:
+        explain_log(str(EXAMPLE / "console.log"), vmlinux=str(junk))
+    except InputError as exc:
+        assert "\n" not in str(exc)
+    else:
+        raise AssertionError("a non-ELF vmlinux must be an InputError")
