@@ -27,7 +27,7 @@ fi
 
 python3 -m venv .venv
 if [ "${1:-}" = test ]; then
-  .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[test,dwarf]'
 else
-  .venv/bin/pip install -q --disable-pip-version-check -e .
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[dwarf]'
 fi
