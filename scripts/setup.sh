@@ -9,8 +9,10 @@ need_debs=()
 want_debs=(python3-venv)
 if [ "${1:-}" = test ]; then
   # llvm: llvm-symbolizer/llvm-objdump for cross-checks; binutils-aarch64: addr2line/objdump;
-  # qemu + busybox (arm64) for the end-to-end suite; chromium for the HTML test.
-  want_debs+=(llvm binutils-aarch64-linux-gnu qemu-system-arm chromium cpio)
+  # gcc-aarch64 + make: the out-of-tree LKDTM module of the end-to-end suite; qemu + cpio:
+  # booting Debian's arm64 kernel; chromium: the HTML test.
+  want_debs+=(llvm binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu make xz-utils cpio
+              qemu-system-arm chromium)
 fi
 for d in "${want_debs[@]}"; do
   dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q "install ok installed" || need_debs+=("$d")
