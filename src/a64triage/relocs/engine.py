@@ -25,7 +25,7 @@ from a64triage.relocs.profiles import (
     matches,
 )
 from a64triage.relocs.scan import FunctionFlow, scan
-from a64triage.symbols.audit_elf import AuditElf
+from a64triage.symbols.rawelf import RawElf
 
 _MOVW_UABS = frozenset(range(263, 273))
 _GOT = frozenset({300, 301, 302, 303, 304, 305, 306, 307, 308, 309, 310, 311, 312, 313, 315})
@@ -171,7 +171,7 @@ def decode_hyp_reloc(img: Image) -> dict[int, int] | None:
     sec = img.elf.section(".hyp.reloc")
     if sec is None or sec.type == "SHT_NOBITS":
         return None
-    data = img.elf.data(sec)
+    data = img.elf.section_data(sec)
     out = {}
     for i, (off,) in enumerate(struct.iter_unpack("<i", data[: len(data) // 4 * 4])):
         out[sec.addr + 4 * i + off] = i
@@ -518,7 +518,7 @@ def _dedupe(findings: Sequence[Finding]) -> list[Finding]:
 def audit(path: str, *, profiles: Sequence[str] | None = None, sections: Sequence[str] = (),
           symbol_prefixes: Sequence[str] = (), profile_file: str | None = None) -> AuditResult:
     """Audit one ELF file (object, module or linked image) for absolute-address hazards."""
-    with AuditElf(path) as elf:
+    with RawElf(path) as elf:
         img = Image(elf)
         chosen = resolve_profiles(img, profiles, sections, symbol_prefixes, profile_file)
         return audit_image(img, path, chosen)

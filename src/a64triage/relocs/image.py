@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from a64triage.arm64.elf_relocs import RelocKind, reloc_name, reloc_type
-from a64triage.symbols.audit_elf import AuditElf, RawSymbol
-from a64triage.symbols.elf import Section
+from a64triage.symbols.rawelf import RawElf, RawSymbol, Section
 
 SEC_SHIFT = 40
 UNDEF_BASE = 1 << 60
@@ -58,7 +57,7 @@ class RelocIssue:
 class Image:
     """Sections, symbols, code relocations and data slots in one address space."""
 
-    def __init__(self, elf: AuditElf) -> None:
+    def __init__(self, elf: RawElf) -> None:
         self.elf = elf
         self.linked = not elf.is_relocatable
         self.kind = "relocatable" if elf.is_relocatable else ("linked-pie" if elf.etype == "ET_DYN" else "linked")
@@ -110,7 +109,7 @@ class Image:
         off = addr - self.sec_start(s)
         if off + size > s.size:
             return None
-        return self.elf._map[s.offset + off:s.offset + off + size]
+        return self.elf.file_bytes(s.offset + off, size)
 
     def words(self, start: int, end: int) -> tuple[int, ...]:
         data = self.read(start, end - start) or b""
@@ -238,7 +237,7 @@ class Image:
             if target is None or not target.is_alloc:
                 continue
             base = self.base[target.index]
-            for r in self.elf.relocations(rs):
+            for r in self.elf.raw_relocations(rs):
                 rt = reloc_type(r.type)
                 if rt is None:
                     self.issues.append(RelocIssue(rs.name, tname, r.type, r.offset))

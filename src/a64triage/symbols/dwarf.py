@@ -17,11 +17,9 @@ Both return the chain innermost first, like ``addr2line -i``.
 from __future__ import annotations
 
 import os
-import struct
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from a64triage.errors import InputError
 from a64triage.symbols.image import ImageLike
 from a64triage.symbols.types import SourceLocation
 
@@ -131,24 +129,6 @@ class DrgnLines:
         return tuple(out)
 
 
-def load_span(image: ImageLike) -> tuple[int, int] | None:
-    """Lowest and highest PT_LOAD address: drgn derives the bias from the first segment."""
-    lean = getattr(image, "load_span", None)
-    if lean is not None:
-        span: tuple[int, int] | None = lean()
-        return span
-    from elftools.common.exceptions import ELFError
-
-    try:
-        segs = [(int(g["p_vaddr"]), int(g["p_vaddr"]) + int(g["p_memsz"]))
-                for g in getattr(image, "elffile").iter_segments() if g["p_type"] == "PT_LOAD"]  # noqa: B009
-    except (ELFError, struct.error, ValueError, KeyError) as exc:
-        raise InputError(image.path, f"malformed program headers: {exc}") from exc
-    if not segs:
-        return None
-    return min(a for a, _ in segs), max(b for _, b in segs)
-
-
 def open_backend(image: ImageLike, layout: Mapping[str, int] | None,
                  shared: Callable[[], DrgnLines] | None) -> LineBackend | None:
     """The best backend for one file with DWARF (None when the file has none)."""
@@ -160,7 +140,7 @@ def open_backend(image: ImageLike, layout: Mapping[str, int] | None,
             ends = [layout[s.name] + s.size for s in image.sections if s.name in layout]
             ok = be.add_relocatable(os.path.basename(image.path), image.path, layout, max(ends))
         else:
-            span = load_span(image)
+            span = image.load_span()
             if span is None:
                 return None
             ok = be.add_linked(image.path, span[0], span[1])

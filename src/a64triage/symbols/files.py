@@ -11,7 +11,6 @@ name may use ``-`` (kbuild's KBUILD_MODNAME), so both are one key here.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from a64triage.errors import InputError
 
@@ -29,9 +28,10 @@ def module_key(name: str) -> str:
     return base.replace("-", "_")
 
 
-def cache_dir(*parts: str) -> Path:
-    base = os.environ.get("A64TRIAGE_CACHE") or os.path.join(Path.home(), ".cache", "a64triage")
-    return Path(base).joinpath(*parts)
+def cache_dir(*parts: str) -> str:
+    """``$A64TRIAGE_CACHE`` or ``~/.cache/a64triage``, joined with ``parts`` (os.path: no pathlib import)."""
+    base = os.environ.get("A64TRIAGE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "a64triage")
+    return os.path.join(base, *parts)
 
 
 def debug_root_of(path: str) -> str | None:
@@ -81,9 +81,9 @@ def decompressed(path: str) -> str:
 
     st = os.stat(path)
     tag = hashlib.sha1(f"{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:16]
-    out = cache_dir("ko") / f"{module_key(path)}-{tag}.ko"
-    if out.exists():
-        return str(out)
+    out = cache_dir("ko", f"{module_key(path)}-{tag}.ko")
+    if os.path.exists(out):
+        return out
     try:
         if path.endswith(".xz"):
             dec = lzma.LZMADecompressor()
@@ -96,11 +96,12 @@ def decompressed(path: str) -> str:
             raise InputError(path, "zstd-compressed modules need the zstd tool: unpack with `unzstd` first")
     except (OSError, lzma.LZMAError, EOFError) as exc:
         raise InputError(path, f"cannot decompress: {exc}") from exc
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_bytes(data)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    tmp = f"{out}.tmp{os.getpid()}"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
     os.replace(tmp, out)
-    return str(out)
+    return out
 
 
 def find_debug_file(path: str, build_id: str | None, debuglink: str | None,

@@ -1,4 +1,7 @@
-"""What the symbolizer needs from an ELF file: ``ElfImage`` and ``LeanElf`` both fit."""
+"""What the symbolizer needs from an ELF file (``rawelf.RawElf`` and ``elf.ElfImage`` fit).
+
+A protocol rather than the class itself so that test doubles and future readers
+(a core dump, a remote image) can stand in."""
 
 from __future__ import annotations
 
@@ -48,3 +51,4 @@ class ImageLike(Protocol):
     def section_at(self, addr: int) -> SectionLike | None: ...
     def section_data(self, sec: Any) -> bytes: ...  # a section of this same file
     def read(self, addr: int, size: int) -> bytes | None: ...
+    def load_span(self) -> tuple[int, int] | None: ...

@@ -20,7 +20,7 @@ from a64triage.console.records import Frame, Report
 from a64triage.errors import InputError
 from a64triage.symbols import dwarf, files, kernel, symtab
 from a64triage.symbols.image import ImageLike
-from a64triage.symbols.leanelf import LeanElf
+from a64triage.symbols.rawelf import RawElf
 from a64triage.symbols.symtab import Sym, SymbolTable, SymSource
 from a64triage.symbols.types import SourceLocation, Symbolized
 
@@ -140,11 +140,11 @@ class Symbolizer:
             table = symtab.load_text(path)
             if self.vmlinux is None:
                 self.vmlinux = LoadedObject(None, path, None, table)
-            elif len(self.vmlinux.table) == 0:
+            elif self.vmlinux.table.is_empty:
                 self.vmlinux.table = table
         if self.vmlinux is None:
             raise InputError("symbolize", "nothing to symbolize with: give a vmlinux, System.map or kallsyms")
-        if len(self.vmlinux.table) == 0:
+        if self.vmlinux.table.is_empty:
             raise InputError(self.vmlinux.path, "stripped: no symbol table (give --system-map or --kallsyms)")
         mod_dirs = [d for d in modules_dirs if d]
         for d in mod_dirs:
@@ -169,26 +169,33 @@ class Symbolizer:
             self._drgn = dwarf.DrgnLines()
         return self._drgn
 
-    def _lines_for(self, obj: LoadedObject, debug: ImageLike) -> None:
+    def _attach_debug(self, obj: LoadedObject, image: RawElf, paths: tuple[str, ...],
+                      roots: list[str]) -> None:
+        """DWARF for ``obj``: its own, else a separate debug file found from one of ``paths``
+        (by build-id first, then by ``.gnu_debuglink`` next to each path)."""
+        debug: ImageLike = image
+        if not image.has_dwarf:
+            dbg = None
+            for i, path in enumerate(paths):
+                dbg = files.find_debug_file(path, image.build_id if i == 0 else None, image.debuglink, roots)
+                if dbg is not None or not image.debuglink:
+                    break
+            if dbg:
+                try:
+                    debug = RawElf(dbg)
+                    obj.debug_path = dbg
+                except InputError as exc:
+                    obj.problems.append(str(exc))
         attach_lines(obj, debug, self._shared_drgn)
 
     def _open_vmlinux(self, path: str) -> LoadedObject:
-        image = LeanElf(path)
+        image = RawElf(path)
         if image.is_relocatable:
             raise InputError(path, "a relocatable object, not a linked vmlinux (use disasm --object)")
         table = symtab.from_elf(image, cache=True)
         obj = LoadedObject(None, path, image, table)
-        debug: ImageLike = image
-        if not image.has_dwarf:
-            dbg = files.find_debug_file(path, image.build_id, image.debuglink,
-                                        [r for r in (files.debug_root_of(path), "/usr/lib/debug") if r])
-            if dbg:
-                try:
-                    debug = LeanElf(dbg)
-                    obj.debug_path = dbg
-                except InputError as exc:
-                    obj.problems.append(str(exc))
-        self._lines_for(obj, debug)
+        self._attach_debug(obj, image, (path,),
+                           [r for r in (files.debug_root_of(path), "/usr/lib/debug") if r])
         self.problems.extend(obj.problems)
         return obj
 
@@ -201,7 +208,7 @@ class Symbolizer:
         for cand in self.module_index.candidates(key):
             try:
                 plain = files.decompressed(cand)
-                image = LeanElf(plain)
+                image = RawElf(plain)
             except InputError as exc:
                 problems.append(str(exc))
                 continue
@@ -210,18 +217,7 @@ class Symbolizer:
                 continue
             layout = dwarf.section_layout(image, MODULE_BASE + MODULE_STRIDE * len(self._modules))
             obj = LoadedObject(key, cand, image, symtab.from_elf(image, layout), layout=layout)
-            debug: ImageLike = image
-            if not image.has_dwarf:
-                dbg = files.find_debug_file(plain, image.build_id, image.debuglink, self.debug_roots)
-                if dbg is None and image.debuglink:
-                    dbg = files.find_debug_file(cand, None, image.debuglink, self.debug_roots)
-                if dbg:
-                    try:
-                        debug = LeanElf(dbg)
-                        obj.debug_path = dbg
-                    except InputError as exc:
-                        obj.problems.append(str(exc))
-            self._lines_for(obj, debug)
+            self._attach_debug(obj, image, (plain, cand), self.debug_roots)
             break
         if obj is None:
             where = ", ".join(self.module_index.dirs) or "no --modules directory given"

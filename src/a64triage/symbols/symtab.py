@@ -3,11 +3,15 @@
 Oops text names code as ``func+off/size``; this module turns such a name back
 into an address (disambiguating duplicate local names by size, matching
 compiler clone suffixes and the nVHE ``__kvm_nvhe_`` prefix) and an address back
-into the symbol containing it.  The ELF reader does not use pyelftools
-for ``.symtab``: a distribution vmlinux has ~150,000 symbols, so the table is
-kept as flat integer lists (unpacked by ``memoryview.cast``) and a name is
-decoded only when a symbol is returned; names are found by searching
-``.strtab`` itself.  Opening Debian's vmlinux takes ~0.1 s this way.
+into the symbol containing it.  A distribution vmlinux has ~150,000 symbols
+and an oops names ~30, so nothing is done per symbol in Python on the way to
+the first answer: ``.symtab`` is filtered and split into columns with bulk
+operations (``from_elf``), a name is found by searching ``.strtab`` itself and
+decoded only when its symbol is returned, and the address order is one sort,
+built on the first address lookup.  The order, and from a kernel's second run
+on name hash tables, are kept in an index keyed by build-id.  On Debian's
+vmlinux: ~40 ms to open, ~35 ms for the order, ~1 ms per name searched (see
+bench/symbolize_bench.py).
 """
 
 from __future__ import annotations
@@ -18,12 +22,15 @@ import os
 import re
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import chain, compress
+from operator import itemgetter, ne
 from typing import TYPE_CHECKING
 
 from a64triage.errors import InputError
+from a64triage.symbols.rawelf import STT_NAMES
 
 if TYPE_CHECKING:
     from a64triage.symbols.image import ImageLike
@@ -36,12 +43,6 @@ _NVHE_BYTES = NVHE_PREFIX.encode()
 # Compiler clone / split suffixes (GCC: .constprop.N, .isra.N, .part.N, .cold[.N];
 # clang ThinLTO: .llvm.<hash>).  kallsyms prints them; some kernels strip .llvm.*.
 _CLONE_SUFFIX = re.compile(r"(\.(?:constprop|isra|part|cold|llvm|lto_priv|localalias)(?:\.\d+)?)+$")
-
-# ELF st_info values (gABI "Symbol Table").
-_STT_NAMES = {0: "NOTYPE", 1: "OBJECT", 2: "FUNC", 3: "SECTION", 4: "FILE", 5: "COMMON", 6: "TLS"}
-_STB_NAMES = {0: "LOCAL", 1: "GLOBAL", 2: "WEAK"}
-_SHN_LORESERVE = 0xFF00
-_SHN_ABS = 0xFFF1
 
 
 class SymSource(StrEnum):
@@ -89,16 +90,22 @@ def _rank(is_code: bool, is_global: bool, size: int) -> int:
 class SymbolTable:
     """Symbols sorted by address plus name lookups; ``Sym`` objects are made on demand.
 
-    Storage is columnar: ``addr``/``size``/``info``/``shndx`` lists indexed by
-    symbol number, names either decoded (text sources) or as ``.strtab``
-    offsets (ELF), decoded lazily.
+    Storage is columnar: ``addr``/``size``/``info``/``shndx`` sequences indexed
+    by symbol number, names either decoded (text sources) or as ``.strtab``
+    offsets (ELF), decoded lazily.  The address order is built on the first
+    address lookup: a frame printed by name needs none unless its size must be
+    checked against the next symbol.
     """
 
     _strtab: bytes = b""  # ELF tables: names are offsets into this
     _nameoff: Sequence[int] = ()
+    _nameoff_raw: bytes = b""  # ELF: _nameoff as packed u32, searched with bytes.find
     _info: Sequence[int] = ()  # st_info
     _shndx: Sequence[int] = ()
     _secnames: dict[int, str]
+    _on_index: Callable[[SymbolTable], None] | None = None  # ELF: saves the on-disk index
+    _hashes: tuple[Sequence[int], Sequence[int]] | None = None  # ELF: name, base-name hash tables
+    _want_hashes = False  # ELF: build the hash tables on the first name lookup
 
     def __init__(self, syms: Iterable[Sym], source: SymSource, origin: str) -> None:
         items = list(syms)
@@ -106,35 +113,37 @@ class SymbolTable:
                     kinds=[s.kind for s in items], glob=[s.is_global for s in items],
                     sections=[s.section for s in items], modules=[s.module for s in items],
                     names=[s.name for s in items])
+        self._order()  # text sources: sizes come from the order
 
     @classmethod
     def from_elf_columns(cls, origin: str, addr: Sequence[int], size: Sequence[int],
                          info: Sequence[int], shndx: Sequence[int], nameoff: Sequence[int],
-                         strtab: bytes, section_names: dict[int, str], keys: list[int] | None,
-                         best: Sequence[int] | None = None, addrs: Sequence[int] | None = None,
+                         strtab: bytes, section_names: dict[int, str],
+                         order: tuple[Sequence[int], Sequence[int]] | None = None,
                          hashes: tuple[Sequence[int], Sequence[int]] | None = None) -> SymbolTable:
         table = cls.__new__(cls)
         table._strtab = strtab
         table._nameoff = nameoff
+        table._nameoff_raw = (nameoff if isinstance(nameoff, array) else array("I", nameoff)).tobytes()
         table._info = info
         table._shndx = shndx
         table._secnames = section_names
-        table._setup(SymSource.ELF, origin, addr, size, keys=keys, best=best, addrs=addrs,
-                     hashes=hashes)
+        table._hashes = hashes
+        table._setup(SymSource.ELF, origin, addr, size, order=order)
         return table
 
     def elf_columns(self) -> tuple[Sequence[int], ...]:
         """What ``from_elf_columns`` needs to rebuild this table (for the on-disk index)."""
-        names, bases = self._hashes()
-        return (self._addr, self._size, self._info, self._shndx, self._nameoff, self._ai,
-                self._addrs, names, bases)
+        order, in_order = self._order()
+        names, bases = self._hashes or ((), ())
+        return (self._addr, self._size, self._info, self._shndx, self._nameoff, order, in_order,
+                names, bases)
 
     def _setup(self, source: SymSource, origin: str, addr: Sequence[int], size: Sequence[int], *,
                kinds: list[str] | None = None, glob: list[bool] | None = None,
                sections: list[str | None] | None = None, modules: list[str | None] | None = None,
-               names: list[str] | None = None, keys: list[int] | None = None,
-               best: Sequence[int] | None = None, addrs: Sequence[int] | None = None,
-               hashes: tuple[Sequence[int], Sequence[int]] | None = None) -> None:
+               names: list[str] | None = None,
+               order: tuple[Sequence[int], Sequence[int]] | None = None) -> None:
         self.source = source
         self.origin = origin
         self._addr = addr
@@ -144,37 +153,55 @@ class SymbolTable:
         self._sections = sections
         self._modules = modules
         self._names = names
-        if best is not None:
-            self._ai: Sequence[int] = best
-        else:
-            if keys is None:
-                assert kinds is not None and glob is not None
-                keys = [a * 8 + _rank(k in _CODE_KINDS, g, z)
-                        for a, k, g, z in zip(addr, kinds, glob, size, strict=True)]
-            # sort (address, rank) pairs packed with the index into single ints: no key function
-            shift = max(len(addr) - 1, 1).bit_length()
-            mask = (1 << shift) - 1
-            order = [p & mask for p in sorted([k << shift | i for i, k in enumerate(keys)])]
-            # One symbol per address for address lookups (the best-ranked alias).
-            ai: list[int] = []
-            last = -1
-            for i in order:
-                if addr[i] != last:
-                    ai.append(i)
-                    last = addr[i]
-            self._ai = ai
-        self._addrs: Sequence[int] = addrs if addrs is not None else [addr[i] for i in self._ai]
-        if source is not SymSource.ELF:  # no sizes: a symbol ends where the next one starts
-            sizes = list(size)
-            for j, i in enumerate(self._ai):
-                nxt = self._addrs[j + 1] if j + 1 < len(self._addrs) else addr[i]
-                sizes[i] = max(nxt - addr[i], 0)
-            self._size = sizes
+        self._sorted = order
         self._by_name: dict[str, list[int]] | None = None
         self._by_base: dict[str, list[int]] | None = None
-        self._name_hashes: Sequence[int] | None = hashes[0] if hashes else None
-        self._base_hashes: Sequence[int] | None = hashes[1] if hashes else None
         self._memo: dict[str, list[int]] = {}
+
+    def _order(self) -> tuple[Sequence[int], Sequence[int]]:
+        """(symbol numbers, their addresses) sorted by address; aliases stay, by symbol number.
+
+        Which alias stands for an address (``_best_at``) is decided per lookup
+        among the few entries with that address, so building the order is one
+        sort of the address column and nothing per symbol.
+        """
+        if self._sorted is not None:
+            return self._sorted
+        addr = self._addr
+        order = sorted(range(len(addr)), key=addr.__getitem__)  # stable: ties by symbol number
+        self._sorted = (order, list(map(addr.__getitem__, order)))
+        if self.source is not SymSource.ELF:  # no sizes: a symbol ends where the next one starts
+            sizes = list(self._size)
+            firsts = self._firsts()
+            for j, i in enumerate(firsts):
+                nxt = addr[firsts[j + 1]] if j + 1 < len(firsts) else addr[i]
+                sizes[i] = max(nxt - addr[i], 0)
+            self._size = sizes
+        if self._on_index is not None:
+            self._on_index(self)
+        return self._sorted
+
+    def _rank_of(self, i: int) -> int:
+        """``_rank()`` of symbol ``i`` (text sources give no sizes: all rank as unsized)."""
+        if self._kinds is not None and self._glob is not None:
+            return _rank(self._kinds[i] in _CODE_KINDS, self._glob[i], 0)
+        return _INFO_RANK[self._info[i]] + (not self._size[i])
+
+    def _best_at(self, j: int) -> int:
+        """The symbol standing for the address at position ``j`` of the order: best-ranked alias."""
+        order, in_order = self._order()
+        v = in_order[j]
+        lo = bisect.bisect_left(in_order, v)
+        if lo + 1 == len(in_order) or in_order[lo + 1] != v:
+            return order[lo]
+        hi = bisect.bisect_right(in_order, v, lo)
+        return min(order[lo:hi], key=lambda i: (self._rank_of(i), i))
+
+    def _firsts(self) -> list[int]:
+        """The symbol at each distinct address, by address."""
+        in_order = self._order()[1]
+        starts = compress(range(len(in_order)), map(ne, in_order, chain((None,), in_order)))
+        return [self._best_at(j) for j in starts]
 
     # --- per-symbol access -----------------------------------------------------------------
 
@@ -189,34 +216,40 @@ class SymbolTable:
         size = self._size[i]
         addr = self._addr[i]
         if not size:  # an alias without a size takes the size of the symbol at its address
-            j = bisect.bisect_left(self._addrs, addr)
-            if j < len(self._addrs) and self._addrs[j] == addr:
-                size = self._size[self._ai[j]]
+            in_order = self._order()[1]
+            j = bisect.bisect_left(in_order, addr)
+            if j < len(in_order) and in_order[j] == addr:
+                size = self._size[self._best_at(j)]
         if self._names is not None:
             assert self._kinds is not None and self._glob is not None
             assert self._sections is not None and self._modules is not None
             return Sym(self._names[i], addr, size, self._kinds[i], self._sections[i],
                        self._glob[i], self._modules[i])
         info = self._info[i]
-        return Sym(self._name(i), addr, size, _STT_NAMES.get(info & 0xF, str(info & 0xF)),
+        return Sym(self._name(i), addr, size, STT_NAMES.get(info & 0xF, str(info & 0xF)),
                    self._secnames.get(self._shndx[i]), info >> 4 != 0)
 
     def __len__(self) -> int:
-        return len(self._ai)
+        """Distinct symbol addresses."""
+        return len(self._firsts())
+
+    @property
+    def is_empty(self) -> bool:
+        """No symbols at all (cheaper than ``len()``: needs no address order)."""
+        return not self._addr
 
     def __iter__(self) -> Iterator[Sym]:
-        return (self._sym(i) for i in self._ai)
+        return (self._sym(i) for i in self._firsts())
 
     def at(self, addr: int) -> Sym | None:
         """The symbol at or below ``addr`` (which may still be past its end: check ``size``)."""
-        j = bisect.bisect_right(self._addrs, addr) - 1
-        if j < 0:
-            return None
-        return self._sym(self._ai[j])
+        j = bisect.bisect_right(self._order()[1], addr) - 1
+        return self._sym(self._best_at(j)) if j >= 0 else None
 
     def next_after(self, sym: Sym) -> Sym | None:
-        j = bisect.bisect_right(self._addrs, sym.addr)
-        return self._sym(self._ai[j]) if j < len(self._ai) else None
+        in_order = self._order()[1]
+        j = bisect.bisect_right(in_order, sym.addr)
+        return self._sym(self._best_at(j)) if j < len(in_order) else None
 
     # --- name lookups ----------------------------------------------------------------------
 
@@ -234,41 +267,25 @@ class SymbolTable:
             self._by_name, self._by_base = by_name, by_base
         return self._by_name, self._by_base
 
-    @property
-    def _shift(self) -> int:
-        return max(len(self._addr) - 1, 1).bit_length()
+    def _with_name_at(self, offsets: Iterable[int]) -> list[int]:
+        """Symbol numbers whose name starts at one of these ``.strtab`` offsets."""
+        raw = self._nameoff_raw
+        out: list[int] = []
+        for off in offsets:
+            pat = off.to_bytes(4, "little")
+            k = raw.find(pat)
+            while k >= 0:  # bytes.find scans at memory speed; keep the aligned hits
+                if not k & 3:
+                    out.append(k >> 2)
+                k = raw.find(pat, k + 1)
+        return sorted(set(out))
 
-    def _hashes(self) -> tuple[Sequence[int], Sequence[int]]:
-        """Sorted ``crc32(name) << shift | i`` for names and for clone base names: bisectable.
-
-        Built once per vmlinux and kept in the on-disk index, so a warm run
-        finds a name in O(log n) without decoding the string table.
-        """
-        if self._name_hashes is None or self._base_hashes is None:
-            shift = self._shift
-            strs = self._strtab
-            names: list[int] = []
-            bases: list[int] = []
-            for i, off in enumerate(self._nameoff):
-                raw = strs[off:strs.find(b"\0", off)]
-                names.append(zlib.crc32(raw) << shift | i)
-                if b"." in raw or raw.startswith(_NVHE_BYTES):
-                    b = base_name(raw.decode("utf-8", "replace"))
-                    bases.append(zlib.crc32(b.encode("utf-8")) << shift | i)
-            names.sort()
-            bases.sort()
-            self._name_hashes, self._base_hashes = names, bases
-        return self._name_hashes, self._base_hashes
-
-    def _by_hash(self, table: Sequence[int], key: str) -> list[int]:
-        shift = self._shift
-        h = zlib.crc32(key.encode("utf-8"))
-        k = bisect.bisect_left(table, h << shift)
-        out = []
-        while k < len(table) and table[k] >> shift == h:
-            out.append(table[k] & ((1 << shift) - 1))
-            k += 1
-        return out
+    def _occurrences(self, needle: bytes) -> Iterator[int]:
+        strs = self._strtab
+        k = strs.find(needle)
+        while k >= 0:
+            yield k
+            k = strs.find(needle, k + 1)
 
     def _named_idx(self, name: str) -> list[int]:
         hit = self._memo.get(name)
@@ -279,16 +296,79 @@ class SymbolTable:
             self._memo[name] = hit
         return list(hit)
 
+    def _name_hashes(self) -> tuple[Sequence[int], Sequence[int]] | None:
+        """Sorted ``crc32(name) << 32 | i`` for names and for clone base names: bisectable.
+
+        Built only for a build-id seen before (the table came from the on-disk
+        index): decoding 150k names costs more than searching ``.strtab`` for the
+        few names of one oops, so a first run never pays for it; the next runs
+        of the same kernel (a CI job, a bisect) load it with the index.
+        """
+        if self._hashes is None and self._want_hashes:
+            strs = self._strtab
+            names: list[int] = []
+            bases: list[int] = []
+            for i, off in enumerate(self._nameoff):
+                raw = strs[off:strs.find(b"\0", off)]
+                names.append(zlib.crc32(raw) << 32 | i)
+                if b"." in raw or raw.startswith(_NVHE_BYTES):
+                    b = base_name(raw.decode("utf-8", "replace"))
+                    if b.encode("utf-8") != raw:
+                        bases.append(zlib.crc32(b.encode("utf-8")) << 32 | i)
+            names.sort()
+            bases.sort()
+            self._hashes = (names, bases)
+            self._want_hashes = False
+            if self._on_index is not None:
+                self._on_index(self)
+        return self._hashes
+
+    @staticmethod
+    def _by_hash(table: Sequence[int], key: str) -> list[int]:
+        h = zlib.crc32(key.encode("utf-8"))
+        k = bisect.bisect_left(table, h << 32)
+        out = []
+        while k < len(table) and table[k] >> 32 == h:
+            out.append(table[k] & 0xFFFFFFFF)
+            k += 1
+        return out
+
     def _named_idx_uncached(self, name: str) -> list[int]:
+        """Exact name.  ELF: through the hash table when there is one, else found in
+        ``.strtab`` itself (a name may be the tail of a longer string, as linkers merge
+        string tails), then the symbols that point there."""
         if self._names is not None:
             return list(self._text_indexes()[0].get(name, ()))
-        return [i for i in self._by_hash(self._hashes()[0], name) if self._name(i) == name]
+        if not name or "\0" in name:
+            return []
+        hashes = self._name_hashes()
+        if hashes is not None:
+            return [i for i in self._by_hash(hashes[0], name) if self._name(i) == name]
+        return self._with_name_at(self._occurrences(name.encode("utf-8") + b"\0"))
 
     def _base_idx(self, base: str) -> list[int]:
         """Symbols whose name reduces to ``base`` (clone suffixes, nVHE prefix)."""
         if self._names is not None:
             return list(self._text_indexes()[1].get(base, ()))
-        return [i for i in self._by_hash(self._hashes()[1], base) if base_name(self._name(i)) == base]
+        if not base or "\0" in base:
+            return []
+        hashes = self._name_hashes()
+        if hashes is not None:
+            return [i for i in self._by_hash(hashes[1], base) if base_name(self._name(i)) == base]
+        raw = base.encode("utf-8")
+        strs = self._strtab
+        starts = set()
+        for k in self._occurrences(raw + b"."):  # foo.constprop.0, maybe __kvm_nvhe_ before
+            starts.add(k)
+            if strs[k - len(_NVHE_BYTES):k] == _NVHE_BYTES:
+                starts.add(k - len(_NVHE_BYTES))
+        starts.update(self._occurrences(_NVHE_BYTES + raw + b"\0"))
+        offsets = []
+        for k in starts:
+            nm = strs[k:strs.find(b"\0", k)].decode("utf-8", "replace")
+            if nm != base and base_name(nm) == base:
+                offsets.append(k)
+        return self._with_name_at(offsets)
 
     def named(self, name: str) -> list[Sym]:
         return [self._sym(i) for i in self._named_idx(name)]
@@ -335,10 +415,10 @@ class SymbolTable:
         return found
 
     def range(self) -> tuple[int, int] | None:
-        if not self._ai:
+        in_order = self._order()[1]
+        if not in_order:
             return None
-        last = self._sym(self._ai[-1])
-        return self._addrs[0], last.end
+        return in_order[0], self._sym(self._best_at(len(in_order) - 1)).end
 
 
 def _keep(name: str) -> bool:
@@ -347,54 +427,88 @@ def _keep(name: str) -> bool:
     return not name.startswith(".L")
 
 
-_INDEX_VERSION = 4
+_INDEX_VERSION = 5
+# addr size info shndx nameoff, the address order (symbol numbers, addresses), name and base hashes
+_INDEX_CODES = ("Q", "Q", "B", "H", "I", "I", "Q", "Q", "Q")
 
 
 def _index_path(image: ImageLike) -> str | None:
     bid = image.build_id
     if not bid or not re.fullmatch(r"[0-9a-f]{8,80}", bid):
         return None
-    base = os.environ.get("A64TRIAGE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "a64triage")
-    return os.path.join(base, "index", f"{bid}.symtab")
+    from a64triage.symbols.files import cache_dir
+
+    return cache_dir("index", f"{bid}.symtab")
 
 
-def _unpack(raw: object) -> array[int]:
-    """A column of the index: kept as an ``array`` (no per-item objects until used)."""
-    if not isinstance(raw, bytes):
-        raise TypeError("index column is not bytes")
-    col = array("Q")
-    col.frombytes(raw)
-    return col
-
-
-def _load_index(image: ImageLike, path: str, strs: bytes) -> SymbolTable | None:
+def _load_index(image: ImageLike, path: str, strs: bytes, nsyms: int) -> SymbolTable | None:
+    """The table saved by an earlier run for this build-id (None when absent or stale)."""
     try:
         with open(path, "rb") as fh:
             doc = marshal.load(fh)
     except (OSError, EOFError, ValueError, TypeError):
         return None
-    if not (isinstance(doc, tuple) and len(doc) == 12 and doc[0] == _INDEX_VERSION
-            and doc[1] == image.file_size and doc[2] == len(strs)):
-        return None
+    if not (isinstance(doc, tuple) and len(doc) == 6 + len(_INDEX_CODES) and doc[0] == _INDEX_VERSION
+            and doc[1:5] == (image.file_size, len(strs), nsyms, len(image.sections))
+            and all(isinstance(raw, bytes) for raw in doc[6:]) and doc[5] == _checksum(doc[6:])):
+        return None  # another file, an older format, or damaged: rebuilt and saved again
+    cols: list[array[int]] = []
     try:
-        addr, size, info, shndx, nameoff, best, addrs, names, bases = (_unpack(b) for b in doc[3:])
+        for code, raw in zip(_INDEX_CODES, doc[6:], strict=True):
+            col = array(code)
+            col.frombytes(raw)
+            cols.append(col)
     except (TypeError, ValueError):
         return None
+    addr, size, info, shndx, nameoff, order, in_order, names, bases = cols
+    m = len(addr)
+    if any(len(c) != m for c in (size, info, shndx, nameoff, order, in_order)) or len(bases) > m \
+            or len(names) not in (0, m):
+        return None
     secnames = {s.index: s.name for s in image.sections}
-    return SymbolTable.from_elf_columns(image.path, addr, size, info, shndx, nameoff, strs,
-                                        secnames, None, best, addrs, (names, bases))
+    table = SymbolTable.from_elf_columns(image.path, addr, size, info, shndx, nameoff, strs, secnames,
+                                         (order, in_order), (names, bases) if names else None)
+    table._want_hashes = not names  # a build-id seen before: worth a name hash table
+    table._on_index = _index_saver(image, path, strs, nsyms)
+    return table
 
 
-def _save_index(image: ImageLike, path: str, strs: bytes, table: SymbolTable) -> None:
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.tmp{os.getpid()}"
-        with open(tmp, "wb") as fh:
-            marshal.dump((_INDEX_VERSION, image.file_size, len(strs),
-                          *(array("Q", col).tobytes() for col in table.elf_columns())), fh)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # the index is an optimisation only
+def _checksum(cols: Iterable[bytes]) -> int:
+    """Adler-32 over the columns: a damaged index is rebuilt, never trusted (it is our own file,
+    so sizes and a checksum are check enough; adler32 runs at memory speed)."""
+    value = 1
+    for raw in cols:
+        value = zlib.adler32(raw, value)
+    return value
+
+
+def _index_saver(image: ImageLike, path: str, strs: bytes, nsyms: int) -> Callable[[SymbolTable], None]:
+    def save(table: SymbolTable) -> None:
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.tmp{os.getpid()}"
+            cols = [(col if isinstance(col, array) else array(code, col)).tobytes()
+                    for code, col in zip(_INDEX_CODES, table.elf_columns(), strict=True)]
+            with open(tmp, "wb") as fh:
+                marshal.dump((_INDEX_VERSION, image.file_size, len(strs), nsyms, len(image.sections),
+                              _checksum(cols), *cols), fh)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # the index is an optimisation only
+    return save
+
+
+def _is(byte: int) -> bytes:
+    """A ``bytes.translate`` table: 1 for ``byte``, 0 for the others."""
+    return bytes(int(i == byte) for i in range(256))
+
+
+# bytes.translate tables for the bulk filter in from_elf (each maps a byte to 0 or 1)
+_STT_KEEP = bytes(0 if i & 0xF in (3, 4) else 1 for i in range(256))  # not SECTION / FILE
+_NAME_KEEP = bytes(0 if i in (0, 0x24) else 1 for i in range(256))  # "" and $x/$d mapping symbols
+_IS_DOT, _IS_ZERO, _IS_FF, _IS_F1 = (_is(c) for c in (0x2E, 0, 0xFF, 0xF1))
+# _rank() of st_info: FUNC first (+4 otherwise), then global (+2 for local)
+_INFO_RANK = bytes((0 if i & 0xF == _STT_FUNC else 4) + (2 if i >> 4 == 0 else 0) for i in range(256))
 
 
 def from_elf(image: ImageLike, layout: dict[str, int] | None = None, *,
@@ -402,9 +516,15 @@ def from_elf(image: ImageLike, layout: dict[str, int] | None = None, *,
     """All named code/data symbols of ``.symtab`` (mapping and section symbols dropped).
 
     ``layout`` (section name -> address) places the symbols of a relocatable
-    object, whose values are section offsets.  ``cache`` keeps the sorted table
-    in ``~/.cache/a64triage/index/<build-id>.symtab`` (marshal, not pickle: plain
-    lists of ints only) so that the next run loads it without sorting.
+    object, whose values are section offsets.  ``cache`` keeps the columns,
+    the address order and (from the second run on) name hash tables in
+    ``~/.cache/a64triage/index/<build-id>.symtab`` (marshal of packed arrays, not
+    pickle), written when they are first built.
+
+    The symbol entries are filtered and split into columns in bulk: fields are
+    strided ``memoryview`` slices, the keep/drop tests are ``bytes.translate``
+    tables combined as big integers, and ``itertools.compress`` picks the kept
+    entries; no Python code runs per symbol.
     """
     tab = image.section(".symtab") or image.section(".dynsym")
     if tab is None or tab.entsize not in (0, 24):
@@ -413,55 +533,53 @@ def from_elf(image: ImageLike, layout: dict[str, int] | None = None, *,
     if strtab is None:
         raise InputError(image.path, f"{tab.name} has no string table")
     strs = image.section_data(strtab)
+    n = tab.size // 24
     index = _index_path(image) if cache and layout is None else None
     if index is not None:
-        table = _load_index(image, index, strs)
+        table = _load_index(image, index, strs, n)
         if table is not None:
             return table
     data = image.section_data(tab)
-    n = len(data) // 24
-    words = memoryview(data[: n * 24]).cast("Q")
-    w0 = words[0::3].tolist()  # st_name | st_info << 32 | st_other << 40 | st_shndx << 48
-    values = words[1::3].tolist()
-    sizes = words[2::3].tolist()
-    secnames = {s.index: s.name for s in image.sections}
-    bases = [layout.get(secnames.get(i, ""), -1) for i in range(len(image.sections))] \
-        if layout is not None else None
-    limit = len(strs)
-    addr: list[int] = []
-    size: list[int] = []
-    info: list[int] = []
-    shndx: list[int] = []
-    nameoff: list[int] = []
-    keys: list[int] = []
-    for w, value, sz in zip(w0, values, sizes, strict=True):
-        stt = (w >> 32) & 0xF
-        sh = w >> 48
-        if stt == 3 or stt == 4 or sh == 0 or (sh >= _SHN_LORESERVE and sh != _SHN_ABS):
-            continue
-        off = w & 0xFFFFFFFF
-        if off >= limit:
+    mv = memoryview(data)[: n * 24]
+    offs = mv.cast("I")[0::6].tolist()
+    if not n or max(offs) >= len(strs):
+        if n:
             raise InputError(image.path, "symbol name offset beyond the string table")
-        first = strs[off]
-        if first == 0x24 or first == 0 or (first == 0x2E and strs[off + 1] == 0x4C):  # $x $d .L
-            continue
-        if bases is not None:
-            base = bases[sh] if sh < len(bases) else -1
-            if base < 0:
-                continue
-            value += base
-        inf = (w >> 32) & 0xFF
-        addr.append(value)
-        size.append(sz)
-        info.append(inf)
-        shndx.append(sh)
-        nameoff.append(off)
-        # _rank(): FUNC first, then global, then sized
-        keys.append(value * 8 + (0 if stt == _STT_FUNC else 4) + (0 if inf >> 4 else 2) + (0 if sz else 1))
-    table = SymbolTable.from_elf_columns(image.path, addr, size, info, shndx, nameoff, strs,
-                                         secnames, keys)
+        return SymbolTable((), SymSource.ELF, image.path)
+    info = mv[4::24].tobytes()
+    lo, hi = mv[6::24].tobytes(), mv[7::24].tobytes()  # st_shndx
+    padded = strs + b"\0"
+    # first byte of each name (itemgetter of many indexes returns a tuple, of one a scalar)
+    first = bytes(itemgetter(*offs)(padded)) if n > 1 else bytes([padded[offs[0]]])
+
+    def bits(b: bytes, table: bytes) -> int:
+        return int.from_bytes(b.translate(table), "little")
+
+    ones = int.from_bytes(b"\x01" * n, "little")
+    labels = bytearray(n)  # .L local labels: look at the second byte of names starting with "."
+    for i in compress(range(n), first.translate(_IS_DOT)):
+        labels[i] = padded[offs[i] + 1] == 0x4C
+    drop = (int.from_bytes(labels, "little")
+            | bits(lo, _IS_ZERO) & bits(hi, _IS_ZERO)  # SHN_UNDEF
+            | bits(hi, _IS_FF) & (ones ^ bits(lo, _IS_F1)))  # SHN_LORESERVE.., but SHN_ABS
+    keep_bits = bits(info, _STT_KEEP) & bits(first, _NAME_KEEP) & (ones ^ drop)
+    keep = keep_bits.to_bytes(n, "little")
+    q = mv.cast("Q")
+    addr: list[int] = list(compress(q[1::3].tolist(), keep))
+    size: list[int] = list(compress(q[2::3].tolist(), keep))
+    shndx: list[int] = list(compress(mv.cast("H")[3::12].tolist(), keep))
+    kinfo = bytes(compress(info, keep))
+    nameoff: list[int] = list(compress(offs, keep))
+    secnames = {s.index: s.name for s in image.sections}
+    if layout is not None:  # relocatable object: place by section, drop unplaced sections
+        bases = [layout.get(secnames.get(i, ""), -1) for i in range(len(image.sections))]
+        placed = [i for i, sh in enumerate(shndx) if sh < len(bases) and bases[sh] >= 0]
+        addr = [addr[i] + bases[shndx[i]] for i in placed]
+        size, shndx, nameoff = ([col[i] for i in placed] for col in (size, shndx, nameoff))
+        kinfo = bytes(kinfo[i] for i in placed)
+    table = SymbolTable.from_elf_columns(image.path, addr, size, kinfo, shndx, nameoff, strs, secnames)
     if index is not None:
-        _save_index(image, index, strs, table)
+        table._on_index = _index_saver(image, index, strs, n)
     return table
 
 
