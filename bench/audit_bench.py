@@ -19,7 +19,7 @@ from pathlib import Path
 from a64triage.relocs import audit
 from a64triage.relocs.engine import audit_image, resolve_profiles
 from a64triage.relocs.image import Image
-from a64triage.symbols.audit_elf import AuditElf
+from a64triage.symbols.rawelf import RawElf
 
 CACHE = Path(os.environ.get("A64TRIAGE_CACHE", Path.home() / ".cache" / "a64triage"))
 DEFAULT = CACHE / "debian/6.1.0-56/dbg/usr/lib/debug/boot/vmlinux-6.1.0-56-cloud-arm64"
@@ -29,7 +29,7 @@ BUDGET_S = 2.0
 def phases(path: str) -> dict[str, float]:
     out: dict[str, float] = {}
     t = time.perf_counter()
-    elf = AuditElf(path)
+    elf = RawElf(path)
     out["open + section headers"] = time.perf_counter() - t
     t = time.perf_counter()
     _ = elf.symbols

@@ -186,8 +186,8 @@ def test_truncated(tmp_path: Path, capsys: pytest.CaptureFixture[str], cut: int)
 
 
 def _rel_section_offset(path: str, name: str) -> int:
-    from a64triage.symbols.audit_elf import AuditElf
-    with AuditElf(path) as elf:
+    from a64triage.symbols.rawelf import RawElf
+    with RawElf(path) as elf:
         data = Path(path).read_bytes()
         shoff = struct.unpack_from("<Q", data, 0x28)[0]
         sec = elf.section(name)
@@ -206,9 +206,9 @@ def test_sht_rel_is_a_finding(tmp_path: Path) -> None:
 
 
 def test_unknown_relocation_type_is_a_finding(tmp_path: Path) -> None:
-    from a64triage.symbols.audit_elf import AuditElf
+    from a64triage.symbols.rawelf import RawElf
     path = fx("clang/hazards-O2.o")
-    with AuditElf(path) as elf:
+    with RawElf(path) as elf:
         sec = elf.section(".rela.rodata")
         assert sec is not None
         info_off = sec.offset + 8  # first entry's r_info

@@ -119,9 +119,9 @@ def test_relative_jump_table_is_really_there(cc: str, fs: str) -> None:
     from a64triage.relocs.engine import build_region, resolve_profiles
     from a64triage.relocs.image import Image
     from a64triage.relocs.scan import scan
-    from a64triage.symbols.audit_elf import AuditElf
+    from a64triage.symbols.rawelf import RawElf
 
-    with AuditElf(fx(f"{cc}/negatives-{fs}.o")) as elf:
+    with RawElf(fx(f"{cc}/negatives-{fs}.o")) as elf:
         img = Image(elf)
         region = build_region(img, resolve_profiles(img, None, (), ())[0])
         flows = {name: scan(img, name, a, b) for a, b, name in region.code}
@@ -133,15 +133,15 @@ def test_relative_jump_table_is_really_there(cc: str, fs: str) -> None:
 
 def test_2017_reproduction_matches_lkml_listing() -> None:
     """The assembly fixture encodes the 2017 listing word for word."""
-    from a64triage.symbols.audit_elf import AuditElf
+    from a64triage.symbols.rawelf import RawElf
 
     listing = (DATA / "lkml-2017-init_stage2_translation.txt").read_text()
     want = [int(m.group(1), 16) for m in re.finditer(r"^\s*[0-9a-f]+: ([0-9a-f]{8}) ", listing, re.M)]
     assert len(want) == 38
-    with AuditElf(fx("asm/init_stage2_2017.o")) as elf:
+    with RawElf(fx("asm/init_stage2_2017.o")) as elf:
         sec = elf.section(".hyp.text")
         assert sec is not None
-        data = elf.data(sec)
+        data = elf.section_data(sec)
     got = [int.from_bytes(data[i:i + 4], "little") for i in range(0, len(data), 4)]
     # adrp/add carry relocations in the .o (immediates 0), exactly as in the report
     assert got == want

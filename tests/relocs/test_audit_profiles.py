@@ -113,13 +113,13 @@ def _check(word: int) -> None:
 
 
 def test_decoder_agrees_on_every_fixture_word() -> None:
-    from a64triage.symbols.audit_elf import AuditElf
+    from a64triage.symbols.rawelf import RawElf
     n = 0
     for path in sorted(FX.glob("*/*.o")):
-        with AuditElf(str(path)) as elf:
+        with RawElf(str(path)) as elf:
             for sec in elf.sections:
                 if sec.is_exec and sec.size:
-                    data = elf.data(sec)
+                    data = elf.section_data(sec)
                     for i in range(0, len(data) - 3, 4):
                         _check(int.from_bytes(data[i:i + 4], "little"))
                         n += 1

@@ -5,8 +5,9 @@ Public API used by the other stages; see docs/ARCHITECTURE.md.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from a64triage._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from a64triage.arm64.address import AddressClass, AddressInfo, address_info, classify_address
@@ -48,14 +49,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

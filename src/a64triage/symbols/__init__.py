@@ -7,8 +7,9 @@ The only package that reads ELF and DWARF.  Entry points other stages call:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from a64triage._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from a64triage.symbols.elf import ElfImage
@@ -40,14 +41,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = ["ElfImage", "LoadedObject", "SourceLocation", "Sym", "Symbol", "SymbolTable",
