@@ -16,6 +16,9 @@ Measured, each in a fresh process unless said otherwise (median of --runs):
 
 * ``warm`` is the median of runs after the first two: the first run saves the
   address order, the second adds the name hash tables to the index.
+* ``batch`` the 45 QEMU logs of tests/data/e2e in one ``a64triage symbolize``
+  process (warm index), seconds per log, next to one llvm-symbolizer process
+  per log on the vmlinux addresses a64triage looked up in that log.
 
 The page cache is *not* dropped (the machine is shared): every tool reads a
 file the kernel already holds, so "cold" means "no index of our own yet".
@@ -43,6 +46,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = ROOT / "tests" / "data" / "symbols" / "debian-6.1.0-56-30frames.log"
+E2E = ROOT / "tests" / "data" / "e2e"
 ABI = "6.1.0-56"
 
 
@@ -111,6 +115,34 @@ def _server(vmlinux: str, runs: int) -> tuple[float, float]:
     return times[0], statistics.median(times[1:])
 
 
+def _batch(vmlinux: str, env: dict[str, str], runs: int, llvm: str | None) -> dict[str, Any] | None:
+    """Seconds per log: every e2e log in one a64triage process vs one llvm-symbolizer per log."""
+    logs = sorted(str(p) for p in E2E.glob("*.log"))
+    if not logs:
+        return None
+    cmd = [str(ROOT / ".venv" / "bin" / "a64triage"), "symbolize", "--json", "--vmlinux", vmlinux, *logs]
+    walls = []
+    out = ""
+    for _ in range(runs):
+        wall, _peak, out = _timed(cmd, env)
+        walls.append(wall)
+    # the link-time addresses looked up in the vmlinux (module frames have private addresses)
+    per_log = [[f["looked_up"] for f in json.loads(line)["frames"]
+                if f["looked_up"] is not None and f["module"] is None] for line in out.splitlines()]
+    row: dict[str, Any] = {"logs": len(logs), "addresses": sum(map(len, per_log)),
+                           "a64triage_s_per_log": statistics.median(walls) / len(logs)}
+    if llvm:
+        totals = []
+        for _ in range(min(runs, 3)):
+            total = 0.0
+            for addrs in per_log:
+                if addrs:
+                    total += _timed([llvm, "-i", "-f", f"--obj={vmlinux}", *addrs])[0]
+            totals.append(total)
+        row["llvm_symbolizer_s_per_log"] = statistics.median(totals) / len(logs)
+    return row
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--vmlinux")
@@ -151,8 +183,9 @@ def main() -> int:
         os.environ["A64TRIAGE_CACHE"] = warm_dir  # in-process runs: the same warm index
         addrs, ours_results = _addresses(vmlinux)
         server_first, server = _server(vmlinux, args.runs)
+        llvm = shutil.which("llvm-symbolizer")
+        batch = _batch(vmlinux, warm_env, args.runs, llvm)
     hexes = [hex(a) for a in addrs]
-    llvm = shutil.which("llvm-symbolizer")
     if llvm:
         series("llvm-symbolizer -i -f", [llvm, "-i", "-f", f"--obj={vmlinux}", *hexes])
     a2l = shutil.which("aarch64-linux-gnu-addr2line")
@@ -169,7 +202,7 @@ def main() -> int:
     ref = rows.get("llvm-symbolizer -i -f")
     doc = {"frames": len(addrs), "vmlinux": vmlinux, "runs": args.runs, "results": rows,
            "a64triage_server_s": server, "a64triage_server_first_pass_s": server_first,
-           "inline_chains_equal_to_llvm": agree}
+           "inline_chains_equal_to_llvm": agree, "batch": batch}
     if ref:
         doc["bytecode_cached"] = not args.no_bytecode
         doc["ratios_vs_llvm"] = {
@@ -188,6 +221,11 @@ def main() -> int:
         print(f"{name:40} {r['median_s']:9.3f} {r['min_s']:7.3f} {r['peak_mb']:8d}")
     print(f"{'a64triage long-lived process':40} {server:9.4f}")
     print(f"{'  its first pass (new names)':40} {server_first:9.4f}")
+    if batch is not None:
+        name = f"batch: {batch['logs']} logs in one process"
+        llvm_per_log = batch.get("llvm_symbolizer_s_per_log")
+        print(f"{name:40} {batch['a64triage_s_per_log']:9.4f} s/log ({batch['addresses']} addresses)"
+              + (f"; llvm-symbolizer, one process per log: {llvm_per_log:.4f} s/log" if llvm_per_log else ""))
     if "ratios_vs_llvm" in doc:
         print("ratios vs llvm-symbolizer: " + ", ".join(f"{k} {v:.2f}x" for k, v in doc["ratios_vs_llvm"].items()))
     if agree is not None:

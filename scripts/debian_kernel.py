@@ -131,6 +131,8 @@ def fetch(abi: str, part: str) -> Path:
     dest = cache_root() / abi / part
     if (dest / ".complete").exists():
         return dest
+    if any(pkg.endswith(":arm64") for pkg in packages_for(part, abi)):
+        ensure_arm64_arch()  # a pinned --abi skips latest_abi(), which would have done it
     debs = cache_root() / abi / "debs"
     debs.mkdir(parents=True, exist_ok=True)
     if dest.exists():

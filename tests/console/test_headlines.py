@@ -49,7 +49,51 @@ HEADLINES: dict[str, tuple[str, str, int | None, int | None, str | None]] = {
     "lkml-2022-r40-arm32-refcount-wrapped": ("refcount", "refcount bug in make_task_dead", None, None, None),
     "gh-t113-2-arm32-oops-cut": (
         "oops", "BUG: unable to handle kernel paging request in update_vsyscall", None, 0x81B144A8, "update_vsyscall"),
+    # Kinds added in the corpus follow-up (lockdep, list, usercopy, fortify, hard lockup).
+    "gh-fcos-1049-lockdep-circular-aarch64": ("lockdep", "possible deadlock", None, None, None),
+    "gh-rpi-669-arm32-inconsistent-lock-state-3.12": (
+        "lockdep", "inconsistent lock state in sdhci_spin_lock", None, None, None),
+    "gh-sonic-6866-list-del-bug-x86": ("list-corruption", "BUG: corrupted list", None, None, None),
+    "gh-ipt-netflow-73-list-del-warning-syslog-x86": (
+        "list-corruption", "BUG: corrupted list in netflow_target", None, None, None),
+    "gh-bcachefs-693-list-add-warning-x86": (
+        "list-corruption", "BUG: corrupted list in __list_add_valid_or_report", None, None, None),
+    "gh-mayastor-1693-usercopy-x86": ("usercopy", "BUG: bad usercopy", None, None, None),
+    "gh-openbmc-208-arm32-fortify-memcpy": (
+        "fortify", "fortify: detected buffer overflow in memcpy", None, None, "fortify_panic"),
+    "gh-rpi-3530-arm32-fortify-kprobe": (
+        "fortify", "fortify: detected buffer overflow in memcpy", None, None, "fortify_panic"),
+    "gh-ampere-181-hard-lockup-arm64": ("hard-lockup", "BUG: hard lockup", None, None, None),
+    "gh-ratelimit-3-hard-lockup-warning-x86": ("hard-lockup", "BUG: hard lockup", None, None, None),
 }
+
+# stem -> (arch, cpu, pid, comm, kernel_version) of the first report: the facts the new logs pin
+CONTEXT: dict[str, tuple[str, int | None, int | None, str | None, str | None]] = {
+    "gh-fcos-1049-lockdep-circular-aarch64": (
+        "arm64", None, 2587, "podman", "5.17.0-0.rc0.20220112gitdaadb3bd0e8d.63.fc36.aarch64"),
+    "gh-rpi-669-arm32-inconsistent-lock-state-3.12": ("arm", None, 1, "swapper", "3.12.26+"),
+    "gh-ipt-netflow-73-list-del-warning-syslog-x86": ("x86", 4, 0, "swapper/4", "4.9.0-1-amd64"),
+    "gh-ratelimit-3-hard-lockup-warning-x86": ("x86", 1, 31758, "sqlvpn", "3.16.0-4-amd64"),
+    "gh-ampere-181-hard-lockup-arm64": ("arm64", 87, None, None, None),
+    "gh-openbmc-208-arm32-fortify-memcpy": ("arm", 0, 407, "sh", "5.4.43-c109de3-dirty-a35d227"),
+    "gh-mayastor-1693-usercopy-x86": ("x86", 1, 37226, "io-engine", "6.1.0-22-amd64"),
+}
+
+
+@pytest.mark.parametrize("stem", sorted(CONTEXT))
+def test_context(stem: str) -> None:
+    report = parse_text(load_case(DATA / f"{stem}.log").body)[0]
+    assert (report.arch, report.cpu, report.pid, report.comm, report.kernel_version) == CONTEXT[stem]
+
+
+def test_new_kind_facts() -> None:
+    """The x86 "[<addr>] ? f" frames are parsed but never blamed; fortify names the checked function."""
+    netflow = parse_text(load_case(DATA / "gh-ipt-netflow-73-list-del-warning-syslog-x86.log").body)[0]
+    assert [(f.function, f.marker) for f in netflow.call_trace] == [("dump_stack", "?"), ("__warn", "?")]
+    fortify = parse_text(load_case(DATA / "gh-openbmc-208-arm32-fortify-memcpy.log").body)[0]
+    assert dict(fortify.extra)["fortify_func"] == "memcpy" and fortify.esr is None
+    lockdep = parse_text(load_case(DATA / "gh-fcos-1049-lockdep-circular-aarch64.log").body)[0]
+    assert dict(lockdep.extra)["lockdep"] == "possible circular locking dependency detected"
 
 
 @pytest.mark.parametrize("stem", sorted(HEADLINES))

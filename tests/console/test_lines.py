@@ -181,3 +181,30 @@ def test_debian_61_style_oops() -> None:
     assert report.kernel_version == "6.1.0-56-arm64" and report.build == "#1  Debian 6.1.158-1"
     assert report.tainted == "G E" and report.code[report.faulting_code or 0] == "f9000001"
     assert [f.address for f in report.call_trace] == [None] * 6
+
+
+def test_hyp_bug_and_cfi_formats_without_real_logs() -> None:
+    """No public log was found for these; the lines are built from the kernel's format
+    strings (arch/arm64/kvm/handle_exit.c nvhe_hyp_panic_handler, see
+    /work/shared/research/kernel-formats-and-hyp-relocations.md §3.2), values invented."""
+    bug = parse_text(
+        "[  5.000001] kvm [1]: nVHE hyp BUG at: arch/arm64/kvm/hyp/nvhe/mem_protect.c:1182!\n"
+        "[  5.000002] kvm [1]: Hyp Offset: 0xfffe8be807e00000\n"
+        "[  5.000003] Kernel panic - not syncing: HYP panic:\n"
+        "[  5.000003] PS:600003c9 PC:0000b2080d1c3a50 ESR:00000000f2000800\n"
+        "[  5.000003] FAR:0000000000000000 HPFAR:0000000000000000 PAR:0000000000000000\n"
+        "[  5.000003] VCPU:0000000000000000\n"
+    )
+    assert [(r.kind, r.title) for r in bug] == [("hyp-panic", "kernel panic: HYP BUG in mem_protect.c")]
+    assert bug[0].kvm is not None and (bug[0].kvm.bug_file, bug[0].kvm.bug_line) == (
+        "arch/arm64/kvm/hyp/nvhe/mem_protect.c", 1182)
+    assert bug[0].kvm.hyp_offset == 0xFFFE8BE807E00000 and bug[0].esr == 0xF2000800
+    cfi = parse_text(
+        "[  7.100000] kvm [1]: nVHE hyp CFI failure at: [<ffff80000901c1a4>] __kvm_nvhe_handle___kvm_vcpu_run+0x54/0x128!\n"
+        "[  7.100001] kvm [1]:  (target: [<ffff800009021d00>] __kvm_nvhe___kvm_vcpu_run+0x0/0x4d0, expected type: 0x8fb84d4f)\n"
+        "[  7.100002] Kernel panic - not syncing: HYP panic:\n"
+        "[  7.100002] PS:600003c9 PC:000079cbf7e1c1a4 ESR:00000000f2008228\n"
+    )
+    assert [(r.kind, r.title) for r in cfi] == [
+        ("hyp-panic", "kernel panic: HYP CFI failure in __kvm_nvhe_handle___kvm_vcpu_run")]
+    assert ("cfi_type", "0x8fb84d4f") in cfi[0].extra

@@ -5,6 +5,12 @@ with ``(file.c:123)`` appended and one indented line per inlined frame
 (innermost first, as ``addr2line -i`` lists them); findings (offset beyond the
 function, module not found, vmlinux not matching the log) follow as ``!`` lines.
 Warnings about the inputs go to stderr; ``--json`` prints the frames instead.
+
+Several logs are symbolized in one process against one open Symbolizer (the
+vmlinux, its index and drgn's debug info are loaded once): each log's output
+follows a ``==> PATH <==`` line, or is one JSON document per line with
+``--json``.  An unreadable log is reported on stderr and skipped; the exit
+code is then 2 once every other log is done.
 """
 
 from __future__ import annotations
@@ -12,12 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from a64triage.console.records import Frame, Report
 from a64triage.errors import InputError
 from a64triage.symbols import Symbolized, Symbolizer, is_return_frame, open_symbolizer
+from a64triage.symbols.files import module_key
 from a64triage.symbols.frameline import FrameHit, line_prefix, match_line
 
 MAX_LOG_BYTES = 256 * 1024 * 1024
@@ -32,7 +40,8 @@ def _int(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("log", nargs="?", default="-", help="console log (default: stdin)")
+    parser.add_argument("log", nargs="*", default=["-"], metavar="LOG",
+                        help="console log(s) (default: stdin); several share one open vmlinux")
     parser.add_argument("--vmlinux", help="vmlinux with DWARF (or without: function+offset only)")
     parser.add_argument("--system-map", help="System.map (when no vmlinux)")
     parser.add_argument("--kallsyms", help="a /proc/kallsyms dump (when no vmlinux)")
@@ -141,8 +150,39 @@ def _annotate(line: str, hits: list[tuple[FrameHit, Symbolized]], with_source: b
     return ["".join(pieces), *extra]
 
 
-def symbolize_log(sym: Symbolizer, text: str) -> tuple[list[str], list[Annotated], list[str]]:
-    """The annotated lines, the frames and the warnings for one log."""
+class ProblemTracker:
+    """Which warnings of a Symbolizer shared by several logs belong to each log.
+
+    A Symbolizer records a problem once, when a module is first looked up; a
+    fresh process per log would report it for every log naming that module.
+    Touching each module before its first frame attributes its problems exactly.
+    """
+
+    def __init__(self, sym: Symbolizer) -> None:
+        self.sym = sym
+        self.opened = list(sym.problems)
+        self.by_module: dict[str, list[str]] = {}
+
+    def touch(self, module: str) -> None:
+        """Look ``module`` up (once) and remember the problems that lookup added."""
+        key = module_key(module)
+        if key in self.by_module:
+            return
+        before = len(self.sym.problems)
+        self.sym.module_symbol(module, "")
+        self.by_module[key] = self.sym.problems[before:]
+
+    def problems_for(self, modules: Iterable[str]) -> list[str]:
+        """The problems a fresh Symbolizer would hold after looking up ``modules`` in order."""
+        out = list(self.opened)
+        for mod in modules:
+            out.extend(p for p in self.by_module.get(module_key(mod), []) if p not in out)
+        return out
+
+
+def symbolize_log(sym: Symbolizer, text: str,
+                  tracker: ProblemTracker | None = None) -> tuple[list[str], list[Annotated], list[str]]:
+    """The annotated lines, the frames and the warnings for one log (``tracker``: batch mode)."""
     reports = _reports(text)
     warnings: list[str] = []
     if sym.kaslr_offset is None:
@@ -178,6 +218,8 @@ def symbolize_log(sym: Symbolizer, text: str) -> tuple[list[str], list[Annotated
                 ret = hit.is_return
             if hit.kind == "trace":
                 first_in_trace, prev_func = False, fr.function
+            if tracker is not None and fr.module:
+                tracker.touch(fr.module)
             if hit.kind == "hyp-pc":
                 res = sym.symbolize_address(fr.address or 0, is_return=False)
             else:
@@ -185,7 +227,9 @@ def symbolize_log(sym: Symbolizer, text: str) -> tuple[list[str], list[Annotated
             done.append((hit, res))
             frames.append(Annotated(no, hit.kind, fr, res, ret))
         out.extend(_annotate(line, done, sym.source_dir is not None) if done else [line])
-    return out, frames, warnings + [p for p in sym.problems if p not in warnings]
+    problems = sym.problems if tracker is None else \
+        tracker.problems_for(a.frame.module for a in frames if a.frame.module)
+    return out, frames, warnings + [p for p in problems if p not in warnings]
 
 
 def _hex(v: int | None) -> str | None:
@@ -209,17 +253,48 @@ def frame_json(a: Annotated) -> dict[str, Any]:
     }
 
 
+def log_paths(args: argparse.Namespace) -> list[str]:
+    """The LOG arguments as a list (a single string from callers of the old signature)."""
+    logs: list[str] = [args.log] if isinstance(args.log, str) else list(args.log or [])
+    if not logs:
+        logs = ["-"]
+    if logs.count("-") > 1:
+        raise InputError("-", "stdin given more than once")
+    return logs
+
+
+def for_each_log(logs: list[str], work: Callable[[str], None]) -> int:
+    """Run ``work`` on every log; one that fails is a one-line error and the others go on."""
+    failed = False
+    for path in logs:
+        try:
+            work(path)
+        except InputError as exc:
+            sys.stdout.flush()
+            print(f"a64triage: {exc}", file=sys.stderr)
+            failed = True
+    return 2 if failed else 0
+
+
+def _document(args: argparse.Namespace, sym: Symbolizer, frames: list[Annotated],
+              warnings: list[str]) -> dict[str, Any]:
+    return {"vmlinux": args.vmlinux, "build_id": sym.build_id, "release": sym.release,
+            "kaslr_offset": _hex(sym.kaslr_offset), "backend": sym.backend,
+            "warnings": warnings, "frames": [frame_json(a) for a in frames]}
+
+
 def run(args: argparse.Namespace) -> int:
-    text = read_log(args.log)
+    logs = log_paths(args)
+    if len(logs) > 1:
+        return _run_batch(args, logs)
+    text = read_log(logs[0])
     sym = open_symbolizer(args.vmlinux, system_map=args.system_map, kallsyms=args.kallsyms,
                           modules_dir=":".join(args.modules) or None,
                           kaslr_offset=args.kaslr_offset, source_dir=args.source,
                           debug_dirs=args.debug_dir)
     lines, frames, warnings = symbolize_log(sym, text)
     if args.json:
-        doc = {"vmlinux": args.vmlinux, "build_id": sym.build_id, "release": sym.release,
-               "kaslr_offset": _hex(sym.kaslr_offset), "backend": sym.backend,
-               "warnings": warnings, "frames": [frame_json(a) for a in frames]}
+        doc = _document(args, sym, frames, warnings)
         json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
@@ -227,3 +302,28 @@ def run(args: argparse.Namespace) -> int:
             print(f"a64triage: warning: {w}", file=sys.stderr)
         sys.stdout.write("\n".join(lines) + ("\n" if lines else ""))
     return 0
+
+
+def _run_batch(args: argparse.Namespace, logs: list[str]) -> int:
+    """Several logs against one Symbolizer: headers, or JSON Lines with a "source" key."""
+    sym = open_symbolizer(args.vmlinux, system_map=args.system_map, kallsyms=args.kallsyms,
+                          modules_dir=":".join(args.modules) or None,
+                          kaslr_offset=args.kaslr_offset, source_dir=args.source,
+                          debug_dirs=args.debug_dir)
+    tracker = ProblemTracker(sym)
+
+    def one(path: str) -> None:
+        text = read_log(path)
+        sym.kaslr_offset = args.kaslr_offset  # each log has its own KASLR offset
+        lines, frames, warnings = symbolize_log(sym, text, tracker)
+        if args.json:
+            doc = {"source": path, **_document(args, sym, frames, warnings)}
+            sys.stdout.write(json.dumps(doc) + "\n")
+        else:
+            sys.stdout.flush()
+            for w in warnings:
+                print(f"a64triage: warning: {path}: {w}", file=sys.stderr)
+            sys.stdout.write(f"==> {path} <==\n" + "\n".join(lines) + ("\n" if lines else ""))
+        sys.stdout.flush()
+
+    return for_each_log(logs, one)

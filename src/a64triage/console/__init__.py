@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from a64triage.console.jsonout import SCHEMA_VERSION, report_to_json, reports_document
 from a64triage.console.kinds import Kind
 from a64triage.console.lines import LogLine, clean_lines
-from a64triage.console.parser import parse_raw
+from a64triage.console.parser import parse_blocks, parse_raw
 from a64triage.console.records import Frame, KvmInfo, Report
 from a64triage.errors import InputError
 
@@ -53,34 +53,61 @@ def parse_file(path_or_dash: str) -> Iterator[Report]:
     first ``next()``.
     """
     if path_or_dash == "-":
-        return parse_raw(_binary_lines(sys.stdin.buffer, "-"))
+        return parse_blocks(_text_blocks(sys.stdin.buffer, "-"))
     try:
         handle = open(path_or_dash, "rb")  # noqa: SIM115 - closed by the generator
     except OSError as exc:
         raise InputError(path_or_dash, exc.strerror or "cannot open") from None
-    return parse_raw(_binary_lines(handle, path_or_dash, close=True))
+    return parse_blocks(_text_blocks(handle, path_or_dash, close=True))
 
 
-def _binary_lines(handle: object, name: str, close: bool = False) -> Iterator[bytes]:
-    """Lines of a binary stream, each cut at 64 KiB so one huge line cannot eat memory."""
+BLOCK = 1 << 18  # bytes read and decoded at a time (peak memory is a few times this)
+LONG_LINE = 65536  # bytes of one line kept; the rest is skipped without being held
+
+
+def _text_blocks(handle: object, name: str, close: bool = False) -> Iterator[str]:
+    """Lines of a binary stream (split at ``\n``), decoded as UTF-8 a block at a time;
+    each block is whole lines joined by newlines (the parser splits them).
+
+    Decoding a block at once instead of every line separately is much
+    cheaper and gives the same text (``\n`` never occurs inside a UTF-8
+    sequence, so invalid bytes are replaced the same way).  A line longer than
+    ``LONG_LINE`` bytes is cut there and its rest skipped, so memory stays bounded.
+    """
     import io
 
     assert isinstance(handle, io.BufferedIOBase | io.RawIOBase | io.BufferedReader)
+    read = getattr(handle, "read1", None) or handle.read  # read1: stdin yields what is there
+    carry = b""
+    skipping = False
     try:
         while True:
             try:
-                chunk = handle.readline(65536)
+                block = read(BLOCK)
             except OSError as exc:
                 raise InputError(name, exc.strerror or "read error") from None
-            if not chunk:
-                return
-            if len(chunk) == 65536 and not chunk.endswith(b"\n"):
-                # Skip the rest of an over-long line without holding it.
-                while True:
-                    rest = handle.readline(65536)
-                    if not rest or rest.endswith(b"\n"):
-                        break
-            yield chunk
+            if not block:
+                break
+            if skipping:
+                nl = block.find(b"\n")
+                if nl < 0:
+                    continue
+                block = block[nl + 1 :]
+                skipping = False
+            if carry:
+                block = carry + block
+            nl = block.rfind(b"\n")
+            if nl < 0:
+                carry = block
+            else:
+                carry = block[nl + 1 :]
+                yield block[:nl].decode("utf-8", errors="replace")
+            if len(carry) >= LONG_LINE:
+                yield carry[:LONG_LINE].decode("utf-8", errors="replace")
+                carry = b""
+                skipping = True
+        if carry:
+            yield carry.decode("utf-8", errors="replace")
     finally:
         if close:
             handle.close()

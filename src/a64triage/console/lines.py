@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
+from typing import NamedTuple
 
 MAX_LINE = 4096  # characters of one raw line we look at; the rest is dropped
 
@@ -31,14 +33,20 @@ _BARE_KERNEL = re.compile(r"^\s{0,4}kernel:\s?")
 _KMSG = re.compile(r"^\d{1,2},\d{1,20},\d{1,20},[-c][^;]{0,32};")
 _LEVEL = re.compile(r"^<\d{1,2}>")
 _TIMESTAMP = re.compile(r"^\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]")
+_TS_CALLER = re.compile(  # _TIMESTAMP, blanks, then an optional _CALLER and blanks: the usual printk prefix
+    r"\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]([ \t]*)(?:\[\s{0,8}([TC]\d{1,8})\]([ \t]*))?"
+)
+_TIMESTAMP_WS = re.compile(r"\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]([ \t]*)")  # _TIMESTAMP + the lstrip after it
 _CALLER = re.compile(r"^\s?\[\s{0,8}([TC]\d{1,8})\]")
 _SYSLOG_BANNER = re.compile(r"^Message from syslogd@")
+_MID_HINT = re.compile(r"\[\s{0,12}\d{1,10}\.\d{6}\]")  # necessary for _MID_TIMESTAMP; literal "[" makes search cheap
 _MID_TIMESTAMP = re.compile(r"(?<=\S)\s{0,4}(?=(?:<\d{1,2}>)?\[\s{0,12}\d{1,10}\.\d{6}\])")
 _ELISION = re.compile(
     r"^(?:(?:\.\s?){3,}|…+|\[\s?\.{3}\s?\]|<\s?\.{3}\s?>|[<\[(]?\s?-*\s?snip(?:ped)?\b.{0,40}[>\])]?"
     r"|\[[^\]]{0,100}(?:\.\.\.|…|snip|repeat|omit|trimm|removed|elided|cut)[^\]]{0,100}\])$",
     re.IGNORECASE,
 )
+_ELISION_FIRST = ".\u2026[<(-sS\u017f"  # first characters _ELISION can match (IGNORECASE "s" includes U+017F)
 _QP_RUN = re.compile(r"(?:=[0-9A-F]{2})+")
 _QP_HINT = re.compile(r"=3D|=20$|=09$")  # "=20" mid-line is too common in logs ("fqs=2029")
 
@@ -78,51 +86,49 @@ def _qp_decode(text: str) -> str:
     return _QP_RUN.sub(repl, text)
 
 
-def _physical_lines(lines: Iterable[str | bytes]) -> Iterator[tuple[int, str]]:
-    """Decode, strip line ends/ANSI, and undo quoted-printable soft breaks."""
-    qp = False
-    pending: tuple[int, str] | None = None
-    for no, raw in enumerate(lines, 1):
-        text = _decode(raw).rstrip("\r\n")
-        if "\r" in text:
-            text = text.replace("\r", "")
-        if "\x1b" in text:
-            text = _ANSI.sub("", text)
-        if not qp and _QP_HINT.search(text):
-            qp = True
-        soft = (
-            text.endswith("=")
-            and not text.endswith(("==", " =", "\t="))
-            and (qp or 70 <= len(text) <= 77)  # QP lines are at most 76 chars plus "="
-        )
-        if soft:
-            qp = True
-        if qp:
-            body = text[:-1] if soft else text
-            body = _qp_decode(body) if "=" in body else body
-        else:
-            body = text
-        if pending is not None:
-            pending = (pending[0], (pending[1] + body)[:MAX_LINE])
-        else:
-            pending = (no, body)
-        if not soft:
-            yield pending
-            pending = None
-    if pending is not None:
-        yield pending
+class Line(NamedTuple):
+    """The parser's internal twin of ``LogLine`` (same fields): a tuple is several
+    times cheaper to build than a frozen dataclass, and a big log has millions."""
+
+    no: int
+    text: str
+    caller: str | None
+    stamped: bool
+    elided: bool
 
 
 def _strip_prefixes(text: str) -> tuple[str, str | None, bool]:
     """Remove mail quoting, syslog/kmsg prefixes, levels, timestamps, caller ids.
 
-    Dispatches on the first character so a typical line costs one or two regex
-    matches; prefixes nest (quote > syslog > level > timestamp > caller) but the
-    loop is bounded.
+    The common lines (``[ 1.234] message``, indented or not, and lines with no
+    prefix at all) are settled here with one regex; anything else goes through
+    the general loop (``_strip_general``), which gives the same result for them.
     """
-    caller: str | None = None
-    stamped = False
-    for _ in range(8):
+    rounds = 8
+    if text[:1] in (" ", "\t"):
+        text = text.lstrip(" \t")  # one round of the general loop
+        rounds = 7
+    c = text[:1]
+    if c == "[":
+        m = _TIMESTAMP_WS.match(text)
+        if m is not None:
+            rest = text[m.end() :]
+            c = rest[:1]
+            caller = None if m.group(2) is None else "C" + m.group(2)
+            if not c or (c not in "[<>|" and not c.isdigit() and "kernel:" not in rest[:160]):
+                return rest.strip(), caller, True
+            # The general loop would have spent one round on the timestamp and one on the blanks.
+            return _strip_general(rest, caller, True, rounds - (2 if m.group(3) else 1))
+    elif c and c not in " \t><|" and not c.isdigit() and "kernel:" not in text[:160]:
+        return text.strip(), None, False
+    return _strip_general(text, None, False, rounds)
+
+
+def _strip_general(text: str, caller: str | None, stamped: bool, rounds: int) -> tuple[str, str | None, bool]:
+    """Prefixes nest (quote > syslog > level > timestamp > caller); dispatch on
+    the first character so a line costs one or two matches, and stop after a
+    bounded number of rounds."""
+    for _ in range(rounds):
         c = text[:1]
         m: re.Match[str] | None = None
         if c in (" ", "\t"):
@@ -185,22 +191,127 @@ def clean_lines(lines: Iterable[str | bytes]) -> Iterator[LogLine]:
     previous line was long (a mail client wraps at ~72-80 columns), and this
     line has no timestamp and does not look like the start of a message.
     """
-    held: LogLine | None = None
+    for line in clean(lines):
+        yield LogLine(*line)
+
+
+class Skip(NamedTuple):
+    """Stands for ``n`` raw lines the caller knows to be ordinary stamped lines
+    (see parser.parse_blocks): they are counted, not cleaned."""
+
+    n: int
+
+
+@dataclass
+class CleanState:
+    """What a line skipper must know about ``clean``: ``quiet`` is False while a
+    quoted-printable soft break is pending; ``qp`` once the log turned out to be
+    QP-encoded (from then on any line with "=" may decode to something else)."""
+
+    quiet: bool = True
+    qp: bool = False
+
+
+def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) -> Iterator[Line]:
+    """``clean_lines`` as cheap tuples (the parser's input).
+
+    One loop decodes, strips line ends/ANSI, undoes quoted-printable soft breaks
+    and strips prefixes, with the common cases inlined (a log has millions of
+    lines); a ``None`` sentinel at the end flushes a pending soft break through
+    the same code.  A ``Skip`` item (only sent while ``state.quiet``) flushes the
+    held line and advances the line count.
+    """
+    held: Line | None = None
     held_raw_len = 0
-    for no, physical in _physical_lines(lines):
-        if _SYSLOG_BANNER.match(physical.lstrip("> ")):
+    qp = False
+    pending: tuple[int, str] | None = None
+    ts_caller = _TS_CALLER.match
+    st = state if state is not None else CleanState()
+    count = 0
+    for raw in chain(lines, (None,)):
+        count += 1
+        no = count
+        # ---- physical line: decode, line ends, ANSI, quoted-printable soft breaks
+        if raw is None:
+            if pending is None:
+                break
+            no, physical = pending
+            pending = None
+        elif raw.__class__ is Skip:
+            assert isinstance(raw, Skip)
+            if held is not None:
+                yield held  # the skipped lines are stamped: none would have been glued to it
+                held = None
+            count += raw.n - 1
             continue
-        first, caller, stamped = _strip_prefixes(physical)
-        pieces: list[tuple[str, str | None, bool]] = [(first, caller, stamped)]
-        if first.find("[", 1) != -1 and _MID_TIMESTAMP.search(first, 1):
+        else:
+            assert not isinstance(raw, Skip)
+            text = (raw[:MAX_LINE] if isinstance(raw, str) else _decode(raw)).rstrip("\r\n")
+            if "\r" in text:
+                text = text.replace("\r", "")
+            if "\x1b" in text:
+                text = _ANSI.sub("", text)
+            if not text.endswith("="):
+                if not qp:
+                    if "=" in text and _QP_HINT.search(text):
+                        qp = st.qp = True
+                        text = _qp_decode(text)
+                elif "=" in text:
+                    text = _qp_decode(text)
+                if pending is not None:
+                    no, physical = pending[0], (pending[1] + text)[:MAX_LINE]
+                    pending = None
+                    st.quiet = True
+                else:
+                    physical = text
+            else:
+                if not qp and _QP_HINT.search(text):
+                    qp = True
+                soft = not text.endswith(("==", " =", "\t=")) and (qp or 70 <= len(text) <= 77)
+                if soft:
+                    qp = True
+                if qp:
+                    body = text[:-1] if soft else text
+                    body = _qp_decode(body) if "=" in body else body
+                else:
+                    body = text
+                if pending is not None:
+                    pending = (pending[0], (pending[1] + body)[:MAX_LINE])
+                else:
+                    pending = (no, body)
+                st.qp = qp
+                if soft:
+                    st.quiet = False
+                    continue
+                no, physical = pending
+                pending = None
+                st.quiet = True
+        # ---- prefixes (see _strip_prefixes)
+        if "Message from syslogd@" in physical and _SYSLOG_BANNER.match(physical.lstrip("> ")):
+            continue
+        m = ts_caller(physical) if physical[:1] == "[" else None
+        if m is not None:
+            rest = physical[m.end() :]
+            c = rest[:1]
+            callid = m.group(4)
+            caller = callid if callid is not None else None if m.group(2) is None else "C" + m.group(2)
+            if not c or (c not in "[<>|" and not c.isdigit() and "kernel:" not in rest[:160]):
+                first, stamped = rest.strip(), True
+            else:
+                # The general loop's rounds so far: timestamp, blanks, caller id, blanks.
+                used = 1 + (1 if m.group(3) else 0) + (0 if callid is None else 1 + (1 if m.group(5) else 0))
+                first, caller, stamped = _strip_general(rest, caller, True, 8 - used)
+        else:
+            first, caller, stamped = _strip_prefixes(physical)
+        pieces: tuple[tuple[str, str | None, bool], ...] = ((first, caller, stamped),)
+        if first.find("[", 1) != -1 and _MID_HINT.search(first, 1) and _MID_TIMESTAMP.search(first, 1):
             # Two printk records glued together (pr_cont races, pasted logs that lost newlines).
             parts = [p for p in _MID_TIMESTAMP.split(first) if p.strip()]
             if len(parts) > 1:
-                pieces = [(parts[0].strip(), caller, stamped)]
-                pieces += [_strip_prefixes(p) for p in parts[1:]]
+                pieces = ((parts[0].strip(), caller, stamped), *(_strip_prefixes(p) for p in parts[1:]))
+        # ---- hard-wrap gluing
         for text, caller, stamped in pieces:
-            elided = bool(text) and _ELISION.match(text) is not None
-            line = LogLine(no, text, caller, stamped, elided)
+            elided = bool(text) and text[0] in _ELISION_FIRST and _ELISION.match(text) is not None
             if (
                 held is not None
                 and not stamped
@@ -211,12 +322,12 @@ def clean_lines(lines: Iterable[str | bytes]) -> Iterator[LogLine]:
                 and not _LOG_START.match(text)
             ):
                 joiner = "" if held.text.endswith((" ", "/", "+")) else " "
-                held = LogLine(held.no, (held.text + joiner + text)[:MAX_LINE], held.caller, True)
+                held = Line(held.no, (held.text + joiner + text)[:MAX_LINE], held.caller, True, False)
                 held_raw_len = len(physical)  # a long continuation may itself have wrapped
                 continue
             if held is not None:
                 yield held
-            held = line
+            held = Line(no, text, caller, stamped, elided)
             held_raw_len = len(physical)
     if held is not None:
         yield held

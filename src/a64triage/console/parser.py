@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 
 from a64triage.console import patterns as P
 from a64triage.console.kinds import RANK, Kind
-from a64triage.console.lines import LogLine, clean_lines
+from a64triage.console.lines import CleanState, Line, Skip, clean
 from a64triage.console.records import Frame, KvmInfo, Report
 from a64triage.console.titles import ENTRY, build_title
 
@@ -37,29 +38,62 @@ def _hex(s: str) -> int:
     return int(s, 16)
 
 
+def _new_frame(function: str | None, offset: int | None, size: int | None, module: str | None,
+               address: int | None, marker: str | None, inline: bool, source: str | None, stack: str,
+               line_no: int) -> Frame:
+    """``Frame(...)`` for the hot loop: a frozen dataclass's ``__init__`` pays one
+    ``object.__setattr__`` per field; filling ``__dict__`` at once gives the same object."""
+    f = object.__new__(Frame)
+    f.__dict__.update(function=function, offset=offset, size=size, module=module, address=address,
+                      marker=marker, inline=inline, source=source, stack=stack, line_no=line_no)
+    return f
+
+
+def _is_frame(text: str) -> bool:
+    """Would ``_frame_from`` return a frame?  (It does exactly when one format matches;
+    each format needs a substring, checked first because most failures are cheap then.)"""
+    if "+0x" in text and P.FRAME_MODERN.match(text) is not None:
+        return True
+    if text.startswith("[<") and (P.FRAME_ARM32.match(text) is not None or P.FRAME_ADDR_ONLY.match(text) is not None):
+        return True
+    if "[inline]" in text and P.FRAME_INLINE.match(text) is not None:
+        return True
+    return " from " in text and P.FRAME_ARM32_NEW.match(text) is not None
+
+
+def _is_arm32_frame(text: str) -> bool:
+    """A 32-bit ARM call-trace entry (``[<c0100000>] (f) from [<...>]`` or ``f from g+0x1/0x2``)."""
+    return (text.startswith("[<") and P.FRAME_ARM32.match(text) is not None) or (
+        " from " in text and P.FRAME_ARM32_NEW.match(text) is not None)
+
+
 def _frame_from(text: str, stack: str, line_no: int) -> Frame | None:
-    """Parse a pc/lr value or a call-trace entry (every format we know)."""
-    m = P.FRAME_MODERN.match(text)
+    """Parse a pc/lr value or a call-trace entry (every format we know).
+
+    Each format needs a substring ("+0x", "[inline]", a leading "[<", " from "):
+    checking it first skips the regexes that cannot match."""
+    bracket = text.startswith("[<")
+    m = P.FRAME_MODERN.match(text) if "+0x" in text else None
     if m:
-        return Frame(
-            function=m["func"], offset=_hex(m["off"]), size=_hex(m["size"]), module=m["mod"],
-            address=_hex(m["addr"]) if m["addr"] else None, marker="?" if m["unrel"] else m["marker"],
-            inline=m["inline"] is not None, source=m["src"], stack=stack, line_no=line_no,
+        unrel, addr, unrel2, func, off, size, mod, marker, src, inline = m.groups()  # one call, not ten
+        return _new_frame(
+            func, int(off, 16), int(size, 16), mod, int(addr, 16) if addr else None,
+            "?" if unrel or unrel2 else marker, inline is not None, src, stack, line_no,
         )
-    m = P.FRAME_INLINE.match(text)
+    m = P.FRAME_INLINE.match(text) if "[inline]" in text else None
     if m:
         return Frame(function=m["func"], source=m["src"], inline=True, stack=stack, line_no=line_no)
-    m = P.FRAME_ARM32.match(text)
+    m = P.FRAME_ARM32.match(text) if bracket else None
     if m:
         return Frame(
             function=m["func"], offset=_hex(m["off"]) if m["off"] else None,
             size=_hex(m["size"]) if m["size"] else None, module=m["mod"], address=_hex(m["addr"]),
             stack=stack, line_no=line_no,
         )
-    m = P.FRAME_ARM32_NEW.match(text)
+    m = P.FRAME_ARM32_NEW.match(text) if " from " in text else None
     if m:
         return Frame(function=m["func"], module=m["mod"], stack=stack, line_no=line_no)
-    m = P.FRAME_ADDR_ONLY.match(text)
+    m = P.FRAME_ADDR_ONLY.match(text) if bracket else None
     if m:
         addr = m["addr"].strip()
         func = m["func"]
@@ -136,7 +170,7 @@ class _Context:
             or self.ipa_limit is not None or self.idmap_page is not None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Builder:
     first: int
     kind: Kind | None = None
@@ -147,7 +181,7 @@ class _Builder:
     ended: bool = False
     sealed: bool = False
     idle: int = 0
-    lines: list[tuple[int, str]] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
     arch: str = "arm64"
     message: str | None = None
     internal: str | None = None
@@ -192,9 +226,9 @@ class _Builder:
         if kind is not None and (self.kind is None or RANK[kind] > RANK[self.kind]):
             self.kind = kind
 
-    def _keep(self, line: LogLine, recognised: bool = True) -> None:
+    def _keep(self, line: Line, recognised: bool = True) -> None:
         if len(self.lines) < MAX_REPORT_LINES:
-            self.lines.append((line.no, line.text))
+            self.lines.append(line)
         if recognised:
             self.last = line.no
             self.idle = 0
@@ -220,7 +254,7 @@ class _Builder:
         return header.slot == "internal" and not self.frames
 
     # ---------------------------------------------------------------- headers
-    def take_header(self, header: P.Header, m: re.Match[str], line: LogLine) -> None:
+    def take_header(self, header: P.Header, m: re.Match[str], line: Line) -> None:
         self.slots.add(header.slot)
         self._set_kind(header.kind)
         g = m.groupdict()
@@ -291,6 +325,8 @@ class _Builder:
             fn = g.get("fn") or g.get("fn2")
             if fn:
                 self._fact("fortify_func", fn)
+                if header.kind is Kind.FORTIFY and self.header_func is None:
+                    self.header_func = fn  # the checked function (memcpy...): blamed only if no caller is known
         elif slot == "serror" or slot == "badmode":
             if self.esr is None:
                 self.esr = _hex(g["esr"])
@@ -312,7 +348,7 @@ class _Builder:
             self._take_hyp(g, line)
         self._keep(line)
 
-    def _take_hyp(self, g: dict[str, str | None], line: LogLine) -> None:
+    def _take_hyp(self, g: dict[str, str | None], line: Line) -> None:
         if "what" not in g or g.get("what") is None:
             self._fact("hyp_invalid", "1")
             self.message = self.message or P.KVM_PREFIX.sub("", line.text)
@@ -337,7 +373,7 @@ class _Builder:
             self.panic_at = Frame(address=addr if addr is not None else (_hex(hm["v"]) if hm else None),
                                   stack="hyp", line_no=line.no)
 
-    def take_panic(self, m: re.Match[str], line: LogLine) -> None:
+    def take_panic(self, m: re.Match[str], line: Line) -> None:
         msg = m["msg"].strip()
         self.slots.add("panic")
         self.sealed = False
@@ -359,7 +395,7 @@ class _Builder:
         self._keep(line)
 
     # ---------------------------------------------------------------- body
-    def feed(self, line: LogLine) -> bool:
+    def feed(self, line: Line) -> bool:
         """Consume a non-header line; False when the report is over."""
         text = line.text
         if line.elided:
@@ -368,12 +404,23 @@ class _Builder:
             return True
         if self.sealed:
             return False
-        if self.trace in ("task", "secondary", "aux") and self.phase != "stopping":
+        trace = self.trace
+        tried = False  # _frame_from already said "no frame"
+        if (trace == "task" or trace == "secondary" or trace == "aux") and self.phase != "stopping" and text:
             # Fast path: inside a call trace most lines are frames.
-            fr = _frame_from(text, self.cur_stack, line.no) if text else None
-            if fr is not None:
-                if self.trace == "task" and len(self.frames) < MAX_FRAMES:
+            tried = True
+            if trace == "task" and len(self.frames) < MAX_FRAMES:
+                fr = _frame_from(text, self.cur_stack, line.no)
+                if fr is not None:
                     self._add_frame(fr)
+                    if len(self.lines) < MAX_REPORT_LINES:  # _keep(line), inlined
+                        self.lines.append(line)
+                    self.last = line.no
+                    self.idle = 0
+                    return True
+            elif _is_frame(text):
+                if self.arch == "arm64" and text[:2] == "[<" and text[10:12] == ">]":
+                    self.arch = "arm"  # "[<c035e500>]": a 32-bit address
                 self._keep(line)
                 return True
         name, m = self._match_body(text)
@@ -385,7 +432,7 @@ class _Builder:
             return True
         # Frames
         implicit = name is None and not self.frames and self.trace is None and (
-            self.kind is Kind.KFENCE or P.FRAME_ARM32.match(text) is not None or P.FRAME_ARM32_NEW.match(text) is not None
+            self.kind is Kind.KFENCE or _is_arm32_frame(text)
         )
         if self.trace is not None or implicit:
             stack = "hyp" if self.trace == "hyp" else "task"
@@ -397,7 +444,7 @@ class _Builder:
                     if fr is not None:
                         fr = Frame(function=fr.function, offset=fr.offset, size=fr.size, module=fr.module,
                                    address=_hex(hm["addr"]), stack="hyp", line_no=line.no)
-            elif name is None:
+            elif name is None and not tried:
                 fr = _frame_from(text, stack, line.no)
             if fr is not None:
                 if self.trace == "hyp":
@@ -405,7 +452,7 @@ class _Builder:
                         self.hyp_frames.append(fr)
                 elif self.trace in (None, "task") and len(self.frames) < MAX_FRAMES:
                     self.trace = "task"
-                    if P.FRAME_ARM32.match(text) or P.FRAME_ARM32_NEW.match(text):
+                    if _is_arm32_frame(text):
                         self.arch = "arm"
                     self._add_frame(fr)
                 self._keep(line)
@@ -435,18 +482,18 @@ class _Builder:
     def _match_body(self, text: str) -> tuple[str | None, re.Match[str] | None]:
         if not text:
             return None, None
-        for name, rx in P.body_candidates(text):
-            m = rx.match(text)
-            if m is not None:
-                return name, m
-        return None, None
+        return P.match_body(text)
 
-    def _body(self, name: str | None, m: re.Match[str] | None, line: LogLine) -> None:
+    def _body(self, name: str | None, m: re.Match[str] | None, line: Line) -> None:
         if m is None or name is None:
             return
-        g = m.groupdict()
-        if name in ("cpu", "cpu_old", "pstate", "pc", "xregs", "pc_is_at", "old_pc", "rregs") and self.phase == "head":
+        if name in _ENTER_BODY and self.phase == "head":
             self.phase = "body"
+        if name == "xregs":  # the most common body line by far: no groups needed
+            self._regs(P.XREG.findall(line.text))
+            self._keep(line)
+            return
+        g = m.groupdict()
         if name == "trace_start":
             if self.phase == "stopping" or self.frames:
                 self.trace = "secondary"
@@ -605,7 +652,18 @@ class _Builder:
             self.phys_offset = self.phys_offset if self.phys_offset is not None else _hex(g["v"])
         elif name == "cpu_features":
             self.cpu_features = self.cpu_features or g["v"]
+        elif name == "lockdep_ver":
+            if self.kind is Kind.LOCKDEP and self.kernel_version is None:
+                self.kernel_version, self.build = g["ver"], g["build"]
+        elif name == "lockdep_task":
+            if self.kind is Kind.LOCKDEP and self.comm is None:
+                self.comm, self.pid = g["comm"], int(g["pid"])
+        elif name == "lockdep_at":
+            if self.kind is Kind.LOCKDEP and self.header_func is None:
+                self.header_func = g["func"]  # where the lock was being taken
         elif name == "irq_marker":
+            if self.arch == "arm64":
+                self.arch = "x86"  # only x86 prints <IRQ>/<NMI>/<TASK> stack markers
             marker = g["v"]
             self.cur_stack = "task" if marker.startswith("/") or marker == "TASK" else marker.lower()
         elif name == "arm32_cpu":
@@ -616,7 +674,7 @@ class _Builder:
             self.message = self.message or line.text
         self._keep(line)
 
-    def _old_pc(self, g: dict[str, str | None], line: LogLine) -> None:
+    def _old_pc(self, g: dict[str, str | None], line: Line) -> None:
         pc_addr, lr_addr = _hex(g["pc"] or "0"), _hex(g["lr"] or "0")
         if g["which"] == "psr":
             self.arch = "arm"
@@ -631,6 +689,10 @@ class _Builder:
                                           module=cur.module, address=addr, stack="task", line_no=cur.line_no))
 
     def _add_frame(self, fr: Frame) -> None:
+        if fr.marker == "?" and self.arch == "arm64":
+            self.arch = "x86"  # "? func" (unreliable guess) is x86's unwinder; arm64 never prints it
+        elif fr.address is not None and fr.address <= 0xFFFFFFFF and self.arch == "arm64":
+            self.arch = "arm"  # a 32-bit kernel address: arm64 kernel addresses are in the top half
         if fr.stack != self.cur_stack:
             fr = replace(fr, stack=self.cur_stack)
         if fr.function == "call_on_irq_stack":
@@ -705,11 +767,13 @@ class _Builder:
                             facts=facts)
         if self.kind is Kind.OOPS and headline and headline.startswith("unhandled fault"):
             title = title.replace("BUG: unable to handle kernel unhandled fault", "Unhandled fault", 1)
-        entry = next((f.function for f in frames if f.function and ENTRY.match(f.function)
-                      and f.function.startswith("el1")), None) or next(
-            (f.function for f in frames if f.function and ENTRY.match(f.function)), None)
+        entry = _exception_entry(frames)
         last = max(self.last, self.first)
-        lines = tuple(t for n, t in self.lines if n <= last)
+        kept = self.lines
+        if kept and kept[-1].no <= last:  # line numbers only grow: all of them
+            lines = tuple(map(_TEXT, kept))
+        else:
+            lines = tuple(ln.text for ln in kept if ln.no <= last)
         return Report(
             kind=self.kind.value, title=title, span=(self.first, last), arch=self.arch, corrupted=corrupted,
             kernel_version=self.kernel_version or ctx.kernel_version,
@@ -723,18 +787,29 @@ class _Builder:
         )
 
 
+_TEXT = attrgetter("text")
+
+
+def _exception_entry(frames: tuple[Frame, ...]) -> str | None:
+    """The first EL1 exception-entry frame, else the first entry frame of any kind."""
+    other = None
+    for f in frames:
+        fn = f.function
+        if fn and fn[:1] in "e_" and ENTRY.match(fn):  # ENTRY names start with "el" or "__"
+            if fn.startswith("el1"):
+                return fn
+            if other is None:
+                other = fn
+    return other
+
+
+_NONE: list[Report] = []
+_ENTER_BODY = frozenset(("cpu", "cpu_old", "pstate", "pc", "xregs", "pc_is_at", "old_pc", "rregs"))  # shared "no report completed" answer (never appended to)
+_CONTEXT_FIRST = "LkMO"  # first characters of the lines _Context.feed looks at
+
+
 def text_is_backtrace(text: str) -> bool:
     return text.startswith("Backtrace:")
-
-
-def _match_header(text: str) -> tuple[P.Header, re.Match[str]] | None:
-    if len(text) < 8:
-        return None
-    for h in P.header_candidates(text):
-        m = h.rx.match(text)
-        if m is not None:
-            return h, m
-    return None
 
 
 class Parser:
@@ -761,7 +836,7 @@ class Parser:
             if r is not None:
                 out.append(r)
 
-    def _start(self, key: str | None, line: LogLine, header: P.Header, m: re.Match[str]) -> None:
+    def _start(self, key: str | None, line: Line, header: P.Header, m: re.Match[str]) -> None:
         b = _Builder(first=line.no, last=line.no)
         self.active[key] = b
         self._touch(key)
@@ -770,17 +845,30 @@ class Parser:
         else:
             b.take_header(header, m, line)
 
-    def feed(self, line: LogLine) -> list[Report]:
-        out: list[Report] = []
-        self.ctx.feed(line.text)
-        if line.caller is not None:
+    def feed(self, line: Line) -> list[Report]:
+        """Consume one line; the reports it completed (usually none)."""
+        text = line.text
+        if text[:1] in _CONTEXT_FIRST:
+            self.ctx.feed(text)
+        caller = line.caller
+        if caller is not None:
             self.use_callers = True
-            key: str | None = line.caller
-            self.last_key = key
+            key: str | None = caller
+            self.last_key = caller
         else:
             key = self.last_key if self.use_callers else None
-        hm = None if line.elided else _match_header(line.text)
+        hm = None if line.elided or len(text) < 8 else P.match_header(text)
         b = self.active.get(key)
+        if hm is None and b is not None:
+            # The common case: a body line of the open report.
+            if b.feed(line):
+                return _NONE
+            out: list[Report] = []
+            self._close(key, out)
+            return out
+        if hm is None and not self.use_callers:
+            return _NONE  # no report open and no header: an ordinary line
+        out = []
         if b is None and hm is not None and hm[0].slot == "panic":
             # A panic printed from another context still belongs to a fresh report (e.g. SError -> panic).
             for other in reversed(self.order):
@@ -823,12 +911,98 @@ class Parser:
         return out
 
 
-def parse_clean(lines: Iterable[LogLine]) -> Iterator[Report]:
-    parser = Parser()
+def parse_clean(lines: Iterable[Line], parser: Parser | None = None) -> Iterator[Report]:
+    parser = parser if parser is not None else Parser()
+    feed = parser.feed
+    active = parser.active
+    match_header = P.match_header
     for line in lines:
-        yield from parser.feed(line)
+        # Parser.feed's common case inlined: a body line of the open report of its caller.
+        if not line.elided:
+            text = line.text
+            caller = line.caller
+            key: str | None = caller
+            if caller is not None:
+                parser.use_callers = True
+                parser.last_key = caller
+            else:
+                key = parser.last_key if parser.use_callers else None
+            b = active.get(key)
+            if b is not None and text[:1] not in _CONTEXT_FIRST and (len(text) < 8 or match_header(text) is None):
+                if b.feed(line):
+                    continue
+                done: list[Report] = []
+                parser._close(key, done)
+                yield from done
+                continue
+        done = feed(line)
+        if done:
+            yield from done
     yield from parser.finish()
 
 
 def parse_raw(lines: Iterable[str | bytes]) -> Iterator[Report]:
-    return parse_clean(clean_lines(lines))
+    return parse_clean(clean(lines))
+
+
+# Literal text every header and context regex needs (patterns.HEADERS, patterns.CONTEXT),
+# caller ids, quoted-printable hints, ANSI escapes and carriage returns inside a line.
+# A stamped line with none of them cannot change the parser's state while no report is
+# open: it is no header, no context line, sets no caller and is never glued to another.
+_INTERESTING = re.compile(
+    r"cut here|nVHE|Unable to handle|Unhandled fault|Mem abort info|Insufficient stack|Internal error"
+    r"|BUG|WARNING|INFO|UBSAN|LOCKUP|list_|usercopy|detected |refcount_t|SError|Bad mode|Kernel panic"
+    r"|Linux version|kvm \[|Machine model"
+    r"|\[\s{0,12}[TC]\d{1,8}\]|@\d{1,4}\]|=3D|=(?:20|09)?\r?(?:\n|\Z)|\x1b|\r(?=[^\n])"
+)
+_INTERESTING_QP = re.compile(_INTERESTING.pattern + "|=")  # a QP log decodes every "=XX"
+_STAMPED_RUN = re.compile(r"(?:\[\s{0,12}\d{1,10}\.\d{1,9}\][^\n]*\n)*")  # lines starting with "[ 12.345]"
+MIN_SKIP = 4  # fewer skippable lines are not worth the bookkeeping
+
+
+def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Iterator[str | Skip]:
+    """The lines of decoded blocks, with runs of ordinary lines replaced by ``Skip``.
+
+    When the consumer asks for the next line, the line just given is held by
+    ``clean`` and every earlier one has reached the parser.  If then no report is
+    open and ``clean`` is quiet, the run of stamped
+    lines without any ``_INTERESTING`` text starting at the held line is found
+    with two C-level scans; all but its first and last line are skipped (the
+    first is held, the last is cleaned normally so the next line is glued or not
+    exactly as before).  The scan result is reused until passed: linear time.
+    """
+    for block in blocks:
+        lines = block.split("\n")
+        pos = 0  # offset of lines[i] in block
+        i = 0
+        hit = -1  # offset of the next interesting text at or after pos (-1: not searched)
+        hit_qp = False  # which regex found it
+        size = len(block)
+        while i < len(lines):
+            line = lines[i]
+            yield line
+            start = pos
+            pos += len(line) + 1
+            i += 1
+            if not parser.active and state.quiet:
+                # (Caller ids in use do not matter: with no report open a line without
+                # one changes nothing; lines with one are _INTERESTING.)
+                if hit < start or hit_qp != state.qp:
+                    hit_qp = state.qp
+                    m = (_INTERESTING_QP if hit_qp else _INTERESTING).search(block, start)
+                    hit = m.start() if m is not None else size
+                cut = block.rfind("\n", start, hit) + 1 if hit < size else size
+                run = _STAMPED_RUN.match(block, start, cut)
+                count = block.count("\n", start, run.end()) if run is not None else 0
+                if count - 2 >= MIN_SKIP and run is not None:
+                    yield Skip(count - 2)
+                    i += count - 2  # lines[i] is now the run's last line
+                    pos = block.rfind("\n", start, run.end() - 1) + 1
+
+
+def parse_blocks(blocks: Iterable[str]) -> Iterator[Report]:
+    """Reports in a log given as decoded blocks of whole lines (``"a\nb"``): the fast
+    path of ``parse_file``, which skips ordinary lines while no report is open."""
+    parser = Parser()
+    state = CleanState()
+    return parse_clean(clean(_with_skips(blocks, parser, state), state), parser)

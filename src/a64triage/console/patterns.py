@@ -44,6 +44,46 @@ def _h(slot: str, kind: Kind | None, rx: str, first: str) -> Header:
     return Header(slot, kind, re.compile(rx), first)
 
 
+def ungroup(pattern: str) -> str:
+    """``pattern`` with every group made non-capturing (to nest it in a union)."""
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "]" or pattern[i + 1 : i + 3] == "^]":  # "[]...]" / "[^]...]"
+                out.append(pattern[i : i + (2 if pattern[i + 1] == "]" else 3)])
+                i += 2 if pattern[i + 1] == "]" else 3
+                continue
+        elif c == "(":
+            if pattern.startswith("(?P<", i):
+                i = pattern.index(">", i) + 1
+                out.append("(?:")
+                continue
+            if not pattern.startswith("(?", i):
+                out.append("(?:")
+                i += 1
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+_LOCKDEP_WHAT = (
+    r"possible circular locking dependency detected|possible recursive locking detected"
+    r"|inconsistent lock state|suspicious RCU usage|bad unlock balance detected|held lock freed"
+    r"|lock held when returning to user space|possible irq lock inversion dependency detected"
+    r"|lock held at task exit time|bad contention detected|nested lock was not taken"
+    r"|bad unlock balance|MAX_LOCKDEP_\w{1,30} too low"
+)
+
 # Order matters: the first match wins (lockdep "WARNING: possible ..." before WARNING:).
 HEADERS: tuple[Header, ...] = (
     _h("cut", None, r"^(?:-{4,40}\[ cut here \]-{4,40}|8<-{2,10} cut here -{2,10})$", "-8"),
@@ -59,12 +99,9 @@ HEADERS: tuple[Header, ...] = (
     _h("internal", Kind.OOPS,
        r"^Internal error: (?P<what>.{1,80}?): (?P<err>" + _HEX + r"{1,16}) \[#(?P<n>\d{1,6})\](?P<flags>.{0,80})$", "I"),
     _h("bug", Kind.BUG, r"^kernel BUG at (?P<file>[^\s:]{1,200}):(?P<line>\d{1,7})!", "k"),
-    _h("lockdep", Kind.LOCKDEP,
-       r"^(?:WARNING|BUG): (?P<what>possible circular locking dependency detected|possible recursive locking detected"
-       r"|inconsistent lock state|suspicious RCU usage|bad unlock balance detected|held lock freed"
-       r"|lock held when returning to user space|possible irq lock inversion dependency detected"
-       r"|lock held at task exit time|bad contention detected|nested lock was not taken"
-       r"|bad unlock balance|MAX_LOCKDEP_\w{1,30} too low)", "WB"),
+    _h("lockdep", Kind.LOCKDEP, r"^(?:WARNING|BUG): (?P<what>" + _LOCKDEP_WHAT + ")", "WB"),
+    # Before v4.11 lockdep's banner was "[ INFO: inconsistent lock state ]" (kernel/locking/lockdep.c).
+    _h("lockdep", Kind.LOCKDEP, r"^\[ INFO: (?P<what>" + _LOCKDEP_WHAT + r") \]$", "["),
     _h("warning", Kind.WARNING,
        r"^WARNING: CPU: (?P<cpu>\d{1,5}) PID: (?P<pid>\d{1,10}) at (?P<loc>\S{1,300}) (?P<func>\S{1,300})", "W"),
     _h("warning", Kind.WARNING,
@@ -108,9 +145,25 @@ HEADERS_BY_FIRST: dict[str, tuple[Header, ...]] = {
 }
 
 
-def header_candidates(text: str) -> tuple[Header, ...]:
-    """The headers that can match ``text`` (by its first character), in table order."""
-    return HEADERS_BY_FIRST.get(text[:1], _HEADER_ANY)
+# The one header that can start anywhere (fortify) needs this text; without it a
+# line starting with, say, "x" has no candidate at all and costs no regex.
+_FORTIFY_NEEDS = "detected "
+_HEADERS_NO_FORTIFY: dict[str, tuple[Header, ...]] = {
+    c: tuple(h for h in hs if h.first) for c, hs in HEADERS_BY_FIRST.items()
+}
+
+
+def match_header(text: str) -> tuple[Header, re.Match[str]] | None:
+    """The first header (in table order) matching ``text``, trying only those that can."""
+    if _FORTIFY_NEEDS in text:
+        candidates = HEADERS_BY_FIRST.get(text[:1], _HEADER_ANY)
+    else:
+        candidates = _HEADERS_NO_FORTIFY.get(text[:1], ())
+    for h in candidates:
+        m = h.rx.match(text)
+        if m is not None:
+            return h, m
+    return None
 
 
 # Body lines: (name, regex).  The parser dispatches on the name.
@@ -165,7 +218,8 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("aux_stack", r"^(?:Allocated by task|Freed by task|Last potentially related work creation|Second to last potentially related"
                       r"|(?:allocated|freed) by task \d{1,10}|The buggy address|kfence-#\d|Memory state around|-> #\d{1,3} |"
                       r"other info that might help|the existing dependency chain|but task is already holding lock"
-                      r"|Possible unsafe locking scenario|\d{1,3} locks? held by|Showing all locks held)"),
+                      r"|Possible unsafe locking scenario|\d{1,3} locks? held by|Showing all locks held"
+                      r"|\{[A-Z-]{1,30}\} state was registered at:)"),
         ("stack_trace_kasan_end", r"^={20,200}$"),
         ("smp_stop", r"^SMP: stopping secondary CPUs"),
         ("kernel_offset", r"^Kernel Offset: (?P<v>disabled|0x" + _HEX + r"{1,16})"),
@@ -179,6 +233,12 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("arm32_cpu", r"^CPU: ARMv\d|^Function entered at|^\s?r\d{1,2}:" + _HEX + r"{8}"),
         ("x86_regs", r"^(?:RIP: [0-9a-f]{4}:|RSP: [0-9a-f]{4}:|RAX: [0-9a-f]{16}|EFLAGS: )"),
         ("ubsan_detail", r"^(?:index \d|shift exponent|signed integer overflow|load of value|.{0,80} is out of range for type)"),
+        # lockdep: "ffff... (css_set_lock){..-.}-{2:2}, at: _raw_spin_lock_irqsave+0x1c/0x30" (3.x: "at: [<c035d398>] f+0x10/0x4c")
+        # lockdep's own kernel line ("5.17.0-...aarch64 #1 Not tainted") and the task taking the lock
+        ("lockdep_ver", r"^(?P<ver>\d[^\s]{0,120}) (?P<build>#\S{1,40}) {1,4}(?:Not tainted|Tainted: [A-Z ]{1,40}?)\s?$"),
+        ("lockdep_task", r"^(?P<comm>[^\s/]{1,64}(?:/[^\s/]{1,20})?)/(?P<pid>\d{1,10})(?: \[.{0,80}?\])? "
+                         r"(?:is trying to acquire lock|takes):$"),
+        ("lockdep_at", r"^(?:[0-9a-f]{8,16} )?\(.{1,300}?, at: (?:\[<[0-9a-f]{8,16}>\] )?(?P<func>[\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x"),
     )
 )
 
@@ -195,6 +255,7 @@ _FIRST: dict[str, str] = {
     "stack_trace_kasan_end": "=", "smp_stop": "S", "kernel_offset": "K", "phys_offset": "P", "cpu_features": "C",
     "memory_limit": "M", "exception_stack": "E", "hexdump": "0123456789abcdefABCDEF", "stack_dump": "S",
     "irq_marker": "<", "arm32_cpu": "CFr", "x86_regs": "RE", "ubsan_detail": "", "slub_site": "AF", "slub_dump": "ROPSD", "slub_fix": "F",
+    "lockdep_at": "0123456789abcdef(", "lockdep_ver": "0123456789", "lockdep_task": "",
 }
 _ANY: tuple[tuple[str, re.Pattern[str]], ...] = tuple((n, rx) for n, rx in BODY if not _FIRST[n])
 BODY_BY_FIRST: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
@@ -206,6 +267,77 @@ BODY_BY_FIRST: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
 def body_candidates(text: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     """The body patterns that can match ``text`` (by its first character), in table order."""
     return BODY_BY_FIRST.get(text[:1], _ANY)
+
+
+# Fast body matching.  The patterns that may start with any character are slow to
+# reject (``.{0,80} is out of range``, ``[\w -]{1,40} read at``...), so each gets a
+# cheap necessary condition; the rest are chosen by first character.  The surviving
+# candidates are joined into one regex whose ``lastindex`` names the first (in table
+# order) that matches: one C-level call instead of a Python loop.
+_AUX_FIRST = "AFLSafTkM-otbP{"  # aux_stack's literal starts; its "\d{1,3} locks held" adds any digit
+_UBSAN_STARTS = ("index ", "shift exponent", "signed integer overflow", "load of value")
+_KNOWN_FIRST = frozenset(c for chars in _FIRST.values() for c in chars) | frozenset(_AUX_FIRST)
+_Union = tuple[re.Pattern[str], tuple[str, ...], bool]
+BODY_RX: dict[str, re.Pattern[str]] = dict(BODY)
+_UNIONS: dict[tuple[str, int], _Union] = {}
+
+
+def _guard_bits(text: str) -> int:
+    bits = 0
+    if " pgtable: " in text:
+        bits |= 1
+    if " at 0x" in text:
+        bits |= 2
+    if " is out of range for type" in text or text.startswith(_UBSAN_STARTS):
+        bits |= 4
+    if text.endswith((" is trying to acquire lock:", " takes:")):
+        bits |= 8
+    return bits
+
+
+def _union(c: str, bits: int) -> _Union:
+    """The candidates for a first-character class and guard bits, as one regex."""
+    names: list[str] = []
+    for name, _ in BODY:
+        first = _FIRST[name]
+        if name == "aux_stack":
+            ok = c in _AUX_FIRST or c.isdecimal()
+        elif name == "pgtable":
+            ok = bool(bits & 1)
+        elif name == "kfence_access":
+            ok = bool(bits & 2)
+        elif name == "ubsan_detail":
+            ok = bool(bits & 4)
+        elif name == "lockdep_task":
+            ok = bool(bits & 8)
+        else:
+            ok = bool(first) and c != "" and c in first
+        if ok:
+            names.append(name)
+    if len(names) == 1:
+        return BODY_RX[names[0]], tuple(names), True
+    rx = re.compile("|".join("(" + ungroup(BODY_RX[n].pattern) + ")" for n in names) or "(?!)")
+    return rx, tuple(names), False
+
+
+def match_body(text: str) -> tuple[str | None, re.Match[str] | None]:
+    """The first body pattern (in table order) matching ``text`` (a stripped, non-empty line)."""
+    c = text[:1]
+    if c not in _KNOWN_FIRST:
+        c = "0" if c.isdecimal() else ""  # \d also matches non-ASCII digits
+    key = (c, _guard_bits(text))
+    u = _UNIONS.get(key)
+    if u is None:
+        u = _UNIONS[key] = _union(*key)
+    rx, names, single = u
+    m = rx.match(text)
+    if m is None:
+        return None, None
+    if single:
+        return names[0], m
+    name = names[(m.lastindex or 1) - 1]
+    return name, BODY_RX[name].match(text)
+
 
 # Context lines that may appear anywhere in the log (mostly at boot, before the crash).
 CONTEXT: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -223,7 +355,8 @@ CONTEXT: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 # Call-trace entry formats.
 FRAME_MODERN = re.compile(
-    r"^(?P<unrel>\?\s{1,4})?(?:\[<(?P<addr>" + _HEX + r"{8,16})>\]\s{1,8})?(?P<func>" + _SYM + r")\+0x(?P<off>" + _HEX + r"{1,16})"
+    r"^(?P<unrel>\?\s{1,4})?(?:\[<(?P<addr>" + _HEX + r"{8,16})>\]\s{1,8})?(?P<unrel2>\?\s{1,4})?(?P<func>" + _SYM + r")\+0x(?P<off>"
+    + _HEX + r"{1,16})"
     r"/0x(?P<size>" + _HEX + r"{1,16})(?:\s{1,4}\[(?P<mod>[\w\-]{1,64})(?: " + _HEX + r"{8,64})?\])?"
     r"(?:\s{1,4}\((?P<marker>[PLFCT])\))?(?:\s{1,4}(?P<src>[^\s:]{1,300}:\d{1,7}(?::\d{1,5})?))?"
     r"(?:\s{1,4}\[(?P<inline>inline)\])?\s{0,4}$"

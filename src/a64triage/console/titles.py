@@ -52,7 +52,8 @@ SKIP_EXACT: frozenset[str] = frozenset(  # one whitespace-separated table, easie
     wait_for_completion wait_for_completion_timeout wait_for_completion_killable
     wait_for_completion_interruptible __wait_for_common do_wait_for_common wait_for_common
     bit_wait bit_wait_io __wait_on_bit out_of_line_wait_on_bit folio_wait_bit_common
-    watchdog_timer_fn __hrtimer_run_queues hrtimer_interrupt hrtimer_run_queues arch_timer_handler_phys
+    watchdog_timer_fn watchdog_overflow_callback watchdog_hardlockup_check __perf_event_overflow
+    perf_event_overflow __hrtimer_run_queues hrtimer_interrupt hrtimer_run_queues arch_timer_handler_phys
     arch_timer_handler_virt handle_percpu_devid_irq handle_percpu_devid_fasteoi_ipi
     generic_handle_domain_irq handle_domain_irq __handle_domain_irq generic_handle_irq
     gic_handle_irq call_on_irq_stack do_interrupt_handler irq_exit irq_exit_rcu __do_softirq
@@ -204,7 +205,11 @@ def build_title(
             "inconsistent lock state": "inconsistent lock state",
             "suspicious RCU usage": "suspicious RCU usage",
         }.get(what, f"lockdep: {what}")
-        return with_func(base, guilty(None, False))
+        # The "at:" of the lock being taken, unless it is a locking primitive; then the
+        # call trace; never a helper (a truncated splat keeps just "possible deadlock").
+        if header_func and not is_skipped(header_func):
+            return with_func(base, clean_symbol(header_func))
+        return with_func(base, first_guilty(task))
     if kind is Kind.LIST_CORRUPTION:
         return with_func("BUG: corrupted list", guilty(header_func))
     if kind is Kind.USERCOPY:

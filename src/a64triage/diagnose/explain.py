@@ -328,12 +328,19 @@ def _explain_all(reports: list[Report], lines: Mapping[int, str], sym: Symbolize
 
 
 def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: str | None = None,
-                source_dir: str | None = None) -> Explanation:
-    """Explain every report of a log (a path, ``-`` for stdin, or the log text itself)."""
+                source_dir: str | None = None, symbolizer: Symbolizer | None = None) -> Explanation:
+    """Explain every report of a log (a path, ``-`` for stdin, or the log text itself).
+
+    ``symbolizer``: one already open for ``vmlinux`` (batch mode: many logs, one
+    vmlinux loaded once); its ``kaslr_offset`` is left as the caller set it, and
+    every problem it holds is reported (the caller filters them per log).
+    """
     name, reports, lines = _load(path_or_text)
-    sym = None
+    sym = symbolizer
     warnings: list[str] = []
-    if vmlinux is not None:
+    if sym is not None:
+        warnings += sym.problems
+    elif vmlinux is not None:
         if not os.path.isfile(vmlinux):
             raise InputError(vmlinux, "no such file")
         sym = open_symbolizer(vmlinux, modules_dir=modules_dir, source_dir=source_dir)
