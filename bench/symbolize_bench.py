@@ -16,6 +16,10 @@ Measured, each in a fresh process unless said otherwise (median of --runs):
 
 * ``warm`` is the median of runs after the first two: the first run saves the
   address order, the second adds the name hash tables to the index.
+* ``decode_stacktrace.sh`` the kernel's own filter (scripts/decode_stacktrace.sh of
+  Debian's linux-source-6.1, read from the cached tarball at run time), run as users
+  run it, ``CROSS_COMPILE=aarch64-linux-gnu- decode_stacktrace.sh VMLINUX < LOG``:
+  it starts nm/readelf/addr2line processes per frame.
 * ``batch`` the 45 QEMU logs of tests/data/e2e in one ``a64triage symbolize``
   process (warm index), seconds per log, next to one llvm-symbolizer process
   per log on the vmlinux addresses a64triage looked up in that log.
@@ -75,6 +79,19 @@ def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, in
             raise SystemExit(f"symbolize_bench: {' '.join(cmd[:3])} failed: {res.stderr.strip()[:300]}")
         peak_kb = int(tf.read().strip().splitlines()[-1])
     return wall, peak_kb // 1024, res.stdout
+
+
+def _decode_stacktrace(workdir: str) -> str | None:
+    """scripts/decode_stacktrace.sh from the cached linux-source-6.1 tarball (None: not cached)."""
+    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "debian_kernel.py"), "--abi", ABI, "source"],
+                         capture_output=True, text=True)
+    tarballs = [line.split("=", 1)[1] for line in res.stdout.splitlines() if line.startswith("source_tarball=")]
+    if res.returncode != 0 or not tarballs:
+        return None
+    member = "linux-source-6.1/scripts/decode_stacktrace.sh"
+    if subprocess.run(["tar", "-xJf", tarballs[0], "-C", workdir, member], capture_output=True).returncode:
+        return None
+    return os.path.join(workdir, member)
 
 
 def _addresses(vmlinux: str) -> tuple[list[int], list[Any]]:
@@ -191,6 +208,12 @@ def main() -> int:
     a2l = shutil.which("aarch64-linux-gnu-addr2line")
     if a2l:
         series("aarch64-linux-gnu-addr2line -i -f", [a2l, "-i", "-f", "-e", vmlinux, *hexes])
+        with tempfile.TemporaryDirectory() as work:
+            script = _decode_stacktrace(work)
+            if script:
+                env = dict(os.environ, CROSS_COMPILE="aarch64-linux-gnu-")
+                series("decode_stacktrace.sh (kernel's)", ["bash", "-c", 'exec bash "$0" "$1" < "$2"',
+                                                           script, vmlinux, str(LOG)], env)
 
     agree = None
     if llvm:
@@ -212,6 +235,13 @@ def main() -> int:
             "server_first_pass": server_first / ref["median_s"],
             "peak_memory_cold": rows["a64triage cold (no index)"]["peak_mb"] / ref["peak_mb"],
         }
+        if "decode_stacktrace.sh (kernel's)" in rows:
+            doc["ratios_vs_decode_stacktrace"] = {
+                "cold": rows["a64triage cold (no index)"]["median_s"]
+                / rows["decode_stacktrace.sh (kernel's)"]["median_s"],
+                "warm_index": rows["a64triage warm (index)"]["median_s"]
+                / rows["decode_stacktrace.sh (kernel's)"]["median_s"],
+            }
     if args.json:
         print(json.dumps(doc, indent=2))
         return 0
@@ -228,6 +258,9 @@ def main() -> int:
               + (f"; llvm-symbolizer, one process per log: {llvm_per_log:.4f} s/log" if llvm_per_log else ""))
     if "ratios_vs_llvm" in doc:
         print("ratios vs llvm-symbolizer: " + ", ".join(f"{k} {v:.2f}x" for k, v in doc["ratios_vs_llvm"].items()))
+    if "ratios_vs_decode_stacktrace" in doc:
+        print("ratios vs decode_stacktrace.sh: "
+              + ", ".join(f"{k} {v:.3f}x" for k, v in doc["ratios_vs_decode_stacktrace"].items()))
     if agree is not None:
         print(f"inline chains (line numbers) equal to llvm-symbolizer's: {agree}/{len(addrs)}")
     return 0

@@ -11,8 +11,10 @@ if [ "${1:-}" = test ]; then
   # llvm: llvm-symbolizer/llvm-objdump for cross-checks; binutils-aarch64: addr2line/objdump;
   # gcc-aarch64 + make: the out-of-tree LKDTM module of the end-to-end suite; qemu + cpio:
   # booting Debian's arm64 kernel; chromium: the HTML test.
-  want_debs+=(llvm binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu make xz-utils cpio
-              qemu-system-arm chromium)
+  # clang + lld: rebuilding the 2017 replay image and the audit fixtures (the tests check
+  # the committed outputs are what the scripts make); flex, bison, bc: the small clang vmlinux.
+  want_debs+=(llvm clang lld binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu make xz-utils cpio
+              qemu-system-arm chromium flex bison bc)
 fi
 for d in "${want_debs[@]}"; do
   dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q "install ok installed" || need_debs+=("$d")
