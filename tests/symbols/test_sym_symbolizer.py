@@ -130,6 +130,19 @@ def test_size_mismatch_means_other_build() -> None:
     assert table is not None
     outer = table.find("outer")[0]
     assert table.size_matches(outer, table.gap(outer))
+    assert not table.size_matches(outer, outer.size - 4)
+
+
+def test_last_symbol_of_a_section_fits_any_larger_size() -> None:
+    """kallsyms measures the last function of a module section to whatever the loader put
+    next (mod_other ends .text): a larger printed size is no sign of another build."""
+    sym = open_symbolizer(CLANG, modules_dir=MODULES, debug_dirs=[DEBUG])
+    last = sym.symbolize_frame(Frame(function="mod_other", offset=0x10, size=0x1000, module="test_mod"),
+                               is_return=False)
+    assert not any("different build" in n for n in last.notes), last.notes
+    inner = sym.symbolize_frame(Frame(function="mod_work", offset=0x8, size=0x1000, module="test_mod"),
+                                is_return=False)
+    assert any("different build" in n for n in inner.notes), inner.notes
 
 
 def test_kaslr_from_kernel_offset_line_and_from_addresses() -> None:

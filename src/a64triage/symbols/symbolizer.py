@@ -461,7 +461,7 @@ class Symbolizer:
                               notes=(f"{frame.function} not in {os.path.basename(obj.path)}",))
         notes: list[str] = []
         sym = cands[0]
-        if frame.size is not None and not obj.table.size_matches(sym, frame.size):
+        if frame.size is not None and not obj.table.size_matches(sym, frame.size, relocatable=True):
             notes.append(f"{frame.function} is 0x{sym.size:x} bytes in {os.path.basename(obj.path)} "
                          f"but 0x{frame.size:x} in the log: a different build of the module")
         if obj.lines is None and not obj.dwarf_broken:

@@ -378,12 +378,23 @@ class SymbolTable:
         nxt = self.next_after(sym)
         return nxt.addr - sym.addr if nxt is not None else sym.size
 
-    def size_matches(self, sym: Sym, printed: int) -> bool:
+    def size_matches(self, sym: Sym, printed: int, *, relocatable: bool = False) -> bool:
         """Whether a printed ``/size`` fits ``sym``: kallsyms measures to the next symbol,
-        so it may exceed st_size by alignment padding, never fall short of it."""
+        so it may exceed st_size by alignment padding, never fall short of it.
+
+        In a relocatable object (a module) the last symbol of a section has no
+        known neighbour: at run time the next symbol kallsyms sees is whatever the
+        loader placed after the section (kernel/module/kallsyms.c
+        find_kallsyms_symbol), so any size from st_size up fits.
+        """
         if not sym.size or printed == sym.size:
             return True
-        return sym.size <= printed <= max(self.gap(sym), sym.size)
+        if printed < sym.size:
+            return False
+        nxt = self.next_after(sym)
+        if nxt is None or (relocatable and nxt.section != sym.section):
+            return True
+        return printed <= max(nxt.addr - sym.addr, sym.size)
 
     def find(self, name: str, size: int | None = None, module: str | None = None) -> list[Sym]:
         """Candidates for a printed name, best first.
