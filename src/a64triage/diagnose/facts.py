@@ -22,6 +22,11 @@ from a64triage.relocs.findings import Finding, HazardClass
 from a64triage.symbols.types import Symbolized
 
 PAGE_SIZE = 4096  # NULL-pointer window: arch/arm64/mm/fault.c uses addr < PAGE_SIZE
+# arch/arm64/include/asm/memory.h: THREAD_SHIFT = MIN_THREAD_SHIFT (14) + KASAN_THREAD_SHIFT
+# (0, or 1 with KASAN); with VMAP_STACK a task stack is THREAD_ALIGN-aligned and the vmalloc
+# guard page lies just below its base.
+THREAD_SIZE = 1 << 14
+THREAD_SIZE_MAX = 1 << 15  # KASAN doubles it
 
 # Symbolizer notes that mean "this PC is not inside the code of its symbol".
 _BEYOND = re.compile(r"beyond|past the end|outside .*size|> ?size", re.IGNORECASE)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from a64triage.arm64.classes import EC
 from a64triage.diagnose.classes import BugClass as C
-from a64triage.diagnose.facts import PAGE_SIZE, Facts
+from a64triage.diagnose.facts import PAGE_SIZE, THREAD_SIZE, THREAD_SIZE_MAX, Facts
 
 Predicate = Callable[[Facts], bool]
 
@@ -53,6 +53,15 @@ def _fsc(*kinds: str) -> Predicate:
 
 def _brk(lo: int, hi: int) -> Predicate:
     return lambda f: f.brk_imm is not None and lo <= f.brk_imm <= hi
+
+
+def _below_stack_base(f: Facts) -> bool:
+    """A translation fault in the page just below a THREAD_SIZE-aligned base that SP lies
+    above, within one stack: the vmap stack's guard page, i.e. the stack ran out."""
+    if f.sp is None or f.far is None or not f.is_abort or f.fsc_type != "translation":
+        return False
+    base = (f.far.value + PAGE_SIZE) & ~(THREAD_SIZE - 1)
+    return base - PAGE_SIZE <= f.far.value < base <= f.sp < base + THREAD_SIZE_MAX
 
 
 def _far_cls(*classes: str) -> Predicate:
@@ -300,7 +309,8 @@ RULES: tuple[Rule, ...] = (
         "stack-overflow", C.STACK_OVERFLOW,
         _any(_kind("stack-overflow"), _log("stack-overflow", "hyp-stack-overflow"),
              lambda f: f.sp is not None and f.far is not None and f.is_abort and 0 <= f.sp - f.far.value < 2 * PAGE_SIZE
-             and f.fsc_type == "translation" and f.far.value >= PAGE_SIZE),
+             and f.fsc_type == "translation" and f.far.value >= PAGE_SIZE,
+             _below_stack_base),
         0.9,
         "kernel stack overflow in {where}",
         "Look for deep or unbounded recursion and large on-stack arrays in the call trace "
