@@ -8,14 +8,13 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 import pytest
+from batch_util import count_opens, split_sections
 from diag_helpers import EXAMPLE, REPO
 
 from a64triage.cli import main
-from a64triage.symbols import symbolizer
 
 ELF = "examples/hyp-panic-2017/replay.elf"
 HYP = "examples/hyp-panic-2017/console.log"
@@ -24,39 +23,12 @@ CONSOLE = [f"tests/data/console/{name}.log" for name in (
     "kgdb-2020-nmi-backtrace-no-crash", "gh-rpi-3222-oops-4.19-truncated")]
 SCHEMA = json.loads((REPO / "src" / "a64triage" / "schemas" / "explain.schema.json").read_text())
 E2E = REPO / "tests" / "data" / "e2e"
-ABI = "6.1.0-56"
-RELEASE = f"{ABI}-cloud-arm64"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     rc = main(["explain", "--color", "never", *argv])
     out, err = capsys.readouterr()
     return rc, out, err
-
-
-def _split(out: str) -> list[tuple[str, str]]:
-    """``==> PATH <==`` sections of a batch output: (path, text)."""
-    parts: list[tuple[str, str]] = []
-    for line in out.splitlines(keepends=True):
-        if line.startswith("==> ") and line.endswith(" <==\n"):
-            parts.append((line[4:-5], ""))
-        else:
-            assert parts, f"output before the first header: {line!r}"
-            parts[-1] = (parts[-1][0], parts[-1][1] + line)
-    return parts
-
-
-def _count_opens(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
-    """Record every Symbolizer construction (each one opens the vmlinux and its DWARF)."""
-    opened: list[str | None] = []
-    real = symbolizer.Symbolizer.__init__
-
-    def counting(self: symbolizer.Symbolizer, vmlinux: str | None = None, **kw: Any) -> None:
-        opened.append(vmlinux)
-        real(self, vmlinux, **kw)
-
-    monkeypatch.setattr(symbolizer.Symbolizer, "__init__", counting)
-    return opened
 
 
 def _check(capsys: pytest.CaptureFixture[str], opts: list[str], logs: list[str],
@@ -70,7 +42,7 @@ def _check(capsys: pytest.CaptureFixture[str], opts: list[str], logs: list[str],
             assert len(docs) == len(logs) and all("\n" not in line for line in out.splitlines())
             parts = list(zip(logs, docs, strict=True))
         else:
-            parts = _split(out)  # type: ignore[assignment]
+            parts = split_sections(out)  # type: ignore[assignment]
         assert [p for p, _ in parts] == logs
         for path, got in parts:
             rc, single, _ = _run(capsys, "--format", fmt, *opts, path)
@@ -92,7 +64,7 @@ def test_logs_with_vmlinux_open_it_once(capsys: pytest.CaptureFixture[str], in_r
     shutil.copy(EXAMPLE / "console.log", other)
     logs = [HYP, "tests/data/console/lkml-2017-clang-hyp-panic.log", str(other)]
     _check(capsys, ["--vmlinux", ELF], logs, ("text", "json"))
-    opened = _count_opens(monkeypatch)
+    opened = count_opens(monkeypatch)
     rc, out, _ = _run(capsys, "--format", "json", "--vmlinux", ELF, *logs)
     assert rc == 0 and len(out.splitlines()) == 3
     assert opened == [ELF]
@@ -104,7 +76,7 @@ def test_missing_log_among_good_ones(capsys: pytest.CaptureFixture[str], in_repo
     missing = str(tmp_path / "missing.log")
     rc, out, err = _run(capsys, "--vmlinux", ELF, HYP, missing, CONSOLE[0])
     assert rc == 2
-    assert [p for p, _ in _split(out)] == [HYP, CONSOLE[0]]
+    assert [p for p, _ in split_sections(out)] == [HYP, CONSOLE[0]]
     assert [line for line in err.splitlines() if "missing.log" in line] == \
         [f"a64triage: {missing}: No such file or directory"]
     _, good, _ = _run(capsys, "--vmlinux", ELF, HYP, CONSOLE[0])
@@ -137,30 +109,19 @@ def test_stdin_among_files_and_one_log_unchanged(capsys: pytest.CaptureFixture[s
     assert rc == 0 and "==> " not in single and "explain: -  (vmlinux" in single
     monkeypatch.setattr("sys.stdin", stdin())
     rc, out, _ = _run(capsys, "--vmlinux", ELF, CONSOLE[0], "-")
-    assert rc == 0 and [p for p, _ in _split(out)] == [CONSOLE[0], "-"]
-    assert _split(out)[1][1] == single
-
-
-def _debian_vmlinux() -> str:
-    cache = Path(os.environ.get("A64TRIAGE_CACHE") or Path.home() / ".cache" / "a64triage")
-    dbg = cache / "debian" / ABI / "dbg"
-    if not (dbg / ".complete").exists():
-        pytest.skip(f"Debian {ABI} -dbg package not in the cache ({dbg}/.complete missing: "
-                    f"run scripts/debian_kernel.py --abi {ABI} dbg)")
-    if not any(E2E.glob("*.log")):
-        pytest.skip("tests/data/e2e has no logs")
-    return str(dbg / "usr" / "lib" / "debug" / "boot" / f"vmlinux-{RELEASE}")
+    assert rc == 0 and [p for p, _ in split_sections(out)] == [CONSOLE[0], "-"]
+    assert split_sections(out)[1][1] == single
 
 
 @pytest.mark.realkernel
-def test_e2e_logs_in_one_process(capsys: pytest.CaptureFixture[str], in_repo: Path,
+def test_e2e_logs_in_one_process(debian_vmlinux: str, capsys: pytest.CaptureFixture[str], in_repo: Path,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    vmlinux = _debian_vmlinux()
+    vmlinux = debian_vmlinux
     logs = [str(p.relative_to(REPO)) for p in sorted(E2E.glob("*.log"))]
     # every log in JSON against its single run; a spread of them in text (module frames, KASLR on/off)
     _check(capsys, ["--vmlinux", vmlinux], logs, ("json",))
     _check(capsys, ["--vmlinux", vmlinux], logs[::5], ("text",))
-    opened = _count_opens(monkeypatch)
+    opened = count_opens(monkeypatch)
     rc, out, _ = _run(capsys, "--format", "json", "--vmlinux", vmlinux, *logs)
     assert rc == 0 and opened == [vmlinux] and len(out.splitlines()) == len(logs)
     # the lkdtm module warning belongs to every log that names the module, not only the first

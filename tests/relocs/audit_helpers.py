@@ -14,8 +14,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FX = ROOT / "tests" / "fixtures" / "audit"
 DATA = ROOT / "tests" / "data" / "relocs"
 CACHE = Path(os.environ.get("A64TRIAGE_CACHE", Path.home() / ".cache" / "a64triage"))
-DEBIAN_VMLINUX = CACHE / "debian" / "6.1.0-56" / "dbg" / "usr" / "lib" / "debug" / "boot" / \
-    "vmlinux-6.1.0-56-cloud-arm64"
 FULL_VMLINUX = CACHE / "audit" / "build" / "clang-vmlinux" / "vmlinux"
 UPDATE_GOLDEN = os.environ.get("A64TRIAGE_UPDATE_GOLDEN") == "1"
 

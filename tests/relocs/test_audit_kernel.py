@@ -10,7 +10,7 @@ import time
 from collections import Counter
 
 import pytest
-from audit_helpers import DEBIAN_VMLINUX, FULL_VMLINUX, fx, pick
+from audit_helpers import FULL_VMLINUX, fx, pick
 
 from a64triage.relocs import audit
 
@@ -64,11 +64,9 @@ def test_data_rel_ro_blind_spot(cc: str) -> None:
 
 
 @pytest.mark.realkernel
-def test_debian_vmlinux() -> None:
-    if not DEBIAN_VMLINUX.exists():
-        pytest.skip(f"Debian vmlinux not cached ({DEBIAN_VMLINUX}); run scripts/debian_kernel.py dbg")
+def test_debian_vmlinux(debian_vmlinux: str) -> None:
     t0 = time.perf_counter()
-    res = audit(str(DEBIAN_VMLINUX))
+    res = audit(debian_vmlinux)
     elapsed = time.perf_counter() - t0
     assert "linux-nvhe" in res.regions
     assert res.hyp_reloc_entries == 151

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from audit_helpers import DATA, FX, UPDATE_GOLDEN, fx, pick
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from a64triage.cli import main
@@ -131,6 +131,8 @@ _INTERESTING = st.sampled_from([0x90, 0x10, 0x91, 0xF9, 0xF8, 0x58, 0xD6, 0xD7, 
 
 @settings(max_examples=3000, deadline=None)
 @given(top=_INTERESTING, low=st.integers(0, (1 << 24) - 1))
+@example(top=0xD6, low=0x1F0800)  # BRAAZ shape with op4 != 11111: unallocated, not a branch
+@example(top=0xD6, low=0x3F0800)  # the same for BLRAAZ
 def test_decoder_agrees_on_random_words(top: int, low: int) -> None:
     _check((top << 24) | low)
 

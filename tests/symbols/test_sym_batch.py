@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
+from batch_util import count_opens, split_sections
 from symtest_util import FIXTURES, ROOT
 
 from a64triage.cli import main
-from a64triage.symbols import symbolizer
 
 ELF = str(FIXTURES / "image-clang.elf")
 LOGS = ["tests/data/symbols/fixture-oops-6x.log", "tests/data/symbols/fixture-oops-4x.log"]
 E2E = ROOT / "tests" / "data" / "e2e"
-ABI = "6.1.0-56"
-RELEASE = f"{ABI}-cloud-arm64"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -28,35 +24,10 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return rc, out, err
 
 
-def _count_opens(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
-    """Record every Symbolizer construction (each one opens the vmlinux and its DWARF)."""
-    opened: list[str | None] = []
-    real = symbolizer.Symbolizer.__init__
-
-    def counting(self: symbolizer.Symbolizer, vmlinux: str | None = None, **kw: Any) -> None:
-        opened.append(vmlinux)
-        real(self, vmlinux, **kw)
-
-    monkeypatch.setattr(symbolizer.Symbolizer, "__init__", counting)
-    return opened
-
-
-def _split(out: str) -> list[tuple[str, str]]:
-    """``==> PATH <==`` sections of a batch output: (path, text)."""
-    parts: list[tuple[str, str]] = []
-    for line in out.splitlines(keepends=True):
-        if line.startswith("==> ") and line.endswith(" <==\n"):
-            parts.append((line[4:-5], ""))
-        else:
-            assert parts, f"output before the first header: {line!r}"
-            parts[-1] = (parts[-1][0], parts[-1][1] + line)
-    return parts
-
-
 def _batch_equals_singles(capsys: pytest.CaptureFixture[str], opts: list[str], logs: list[str]) -> None:
     rc, out, _ = _run(capsys, *opts, *logs)
     assert rc == 0
-    parts = _split(out)
+    parts = split_sections(out)
     assert [p for p, _ in parts] == logs
     for path, text in parts:
         rc, single, _ = _run(capsys, *opts, path)
@@ -79,7 +50,7 @@ def test_batch_equals_single_runs(capsys: pytest.CaptureFixture[str], monkeypatc
 
 def test_vmlinux_opened_once(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    opened = _count_opens(monkeypatch)
+    opened = count_opens(monkeypatch)
     rc, out, _ = _run(capsys, "--vmlinux", ELF, *LOGS, *LOGS)
     assert rc == 0 and out.count("==> ") == 4
     assert opened == [ELF]
@@ -91,7 +62,7 @@ def test_missing_log_among_good_ones(capsys: pytest.CaptureFixture[str], monkeyp
     missing = str(tmp_path / "missing.log")
     rc, out, err = _run(capsys, "--vmlinux", ELF, LOGS[0], missing, LOGS[1])
     assert rc == 2
-    assert [p for p, _ in _split(out)] == [LOGS[0], LOGS[1]]
+    assert [p for p, _ in split_sections(out)] == [LOGS[0], LOGS[1]]
     assert [line for line in err.splitlines() if "missing.log" in line] == \
         [f"a64triage: {missing}: No such file or directory"]
     _, good, _ = _run(capsys, "--vmlinux", ELF, *LOGS)
@@ -108,37 +79,27 @@ def test_one_log_and_stdin_keep_the_single_format(capsys: pytest.CaptureFixture[
     text = Path(LOGS[1]).read_text()
     monkeypatch.setattr("sys.stdin", io.StringIO(text))
     rc, out, _ = _run(capsys, "--vmlinux", ELF, LOGS[0], "-")
-    assert rc == 0 and [p for p, _ in _split(out)] == [LOGS[0], "-"]
+    assert rc == 0 and [p for p, _ in split_sections(out)] == [LOGS[0], "-"]
     _, single, _ = _run(capsys, "--vmlinux", ELF, LOGS[1])
-    assert _split(out)[1][1] == single
+    assert split_sections(out)[1][1] == single
     rc, _, err = _run(capsys, "--vmlinux", ELF, "-", "-")
     assert rc == 2 and err.count("\n") == 1
 
 
-def _debian_vmlinux() -> str:
-    cache = Path(os.environ.get("A64TRIAGE_CACHE") or Path.home() / ".cache" / "a64triage")
-    dbg = cache / "debian" / ABI / "dbg"
-    if not (dbg / ".complete").exists():
-        pytest.skip(f"Debian {ABI} -dbg package not in the cache ({dbg}/.complete missing: "
-                    f"run scripts/debian_kernel.py --abi {ABI} dbg)")
-    if not any(E2E.glob("*.log")):
-        pytest.skip("tests/data/e2e has no logs")
-    return str(dbg / "usr" / "lib" / "debug" / "boot" / f"vmlinux-{RELEASE}")
-
-
 @pytest.mark.realkernel
-def test_e2e_batch_equals_single_runs(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    vmlinux = _debian_vmlinux()
+def test_e2e_batch_equals_single_runs(debian_vmlinux: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    vmlinux = debian_vmlinux
     monkeypatch.chdir(ROOT)
     logs = [str(p.relative_to(ROOT)) for p in sorted(E2E.glob("*.log"))]
     # a spread of crash kinds (KASLR on and off, module frames); every log in the JSON check below
     _batch_equals_singles(capsys, ["--vmlinux", vmlinux], logs[::6] + [s for s in logs if "SYSRQ" in s])
-    opened = _count_opens(monkeypatch)
+    opened = count_opens(monkeypatch)
     rc, out, _ = _run(capsys, "--json", "--vmlinux", vmlinux, *logs)
     assert rc == 0 and opened == [vmlinux]
     docs = [json.loads(line) for line in out.splitlines()]
     assert [d["source"] for d in docs] == logs
-    assert all(d["release"] == RELEASE and d["frames"] for d in docs)
+    release = Path(vmlinux).name.removeprefix("vmlinux-")
+    assert all(d["release"] == release and d["frames"] for d in docs)
     # each log's own KASLR offset, not the first log's
     offsets = {d["source"]: d["kaslr_offset"] for d in docs}
     nokaslr = [s for s in logs if "nokaslr" in s]
