@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from diag_helpers import EXAMPLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,3 +52,30 @@ def test_binary_garbage_as_vmlinux_and_log(tmp_path) -> None:  # type: ignore[no
         assert "\n" not in str(exc)
     else:
         raise AssertionError("a non-ELF vmlinux must be an InputError")
+
+
+_HYP_RX = re.compile(r"HYP VA range")
+_SPANS = st.lists(st.tuples(st.integers(1, 60), st.integers(0, 15)), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(spans=_SPANS, n=st.integers(0, 80), kvm_at=st.sets(st.integers(1, 80), max_size=5))
+def test_kept_lines_is_the_plain_definition(spans: list[tuple[int, int]], n: int, kvm_at: set[int]) -> None:
+    """The one-pass merge keeps exactly the lines inside some span (overlapping spans from
+    interleaved CPUs included) plus the context lines, in line order."""
+    from a64triage.diagnose.explain import _CONTEXT, _kept_lines
+
+    @dataclass
+    class R:
+        span: tuple[int, int]
+
+    reports = [R((lo, lo + length)) for lo, length in spans]
+    lines = [f"kvm [1]: HYP VA range: 0:{no}" if no in kvm_at else f"line {no}" for no in range(1, n + 1)]
+    kept = _kept_lines(lines, reports)  # type: ignore[arg-type]
+    want = {no: text for no, text in enumerate(lines, start=1)
+            if any(lo <= no <= hi for lo, hi in (r.span for r in reports)) or _CONTEXT.search(text)}
+    assert kept == want and list(kept) == sorted(kept)
+    first = kept.first_match(_HYP_RX)
+    assert first == next((no for no in sorted(want) if _HYP_RX.search(want[no])), None)
+    assert kept.first_match(_HYP_RX) == first  # remembered, same answer
+

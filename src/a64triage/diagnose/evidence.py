@@ -25,6 +25,31 @@ _SERROR_FIELDS = ("IDS", "AET", "EA", "DFSC", "ISS[23:0]")
 _TIMESTAMP = re.compile(r"^\s*(?:<\d>)?\[\s*\d+\.\d+\]\s?(?:\[\s*[CT]\d+\]\s?)?")
 
 
+class KeptLines(dict[int, str]):
+    """Input line number -> raw text, inserted in line order (report spans, context lines).
+
+    Shared by every report of a log.  The first kept line matching a regex does not
+    depend on the report, so it is looked up once per log: a log with thousands of
+    reports must not rescan every kept line for each of them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._first: dict[tuple[str, int], int | None] = {}
+
+    def first_match(self, regex: re.Pattern[str]) -> int | None:
+        key = (regex.pattern, regex.flags)
+        if key not in self._first:
+            self._first[key] = next((no for no, text in self.items() if regex.search(text)), None)
+        return self._first[key]
+
+
+def _first_match(lines: Mapping[int, str], regex: re.Pattern[str]) -> int | None:
+    if isinstance(lines, KeptLines):
+        return lines.first_match(regex)
+    return next((no for no in sorted(lines) if regex.search(lines[no])), None)
+
+
 @dataclass(frozen=True)
 class Sources:
     """Everything a producer may quote for one report."""
@@ -44,9 +69,15 @@ class Sources:
     def find_line(self, regex: re.Pattern[str], *, anywhere: bool = False) -> tuple[int | None, str] | None:
         """First input line matching ``regex`` inside the report (or anywhere we kept)."""
         lo, hi = self.report.span
-        for no in sorted(self.lines):
-            if (anywhere or lo <= no <= hi) and regex.search(self.lines[no]):
+        if anywhere:
+            no = _first_match(self.lines, regex)
+            if no is not None:
                 return no, _TIMESTAMP.sub("", self.lines[no]).strip()
+        else:
+            for no in range(lo, hi + 1):
+                text = self.lines.get(no)
+                if text is not None and regex.search(text):
+                    return no, _TIMESTAMP.sub("", text).strip()
         for text in self.report.lines:
             if regex.search(text):
                 return None, text.strip()

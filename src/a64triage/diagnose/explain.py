@@ -22,7 +22,7 @@ from a64triage.arm64.registry import decode
 from a64triage.console import parse_file, parse_text
 from a64triage.console.records import Frame, Report
 from a64triage.diagnose.engine import evaluate
-from a64triage.diagnose.evidence import Sources
+from a64triage.diagnose.evidence import KeptLines, Sources
 from a64triage.diagnose.facts import Facts, fault_el, gather
 from a64triage.diagnose.types import Explanation, FrameResult, ReportExplanation
 from a64triage.disasm.types import Instruction
@@ -77,13 +77,24 @@ def _file_lines(path: str) -> Iterator[str]:
         raise InputError(path, exc.strerror or "cannot read") from None
 
 
-def _kept_lines(lines: Iterable[str], reports: Iterable[Report]) -> dict[int, str]:
-    """Input lines evidence may quote: every report span, plus the kvm/kernel context lines."""
-    spans = sorted(r.span for r in reports)
-    kept: dict[int, str] = {}
+def _kept_lines(lines: Iterable[str], reports: Iterable[Report]) -> KeptLines:
+    """Input lines evidence may quote: every report span, plus the kvm/kernel context lines.
+
+    One pass over the lines and the merged spans, so a log with thousands of
+    reports costs lines + reports, not their product."""
+    merged: list[list[int]] = []
+    for lo, hi in sorted(r.span for r in reports):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    kept = KeptLines()
     context = 0
+    i = 0
     for no, line in enumerate(lines, start=1):
-        if any(lo <= no <= hi for lo, hi in spans):
+        while i < len(merged) and merged[i][1] < no:
+            i += 1
+        if i < len(merged) and merged[i][0] <= no:
             kept[no] = line
         elif context < MAX_KEPT_CONTEXT and _CONTEXT.search(line):
             kept[no] = line
