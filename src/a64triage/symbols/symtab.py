@@ -391,10 +391,11 @@ class SymbolTable:
             return True
         if printed < sym.size:
             return False
-        nxt = self.next_after(sym)
-        if nxt is None or (relocatable and nxt.section != sym.section):
-            return True
-        return printed <= max(nxt.addr - sym.addr, sym.size)
+        if relocatable:
+            nxt = self.next_after(sym)
+            if nxt is None or nxt.section != sym.section:
+                return True
+        return printed <= max(self.gap(sym), sym.size)
 
     def find(self, name: str, size: int | None = None, module: str | None = None) -> list[Sym]:
         """Candidates for a printed name, best first.
