@@ -36,7 +36,6 @@ _TIMESTAMP = re.compile(r"^\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]")
 _TS_CALLER = re.compile(  # _TIMESTAMP, blanks, then an optional _CALLER and blanks: the usual printk prefix
     r"\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]([ \t]*)(?:\[\s{0,8}([TC]\d{1,8})\]([ \t]*))?"
 )
-_TIMESTAMP_WS = re.compile(r"\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]([ \t]*)")  # _TIMESTAMP + the lstrip after it
 _CALLER = re.compile(r"^\s?\[\s{0,8}([TC]\d{1,8})\]")
 _SYSLOG_BANNER = re.compile(r"^Message from syslogd@")
 _MID_HINT = re.compile(r"\[\s{0,12}\d{1,10}\.\d{6}\]")  # necessary for _MID_TIMESTAMP; literal "[" makes search cheap
@@ -110,15 +109,17 @@ def _strip_prefixes(text: str) -> tuple[str, str | None, bool]:
         rounds = 7
     c = text[:1]
     if c == "[":
-        m = _TIMESTAMP_WS.match(text)
+        m = _TS_CALLER.match(text)
         if m is not None:
             rest = text[m.end() :]
             c = rest[:1]
-            caller = None if m.group(2) is None else "C" + m.group(2)
+            callid = m.group(4)
+            caller = callid if callid is not None else None if m.group(2) is None else "C" + m.group(2)
             if not c or (c not in "[<>|" and not c.isdigit() and "kernel:" not in rest[:160]):
                 return rest.strip(), caller, True
-            # The general loop would have spent one round on the timestamp and one on the blanks.
-            return _strip_general(rest, caller, True, rounds - (2 if m.group(3) else 1))
+            # The general loop's rounds so far: timestamp, blanks, caller id, blanks.
+            used = 1 + (1 if m.group(3) else 0) + (0 if callid is None else 1 + (1 if m.group(5) else 0))
+            return _strip_general(rest, caller, True, rounds - used)
     elif c and c not in " \t><|" and not c.isdigit() and "kernel:" not in text[:160]:
         return text.strip(), None, False
     return _strip_general(text, None, False, rounds)
@@ -225,7 +226,6 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
     held_raw_len = 0
     qp = False
     pending: tuple[int, str] | None = None
-    ts_caller = _TS_CALLER.match
     st = state if state is not None else CleanState()
     count = 0
     for raw in chain(lines, (None,)):
@@ -289,20 +289,7 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
         # ---- prefixes (see _strip_prefixes)
         if "Message from syslogd@" in physical and _SYSLOG_BANNER.match(physical.lstrip("> ")):
             continue
-        m = ts_caller(physical) if physical[:1] == "[" else None
-        if m is not None:
-            rest = physical[m.end() :]
-            c = rest[:1]
-            callid = m.group(4)
-            caller = callid if callid is not None else None if m.group(2) is None else "C" + m.group(2)
-            if not c or (c not in "[<>|" and not c.isdigit() and "kernel:" not in rest[:160]):
-                first, stamped = rest.strip(), True
-            else:
-                # The general loop's rounds so far: timestamp, blanks, caller id, blanks.
-                used = 1 + (1 if m.group(3) else 0) + (0 if callid is None else 1 + (1 if m.group(5) else 0))
-                first, caller, stamped = _strip_general(rest, caller, True, 8 - used)
-        else:
-            first, caller, stamped = _strip_prefixes(physical)
+        first, caller, stamped = _strip_prefixes(physical)
         pieces: tuple[tuple[str, str | None, bool], ...] = ((first, caller, stamped),)
         if first.find("[", 1) != -1 and _MID_HINT.search(first, 1) and _MID_TIMESTAMP.search(first, 1):
             # Two printk records glued together (pr_cont races, pasted logs that lost newlines).

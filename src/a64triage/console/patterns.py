@@ -257,17 +257,6 @@ _FIRST: dict[str, str] = {
     "irq_marker": "<", "arm32_cpu": "CFr", "x86_regs": "RE", "ubsan_detail": "", "slub_site": "AF", "slub_dump": "ROPSD", "slub_fix": "F",
     "lockdep_at": "0123456789abcdef(", "lockdep_ver": "0123456789", "lockdep_task": "",
 }
-_ANY: tuple[tuple[str, re.Pattern[str]], ...] = tuple((n, rx) for n, rx in BODY if not _FIRST[n])
-BODY_BY_FIRST: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
-    c: tuple((n, rx) for n, rx in BODY if not _FIRST[n] or c in _FIRST[n])
-    for c in sorted({c for chars in _FIRST.values() for c in chars})
-}
-
-
-def body_candidates(text: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """The body patterns that can match ``text`` (by its first character), in table order."""
-    return BODY_BY_FIRST.get(text[:1], _ANY)
-
 
 # Fast body matching.  The patterns that may start with any character are slow to
 # reject (``.{0,80} is out of range``, ``[\w -]{1,40} read at``...), so each gets a
