@@ -14,18 +14,16 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 
 from a64triage.commands.symbolize import ProblemTracker, for_each_log, log_paths, read_log
 from a64triage.diagnose import explain_log
+from a64triage.diagnose.explain import file_lines
 from a64triage.diagnose.types import Explanation
 from a64triage.errors import InputError
 from a64triage.render import FORMATS, explanation_to_json, render
 from a64triage.symbols import Symbolizer, open_symbolizer
 from a64triage.symbols.frameline import match_line
-
-MAX_SCAN_LINE = 65536  # the console stage's line limit
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,16 +82,6 @@ def run(args: argparse.Namespace) -> int:
 # --- several logs ---------------------------------------------------------------------
 
 
-def _scan_lines(path: str) -> Iterator[str]:
-    """A file's lines for the module pre-scan, streamed and cut like the console stage's."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            while line := fh.readline(MAX_SCAN_LINE):
-                yield line
-    except OSError as exc:
-        raise InputError(path, exc.strerror or "cannot read") from None
-
-
 def _html_names(logs: list[str], out_dir: str | None) -> dict[str, str]:
     """log -> DIR/BASENAME.html; refused up front when names collide or DIR is missing."""
     if out_dir is None:
@@ -135,7 +123,7 @@ class _Batch:
             target += "" if "\n" in target else "\n"
         if sym is None or tracker is None:
             return replace(explain_log(target, modules_dir=self.args.modules), source=log)
-        lines = target.splitlines() if log == "-" else _scan_lines(log)
+        lines = target.splitlines() if log == "-" else file_lines(log)
         for no, line in enumerate(lines, start=1):
             for hit in match_line(line.rstrip("\r\n"), no):
                 if hit.frame.module:

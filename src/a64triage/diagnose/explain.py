@@ -64,7 +64,7 @@ def _read_stdin() -> str:
     return data.decode("utf-8", "replace")
 
 
-def _file_lines(path: str) -> Iterator[str]:
+def file_lines(path: str) -> Iterator[str]:
     """A file's lines, decoded leniently; each cut at 64 KiB (the console stage's limit)."""
     try:
         with open(path, "rb") as fh:
@@ -110,7 +110,7 @@ def _load(path_or_text: str) -> tuple[str, list[Report], dict[int, str]]:
         reports = parse_text(text)
         return name, reports, _kept_lines(text.splitlines(), reports)
     reports = list(parse_file(path_or_text))
-    return path_or_text, reports, _kept_lines(_file_lines(path_or_text), reports)
+    return path_or_text, reports, _kept_lines(file_lines(path_or_text), reports)
 
 
 # --- per report ---------------------------------------------------------------------
