@@ -226,7 +226,7 @@ def main() -> int:
     a2l = shutil.which("aarch64-linux-gnu-addr2line")
     if a2l:
         series("aarch64-linux-gnu-addr2line -i -f", [a2l, "-i", "-f", "-e", vmlinux, *hexes])
-        with tempfile.TemporaryDirectory() as work:
+        with tempfile.TemporaryDirectory() as work:  # the script runs ${CROSS_COMPILE}addr2line too
             script = _decode_stacktrace(work)
             if script:
                 env = dict(os.environ, CROSS_COMPILE="aarch64-linux-gnu-")

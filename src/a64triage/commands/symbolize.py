@@ -283,15 +283,19 @@ def _document(args: argparse.Namespace, sym: Symbolizer, frames: list[Annotated]
             "warnings": warnings, "frames": [frame_json(a) for a in frames]}
 
 
+def _open(args: argparse.Namespace) -> Symbolizer:
+    return open_symbolizer(args.vmlinux, system_map=args.system_map, kallsyms=args.kallsyms,
+                           modules_dir=":".join(args.modules) or None,
+                           kaslr_offset=args.kaslr_offset, source_dir=args.source,
+                           debug_dirs=args.debug_dir)
+
+
 def run(args: argparse.Namespace) -> int:
     logs = log_paths(args)
     if len(logs) > 1:
         return _run_batch(args, logs)
     text = read_log(logs[0])
-    sym = open_symbolizer(args.vmlinux, system_map=args.system_map, kallsyms=args.kallsyms,
-                          modules_dir=":".join(args.modules) or None,
-                          kaslr_offset=args.kaslr_offset, source_dir=args.source,
-                          debug_dirs=args.debug_dir)
+    sym = _open(args)
     lines, frames, warnings = symbolize_log(sym, text)
     if args.json:
         doc = _document(args, sym, frames, warnings)
@@ -306,10 +310,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_batch(args: argparse.Namespace, logs: list[str]) -> int:
     """Several logs against one Symbolizer: headers, or JSON Lines with a "source" key."""
-    sym = open_symbolizer(args.vmlinux, system_map=args.system_map, kallsyms=args.kallsyms,
-                          modules_dir=":".join(args.modules) or None,
-                          kaslr_offset=args.kaslr_offset, source_dir=args.source,
-                          debug_dirs=args.debug_dir)
+    sym = _open(args)
     tracker = ProblemTracker(sym)
 
     def one(path: str) -> None:
