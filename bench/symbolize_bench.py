@@ -80,8 +80,27 @@ def _evict(path: str) -> None:
         os.close(fd)
 
 
+def _helpers_left() -> bool:
+    """Whether an ``a64triage symbolize`` process is still running (the read-ahead helper
+    of a run that has returned: symbols/warmup.py)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                argv = fh.read().split(b"\0")
+        except OSError:
+            continue
+        if len(argv) > 2 and argv[1] == b"symbolize" and argv[0].endswith(b"a64triage"):
+            return True
+        if len(argv) > 3 and argv[2] == b"symbolize" and argv[1].endswith(b"a64triage"):
+            return True
+    return False
+
+
 def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MB (GNU time), stdout."""
+    """Wall seconds, peak RSS in MB (GNU time), stdout.  The next run starts once the
+    read-ahead helper of this one is gone, so that runs never overlap."""
     gnu_time = shutil.which("time") or "/usr/bin/time"
     with tempfile.NamedTemporaryFile("r") as tf:
         t0 = time.perf_counter()
@@ -91,6 +110,9 @@ def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, in
         if res.returncode != 0:
             raise SystemExit(f"symbolize_bench: {' '.join(cmd[:3])} failed: {res.stderr.strip()[:300]}")
         peak_kb = int(tf.read().strip().splitlines()[-1])
+    deadline = time.monotonic() + 30
+    while _helpers_left() and time.monotonic() < deadline:
+        time.sleep(0.01)
     return wall, peak_kb // 1024, res.stdout
 
 

@@ -22,7 +22,7 @@ from a64triage.diagnose.explain import file_lines
 from a64triage.diagnose.types import Explanation
 from a64triage.errors import InputError
 from a64triage.render import FORMATS, explanation_to_json, render
-from a64triage.symbols import Symbolizer, open_symbolizer
+from a64triage.symbols import Symbolizer, open_symbolizer, warmup
 from a64triage.symbols.frameline import match_line
 
 
@@ -59,6 +59,14 @@ def _report_stderr(args: argparse.Namespace, expl: Explanation, name: str, prefi
 def run(args: argparse.Namespace) -> int:
     if args.source is not None and args.vmlinux is None:
         raise InputError("--source", "needs --vmlinux (source lines come from its DWARF file:line)")
+    warmup.start(args.vmlinux)  # the disk reads the vmlinux while the logs are parsed
+    try:
+        return _run(args)
+    finally:
+        warmup.finish()
+
+
+def _run(args: argparse.Namespace) -> int:
     logs = log_paths(args)
     if len(logs) > 1:
         return _run_batch(args, logs)

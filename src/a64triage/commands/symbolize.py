@@ -20,13 +20,16 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from a64triage.console.records import Frame, Report
 from a64triage.errors import InputError
-from a64triage.symbols import Symbolized, Symbolizer, is_return_frame, open_symbolizer
+from a64triage.symbols import warmup
 from a64triage.symbols.files import module_key
-from a64triage.symbols.frameline import FrameHit, line_prefix, match_line
+
+if TYPE_CHECKING:  # imported when first used: run() starts the read-ahead helper before them
+    from a64triage.console.records import Frame, Report
+    from a64triage.symbols import Symbolized, Symbolizer
+    from a64triage.symbols.frameline import FrameHit
 
 MAX_LOG_BYTES = 256 * 1024 * 1024
 _ENTRY_PREFIXES = ("el1h_64_", "el0t_64_", "el0t_32_", "el1_", "el0_")
@@ -87,6 +90,8 @@ class Annotated:
 
 def _claimed(reports: list[Report]) -> dict[int, list[tuple[str, Frame, bool]]]:
     """line number -> frames the report parser found there, with the return-address rule."""
+    from a64triage.symbols import is_return_frame
+
     out: dict[int, list[tuple[str, Frame, bool]]] = {}
     for r in reports:
         for kind, fr, ret in (("pc", r.pc, False), ("lr", r.lr, True)):
@@ -129,6 +134,8 @@ def _extra_lines(prefix: str, res: Symbolized, with_source: bool) -> list[str]:
 
 
 def _annotate(line: str, hits: list[tuple[FrameHit, Symbolized]], with_source: bool) -> list[str]:
+    from a64triage.symbols.frameline import line_prefix
+
     extra: list[str] = []
     prefix = line_prefix(line)
     pieces = []
@@ -183,6 +190,8 @@ class ProblemTracker:
 def symbolize_log(sym: Symbolizer, text: str,
                   tracker: ProblemTracker | None = None) -> tuple[list[str], list[Annotated], list[str]]:
     """The annotated lines, the frames and the warnings for one log (``tracker``: batch mode)."""
+    from a64triage.symbols.frameline import match_line
+
     reports = _reports(text)
     warnings: list[str] = []
     if sym.kaslr_offset is None:
@@ -284,6 +293,8 @@ def _document(args: argparse.Namespace, sym: Symbolizer, frames: list[Annotated]
 
 
 def _open(args: argparse.Namespace) -> Symbolizer:
+    from a64triage.symbols import open_symbolizer
+
     return open_symbolizer(args.vmlinux, system_map=args.system_map, kallsyms=args.kallsyms,
                            modules_dir=":".join(args.modules) or None,
                            kaslr_offset=args.kaslr_offset, source_dir=args.source,
@@ -291,6 +302,14 @@ def _open(args: argparse.Namespace) -> Symbolizer:
 
 
 def run(args: argparse.Namespace) -> int:
+    warmup.start(args.vmlinux)  # first: the disk reads the vmlinux while the rest is imported
+    try:
+        return _run(args)
+    finally:
+        warmup.finish()
+
+
+def _run(args: argparse.Namespace) -> int:
     logs = log_paths(args)
     if len(logs) > 1:
         return _run_batch(args, logs)

@@ -9,7 +9,8 @@ the first answer: ``.symtab`` is filtered and split into columns with bulk
 operations (``from_elf``), a name is found by searching ``.strtab`` itself and
 decoded only when its symbol is returned, and the address order is one sort,
 built on the first address lookup.  The order, and from a kernel's second run
-on name hash tables, are kept in an index keyed by build-id.  On Debian's
+on name hash tables, are kept in an index keyed by build-id (a command writes
+it and builds the hash tables in a child process: ``warmup``).  On Debian's
 vmlinux: ~40 ms to open, ~35 ms for the order, ~1 ms per name searched (see
 bench/symbolize_bench.py).
 """
@@ -30,6 +31,7 @@ from operator import itemgetter, ne
 from typing import TYPE_CHECKING
 
 from a64triage.errors import InputError
+from a64triage.symbols import warmup
 from a64triage.symbols.rawelf import STT_NAMES
 
 if TYPE_CHECKING:
@@ -100,6 +102,7 @@ class SymbolTable:
     _strtab: bytes = b""  # ELF tables: names are offsets into this
     _nameoff: Sequence[int] = ()
     _nameoff_raw: bytes = b""  # ELF: _nameoff as packed u32, searched with bytes.find
+    _nameoff_set: set[int] | None = None  # ELF: the distinct _nameoff values, made on first use
     _info: Sequence[int] = ()  # st_info
     _shndx: Sequence[int] = ()
     _secnames: dict[int, str]
@@ -268,10 +271,20 @@ class SymbolTable:
         return self._by_name, self._by_base
 
     def _with_name_at(self, offsets: Iterable[int]) -> list[int]:
-        """Symbol numbers whose name starts at one of these ``.strtab`` offsets."""
+        """Symbol numbers whose name starts at one of these ``.strtab`` offsets.
+
+        Most offsets a search of ``.strtab`` finds are the tails of longer names
+        (``panic`` in ``nmi_panic``) that no symbol points at: a set of the name
+        offsets rules those out before the packed column is scanned for the rest.
+        """
+        if self._nameoff_set is None:
+            self._nameoff_set = set(self._nameoff)
+        known = self._nameoff_set
         raw = self._nameoff_raw
         out: list[int] = []
         for off in offsets:
+            if off not in known:
+                continue
             pat = off.to_bytes(4, "little")
             k = raw.find(pat)
             while k >= 0:  # bytes.find scans at memory speed; keep the aligned hits
@@ -322,6 +335,11 @@ class SymbolTable:
             if self._on_index is not None:
                 self._on_index(self)
         return self._hashes
+
+    def _add_hashes(self) -> None:
+        """Build the name hash tables now (and save them with the index)."""
+        self._want_hashes = True
+        self._name_hashes()
 
     @staticmethod
     def _by_hash(table: Sequence[int], key: str) -> list[int]:
@@ -480,8 +498,9 @@ def _load_index(image: ImageLike, path: str, strs: bytes, nsyms: int) -> SymbolT
     secnames = {s.index: s.name for s in image.sections}
     table = SymbolTable.from_elf_columns(image.path, addr, size, info, shndx, nameoff, strs, secnames,
                                          (order, in_order), (names, bases) if names else None)
-    table._want_hashes = not names  # a build-id seen before: worth a name hash table
     table._on_index = _index_saver(image, path, strs, nsyms)
+    if not names:  # a build-id seen before: worth a name hash table
+        table._want_hashes = not warmup.in_background(table._add_hashes)
     return table
 
 
@@ -496,6 +515,10 @@ def _checksum(cols: Iterable[bytes]) -> int:
 
 def _index_saver(image: ImageLike, path: str, strs: bytes, nsyms: int) -> Callable[[SymbolTable], None]:
     def save(table: SymbolTable) -> None:
+        if not warmup.in_background(lambda: write(table)):  # a command: in a child process
+            write(table)
+
+    def write(table: SymbolTable) -> None:
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             tmp = f"{path}.tmp{os.getpid()}"
