@@ -9,6 +9,7 @@ filled by the read-ahead.
 from __future__ import annotations
 
 import ctypes
+import json
 import marshal
 import mmap
 import os
@@ -119,8 +120,8 @@ def _index_columns(cache: Path) -> list[bytes] | None:
 
 
 def test_command_index_lifecycle(tmp_path: Path) -> None:
-    """First run: the index (columns and order) appears; second run: it gains the name
-    hash tables; every run prints the same."""
+    """The first run's indexer saves the index with its address order and then its name hash
+    tables; the next run loads them; every run prints the same."""
     cache = tmp_path / "cache"
     env = dict(os.environ, A64TRIAGE_CACHE=str(cache))
     cmd = [sys.executable, "-m", "a64triage", "symbolize", "--vmlinux", str(IMAGE), str(LOG)]
@@ -131,11 +132,98 @@ def test_command_index_lifecycle(tmp_path: Path) -> None:
         return res.stdout
 
     first = run()
-    assert _poll(lambda: _index_columns(cache) is not None)
-    cols = _index_columns(cache)
-    assert cols is not None and cols[5] and not cols[7]  # the address order, no name hashes yet
-    assert run() == first
     assert _poll(lambda: bool((_index_columns(cache) or [b""] * 9)[7]))
+    cols = _index_columns(cache)
+    assert cols is not None and cols[5]  # the address order
     assert run() == first
     table = symtab.from_elf(RawElf(str(IMAGE)), cache=True)
     assert table._hashes is not None  # loaded, not rebuilt
+
+
+def _library_json(log: Path, vmlinux: Path) -> list[dict[str, object]]:
+    """The frames as the library gives them, no helper (this process did not start one)."""
+    from a64triage.commands.symbolize import frame_json, symbolize_log
+    from a64triage.symbols import open_symbolizer
+
+    assert not warmup.has_helper(str(vmlinux))
+    sym = open_symbolizer(str(vmlinux))
+    return [frame_json(a) for a in symbolize_log(sym, log.read_text())[1]]
+
+
+def _unwritable_cache(tmp_path: Path) -> Path:
+    """A cache directory nobody can create (under a file): nothing saved, by the command or its
+    helper, so the command builds its own table and takes the helper's lookups."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    return blocker / "cache"
+
+
+def test_helper_answers_equal_the_commands_own(tmp_path: Path) -> None:
+    """Frames found with the indexer's lookups are the frames found without it."""
+    cache = _unwritable_cache(tmp_path)
+    res = subprocess.run([sys.executable, "-m", "a64triage", "symbolize", "--json", "--vmlinux",
+                          str(IMAGE), str(LOG)], capture_output=True, text=True, timeout=120,
+                         check=False, env=dict(os.environ, A64TRIAGE_CACHE=str(cache)))
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["frames"] == _library_json(LOG, IMAGE)
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["first-run", "index-without-hashes"])
+def test_helper_lookups_are_taken(tmp_path: Path, cached: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command's table takes its indexer's lookups at the first name it needs: every name
+    the log prints, each as the table itself finds it."""
+    if threading.active_count() != 1:
+        pytest.skip("this test process has threads: commands would not fork either")
+    if cached:  # an index with the address order only, as an older run may have left it
+        cache = tmp_path / "cache"
+        monkeypatch.setenv("A64TRIAGE_CACHE", str(cache))
+        symtab.from_elf(RawElf(str(IMAGE)), cache=True)._order()
+        assert not (_index_columns(cache) or [b"x"] * 9)[7]
+        # the helper (a fork of this process) must not complete it before the table loads it
+        monkeypatch.setattr(symtab.SymbolTable, "_add_hashes", lambda self: None)
+    else:
+        monkeypatch.setenv("A64TRIAGE_CACHE", str(_unwritable_cache(tmp_path)))
+    names = warmup.printed_names(LOG.read_text())
+    assert "lit_user" in names and "__kvm_nvhe_handle_trap" in names
+    warmup.start(str(IMAGE), names)
+    try:
+        table = symtab.from_elf(RawElf(str(IMAGE)), cache=True)
+        assert table._helper == str(IMAGE)
+        table._named_idx("lit_user")
+        assert table._helper is None and set(names) <= set(table._memo)
+        reference = symtab.from_elf(RawElf(str(IMAGE)))
+        for name in names:
+            assert table._memo[name] == reference._named_idx_uncached(name), name
+    finally:
+        warmup.finish()
+
+
+def test_helper_answers_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answers that do not fit the table (another file, damage) are ignored, not trusted."""
+    table = symtab.from_elf(RawElf(str(IMAGE)))
+    n = len(table._addr)
+    right = table._named_idx_uncached("outer")
+    assert right
+    for raw in (marshal.dumps((n + 1, {"outer": [0]})),  # another table
+                marshal.dumps((n, {"outer": [i + 1 for i in right]})),  # not that name
+                marshal.dumps((n, {"outer": [n]})),  # out of range
+                marshal.dumps((n, ["outer"])), b"\x00garbage", b""):
+        fresh = symtab.from_elf(RawElf(str(IMAGE)))
+        fresh._helper = str(IMAGE)
+        monkeypatch.setattr(warmup, "from_helper", lambda _p, raw=raw: raw)
+        assert fresh._named_idx("outer") == right
+        assert fresh._helper is None  # asked once
+    good = symtab.from_elf(RawElf(str(IMAGE)))
+    good._helper = str(IMAGE)
+    monkeypatch.setattr(warmup, "from_helper", lambda _p: marshal.dumps((n, {"outer": right, "x": []})))
+    assert good._named_idx("x") == []  # taken from the helper: "x" exists nowhere else
+
+
+def test_printed_names() -> None:
+    text = ("[  1.0] pc : do_idle+0x298/0x310\n[  1.0]  el0_svc_common.constprop.0+0x4c/0xf4\n"
+            "[  1.0]  do_idle+0x298/0x310\n[  1.0] lr : __kvm_nvhe_handle_trap+0x8/0x10 [kvm]\n"
+            "Kernel Offset: 0x0 from 0xffff800008000000\n")
+    assert warmup.printed_names(text) == ["do_idle", "el0_svc_common.constprop.0",
+                                          "__kvm_nvhe_handle_trap"]
+    many = "".join(f"f{i}+0x1/0x2\n" for i in range(500))
+    assert len(warmup.printed_names(many)) == warmup.PRINTED_NAMES_MAX

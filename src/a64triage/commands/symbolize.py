@@ -302,18 +302,17 @@ def _open(args: argparse.Namespace) -> Symbolizer:
 
 
 def run(args: argparse.Namespace) -> int:
-    warmup.start(args.vmlinux)  # first: the disk reads the vmlinux while the rest is imported
+    logs = log_paths(args)
+    text = read_log(logs[0]) if len(logs) == 1 else ""
+    # first: helpers read the vmlinux ahead and look its names up while the rest is imported
+    warmup.start(args.vmlinux, warmup.printed_names(text))
     try:
-        return _run(args)
+        return _run_batch(args, logs) if len(logs) > 1 else _run_one(args, text)
     finally:
         warmup.finish()
 
 
-def _run(args: argparse.Namespace) -> int:
-    logs = log_paths(args)
-    if len(logs) > 1:
-        return _run_batch(args, logs)
-    text = read_log(logs[0])
+def _run_one(args: argparse.Namespace, text: str) -> int:
     sym = _open(args)
     lines, frames, warnings = symbolize_log(sym, text)
     if args.json:

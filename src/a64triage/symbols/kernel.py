@@ -16,6 +16,8 @@ BUG_ENTRY = struct.Struct("<iiHH")
 BUG_FLAGS = {1 << 0: "WARNING", 1 << 1: "ONCE", 1 << 2: "DONE", 1 << 3: "NO_CUT_HERE"}  # BUGFLAG_*
 
 _BANNER_MAX = 512
+# Names the symbolizer looks up in every vmlinux (warmup's helper looks them up in advance).
+LOOKED_UP = ("linux_banner",)
 
 
 def linux_banner(image: ImageLike, symtab: SymbolTable) -> str | None:

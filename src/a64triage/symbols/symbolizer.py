@@ -196,6 +196,7 @@ class Symbolizer:
         obj = LoadedObject(None, path, image, table)
         self._attach_debug(obj, image, (path,),
                            [r for r in (files.debug_root_of(path), "/usr/lib/debug") if r])
+        table.warm_up()
         self.problems.extend(obj.problems)
         return obj
 

@@ -9,8 +9,9 @@ the first answer: ``.symtab`` is filtered and split into columns with bulk
 operations (``from_elf``), a name is found by searching ``.strtab`` itself and
 decoded only when its symbol is returned, and the address order is one sort,
 built on the first address lookup.  The order, and from a kernel's second run
-on name hash tables, are kept in an index keyed by build-id (a command writes
-it and builds the hash tables in a child process: ``warmup``).  On Debian's
+on name hash tables, are kept in an index keyed by build-id.  A command has
+helper processes (``warmup``) look the log's names up beside it and write the
+index and its hash tables.  On Debian's
 vmlinux: ~40 ms to open, ~35 ms for the order, ~1 ms per name searched (see
 bench/symbolize_bench.py).
 """
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from a64triage.errors import InputError
 from a64triage.symbols import warmup
-from a64triage.symbols.rawelf import STT_NAMES
+from a64triage.symbols.rawelf import STT_NAMES, RawElf
 
 if TYPE_CHECKING:
     from a64triage.symbols.image import ImageLike
@@ -109,6 +110,7 @@ class SymbolTable:
     _on_index: Callable[[SymbolTable], None] | None = None  # ELF: saves the on-disk index
     _hashes: tuple[Sequence[int], Sequence[int]] | None = None  # ELF: name, base-name hash tables
     _want_hashes = False  # ELF: build the hash tables on the first name lookup
+    _helper: str | None = None  # ELF: this vmlinux's path while a command's helper looks names up
 
     def __init__(self, syms: Iterable[Sym], source: SymSource, origin: str) -> None:
         items = list(syms)
@@ -300,14 +302,47 @@ class SymbolTable:
             yield k
             k = strs.find(needle, k + 1)
 
-    def _named_idx(self, name: str) -> list[int]:
-        hit = self._memo.get(name)
+    def _memoized(self, key: str, compute: Callable[[], list[int]]) -> list[int]:
+        """Name lookups are remembered (keys: a name, or NUL + a base name), and may have
+        been done already by this command's helper process (``warmup``)."""
+        hit = self._memo.get(key)
+        if hit is None and self._helper is not None:
+            self._take_helper_lookups()
+            hit = self._memo.get(key)
         if hit is None:
-            hit = self._named_idx_uncached(name)
+            hit = compute()
             if len(self._memo) > 4096:  # bounded: a long-lived process sees many names
                 self._memo.clear()
-            self._memo[name] = hit
+            self._memo[key] = hit
         return list(hit)
+
+    def warm_up(self) -> None:
+        """While a command's helper looks names up (``warmup``), build the address order
+        that frames need for their size checks, rather than wait for its answers idle."""
+        if self._helper is not None:
+            self._order()
+
+    def _take_helper_lookups(self) -> None:
+        """Merge the lookups the helper made on its own copy of this table (same file, same
+        columns), once: checked against the columns, ignored on any mismatch."""
+        path, self._helper = self._helper, None
+        raw = warmup.from_helper(path) if path is not None else None
+        try:
+            n, memo = marshal.loads(raw) if raw else (0, None)
+        except (EOFError, ValueError, TypeError):
+            return
+        if n != len(self._addr) or not isinstance(memo, dict):
+            return
+        for key, idx in memo.items():
+            if not (isinstance(key, str) and isinstance(idx, list)
+                    and all(isinstance(i, int) and 0 <= i < n for i in idx)):
+                return
+            if not key.startswith("\0") and any(self._name(i) != key for i in idx):
+                return
+        self._memo.update(memo)
+
+    def _named_idx(self, name: str) -> list[int]:
+        return self._memoized(name, lambda: self._named_idx_uncached(name))
 
     def _name_hashes(self) -> tuple[Sequence[int], Sequence[int]] | None:
         """Sorted ``crc32(name) << 32 | i`` for names and for clone base names: bisectable.
@@ -370,6 +405,9 @@ class SymbolTable:
             return list(self._text_indexes()[1].get(base, ()))
         if not base or "\0" in base:
             return []
+        return self._memoized("\0" + base, lambda: self._base_idx_uncached(base))
+
+    def _base_idx_uncached(self, base: str) -> list[int]:
         hashes = self._name_hashes()
         if hashes is not None:
             return [i for i in self._by_hash(hashes[1], base) if base_name(self._name(i)) == base]
@@ -500,7 +538,10 @@ def _load_index(image: ImageLike, path: str, strs: bytes, nsyms: int) -> SymbolT
                                          (order, in_order), (names, bases) if names else None)
     table._on_index = _index_saver(image, path, strs, nsyms)
     if not names:  # a build-id seen before: worth a name hash table
-        table._want_hashes = not warmup.in_background(table._add_hashes)
+        if warmup.has_helper(image.path):  # it looks names up beside us, then adds them
+            table._helper = image.path
+        else:
+            table._want_hashes = not warmup.in_background(table._add_hashes)
     return table
 
 
@@ -614,8 +655,31 @@ def from_elf(image: ImageLike, layout: dict[str, int] | None = None, *,
         kinfo = bytes(kinfo[i] for i in placed)
     table = SymbolTable.from_elf_columns(image.path, addr, size, kinfo, shndx, nameoff, strs, secnames)
     if index is not None:
-        table._on_index = _index_saver(image, index, strs, n)
+        if warmup.has_helper(image.path):  # it looks names up beside us and saves the index
+            table._helper = image.path
+        else:
+            table._on_index = _index_saver(image, index, strs, n)
     return table
+
+
+def build_index(path: str, names: Iterable[str], send: Callable[[bytes], object]) -> None:
+    """What a command's ``warmup`` helper does with its own copy of the symbol table: look
+    ``names`` up (as the command will: same code, same columns) and ``send`` the results;
+    then complete the cache for later runs (the index with its address order, then the
+    name hash tables).  Nothing to do when the cache is complete already."""
+    from a64triage.symbols import kernel
+
+    with RawElf(path) as image:
+        table = from_elf(image, cache=True)
+        if _index_path(image) is None or table._hashes is not None:
+            send(b"")
+            return
+        table._want_hashes = False  # not before the command has its answers: last, below
+        for name in (*names, *kernel.LOOKED_UP):
+            table.find(name)
+        send(marshal.dumps((len(table._addr), table._memo)))
+        table._order()  # saves the index when this table was built, not loaded
+        table._add_hashes()  # saves it again
 
 
 _MAP_LINE = re.compile(r"^([0-9a-fA-F]{8,16})\s+([A-Za-z?])\s+(\S+)(?:\s+\[(\S+)\])?\s*$")

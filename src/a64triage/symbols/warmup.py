@@ -1,49 +1,57 @@
-"""Helper processes that take work off a command's path to its answer.
+"""Helper processes that work beside a command on the second core.
 
-Two jobs, both for the first runs on a new kernel build:
+The first ``symbolize`` of a new kernel build used to spend its time on three
+things one after the other: waiting for the disk (a freshly installed ``-dbg``
+package is not in the page cache, and libdw reads ~200 MB of it, ``.debug_info``
+whole, as it walks the unit headers up to the unit it wants), building the
+symbol table and its address order, and searching ``.strtab`` for each printed
+name (~2 ms a name).  ``start()``, called as the command begins (after reading
+the log, before the heavy imports), forks two helpers:
 
-* reading ahead.  A first look at a freshly installed ``-dbg`` package finds
-  the vmlinux out of the page cache.  libdw then reads ~200 MB of it
-  (``.debug_info`` whole: it walks the unit headers up to the unit it wants)
-  one page fault at a time, and only after the interpreter has imported,
-  parsed the log and searched the symbol table.  ``start()`` forks a helper as
-  the command begins; it asks the kernel for the sections symbolizing will
-  read (``posix_fadvise(POSIX_FADV_WILLNEED)``), in the order it will read them,
-  so the disk works while the CPU does the rest.  When the file is already
-  cached each call returns at once.
-* saving the symbol index (``symtab``).  Writing it (~20 ms) and, on the second
-  run of a build, adding the name hash tables (~0.2 s) are for later runs:
-  ``in_background()`` hands them to a child process, which has its own copy of
-  the table, and the command goes on to its answer.
+* the reader asks the kernel for the sections symbolizing will read
+  (``posix_fadvise(POSIX_FADV_WILLNEED)``), in the order it will read them, so the
+  disk works while the CPU does the rest (when the file is cached each call
+  returns at once);
+* the indexer builds its own copy of the symbol table (``symtab.build_index``),
+  looks up the names the log prints (``printed_names``) with the command's own
+  code and sends the answers down a pipe.  Meanwhile the command builds the same
+  table and its address order; at its first name lookup it takes the answers
+  (``from_helper``), checked against its own columns.  Then the indexer saves the
+  index for later runs, and adds the name hash tables to it.
 
-Why processes, and why fadvise (each measured on Debian's 6.1 vmlinux):
+``in_background()`` hands other cache writing to a child process the same way
+(the index when there is no indexer, the hash tables on a second run).
 
-* ``posix_fadvise`` reads at most one readahead window per call
-  (mm/readahead.c force_page_cache_ra): ~200 calls here.  A thread would wait
-  for the GIL between each two of them and was done after the lookups it was
-  meant to serve; the index work is Python, which a thread cannot run beside
-  the command either.
+What was tried and measured on Debian's 6.1 vmlinux, 2 cores:
+
+* a thread instead of the reader: ``posix_fadvise`` reads at most one readahead
+  window per call (mm/readahead.c force_page_cache_ra), ~200 calls here, and a
+  thread waits for the GIL between each two: it finished after the lookups it
+  was meant to serve.  Python work cannot run in a thread beside the command
+  either.
 * ``sendfile`` to /dev/null reads a section in one call, but into large folios,
   which libdw's page faults then map whole: peak RSS rose from 172 to 246 MB
   (llvm-symbolizer's does the same after ``cat vmlinux``).  fadvise fills the
   cache with pages of the usual size.
-* A helper that built the whole index for the command to load made the first
-  run slower on this 2-core machine, not faster: the command reaches the
-  symbol table before such a helper can finish it.
+* an indexer that sent the whole table for the command to load, instead of its
+  own: the command reaches the table before such a helper is done with it, and
+  waits; the split above (the command: table and order; the helper: names)
+  keeps both busy.
 
-Only a command forks (``start()`` says so; a library user's process never is),
-and only while it has one thread.  A helper writes nothing but the index file
-(atomically, as before), has /dev/null for stdin/stdout/stderr (a pipe reader
-waiting for EOF is not held up), ignores Ctrl-C (meant for the command) and is
-ended by SIGALRM after ``HELPER_SECONDS`` whatever happens.  It is an
-optimisation only: on any problem it stops, and the command reports bad input
-itself.
+Only a command forks (between ``start()`` and ``finish()``; a library user's
+process never is), and only while it has one thread.  A helper writes nothing
+but the index file (atomically) and its pipe, has /dev/null for
+stdin/stdout/stderr (a pipe reader waiting for EOF is not held up), ignores
+Ctrl-C (meant for the command) and is ended by SIGALRM after ``HELPER_SECONDS``
+whatever happens.  It is an optimisation only: on any problem it stops, and the
+command does the work itself and reports bad input.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 
 # What symbolizing reads, in the order it reads it: the build-id note, the symbols, the
 # release string (linux_banner in .rodata), then what libdw reads for a line lookup
@@ -56,7 +64,13 @@ SECTIONS = (".notes", ".note.gnu.build-id", ".symtab", ".strtab", ".rodata",
 PIECE = 1 << 20  # under the window force_page_cache_ra allows per call
 HELPER_SECONDS = 60  # the helper's whole life, at most
 
+# ``func+0xoff`` as console logs print code addresses (%pS): what the helper looks up in advance
+_PRINTED = re.compile(r"([A-Za-z_.$][\w.$]{0,255})\+0x[0-9a-fA-F]{1,16}")
+PRINTED_NAMES_MAX = 64  # a few oopses' worth: the indexer must be done before the command needs them
+
 _HELPERS: list[int] = []  # pids not collected yet
+_INDEXERS: dict[str, int] = {}  # realpath of a vmlinux -> read end of its indexer's pipe
+WAIT_SECONDS = 5.0  # how long a command waits for its indexer's answers before looking names up itself
 _background = False  # between start() and finish(): a command is running, it may fork
 
 
@@ -89,6 +103,9 @@ def _fork(work: Callable[[], object]) -> bool:
         return True
     global _background
     _background = False  # a helper does its own work itself
+    for fd in _INDEXERS.values():
+        os.close(fd)
+    _INDEXERS.clear()
     try:  # no exit code of the parent's runs, nothing printed, a bounded life
         import signal
 
@@ -110,15 +127,87 @@ def _single_threaded() -> bool:
     return threading.active_count() == 1
 
 
-def start(path: str | None) -> None:
-    """Called by a command as it begins: fork the helper that reads ``path`` ahead, and
-    let ``in_background`` fork too (a library user's process is never forked)."""
+def start(path: str | None, names: Iterable[str] = ()) -> None:
+    """Called by a command as it begins: fork the reader and the indexer of the vmlinux
+    ``path`` (the indexer looks ``names`` up), and let ``in_background`` fork too."""
     if not hasattr(os, "fork") or not _single_threaded():
         return
     global _background
     _background = True
-    if path and path != "-" and hasattr(os, "posix_fadvise") and os.path.isfile(path):
-        _fork(lambda: read_ahead(path))
+    if not path or path == "-" or not hasattr(os, "posix_fadvise") or not os.path.isfile(path):
+        return
+    _fork(lambda: read_ahead(path))
+    key = os.path.realpath(path)
+    if key in _INDEXERS:
+        return
+    try:
+        rfd, wfd = os.pipe()
+    except OSError:
+        return
+
+    def index() -> None:
+        os.close(rfd)  # else a command that stops reading would not make the writes fail
+        from a64triage.symbols import symtab
+
+        def send(raw: bytes) -> None:  # the command waits for this, then the helper goes on
+            try:
+                view = memoryview(raw)
+                while view:
+                    view = view[os.write(wfd, view):]
+            except OSError:  # the command did not wait (finished, or found the index)
+                pass
+            finally:
+                os.close(wfd)
+
+        symtab.build_index(path, names, send)
+
+    if _fork(index):
+        _INDEXERS[key] = rfd
+    else:
+        os.close(rfd)
+    os.close(wfd)
+
+
+def printed_names(text: str) -> list[str]:
+    """The distinct function names of ``func+0xoff`` frames in a log, the first
+    ``PRINTED_NAMES_MAX`` of them."""
+    names: dict[str, None] = {}
+    for m in _PRINTED.finditer(text):
+        names.setdefault(m.group(1))
+        if len(names) >= PRINTED_NAMES_MAX:
+            break
+    return list(names)
+
+
+def has_helper(path: str) -> bool:
+    """Whether this command's helper is looking names up in ``path`` (and will save its index)."""
+    return os.path.realpath(path) in _INDEXERS
+
+
+def from_helper(path: str, timeout: float = WAIT_SECONDS) -> bytes | None:
+    """What this command's helper sent about ``path`` (``symtab.build_index``), waiting for
+    it at most ``timeout`` seconds; None when there is none, it failed, or it had nothing."""
+    rfd = _INDEXERS.pop(os.path.realpath(path), None)
+    if rfd is None:
+        return None
+    import select
+    import time
+
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([rfd], [], [], left)[0]:
+                return None
+            chunk = os.read(rfd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks) or None
+            chunks.append(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(rfd)
 
 
 def in_background(work: Callable[[], object]) -> bool:
@@ -133,6 +222,9 @@ def finish() -> None:
     has exited (a process that runs several commands collects it at a later one)."""
     global _background
     _background = False
+    for fd in _INDEXERS.values():  # not waited for: its writes fail, it saves the file anyway
+        os.close(fd)
+    _INDEXERS.clear()
     for pid in list(_HELPERS):
         try:
             done, _status = os.waitpid(pid, os.WNOHANG)
