@@ -10,12 +10,10 @@ return addresses minus 4), all in one process each, with inline frames
 Measured, each in a fresh process unless said otherwise (median of --runs):
 
 * ``cold``   a64triage with an empty cache (no symbol index yet)
-* ``warm``   a64triage again, the build-id keyed symbol index in the cache
+* ``warm``   a64triage again, the build-id keyed symbol index in the cache (the
+  first run's helper saves it, with its name hash tables, after the answer)
 * ``server`` the 30 frames again in a long-lived process (an open Symbolizer)
-* llvm-symbolizer and addr2line runs (first run and median)
-
-* ``warm`` is the median of runs after the first two: the first run saves the
-  address order, the second adds the name hash tables to the index.
+* llvm-symbolizer and addr2line runs
 * ``decode_stacktrace.sh`` the kernel's own filter (scripts/decode_stacktrace.sh of
   Debian's linux-source-6.1, read from the cached tarball at run time), run as users
   run it, ``CROSS_COMPILE=aarch64-linux-gnu- decode_stacktrace.sh VMLINUX < LOG``:
@@ -30,6 +28,14 @@ yet".  The ``page-cold`` rows evict the vmlinux alone from the page cache
 (``posix_fadvise(POSIX_FADV_DONTNEED)``, no root needed) before every run, for
 llvm-symbolizer and for a64triage with no index: a first look at a freshly
 installed -dbg package.
+
+The cold and page-cold runs alternate with llvm-symbolizer's, pair by pair: this
+machine's speed drifts by a third over minutes, and a series of one tool then a
+series of the other compares two machines.  ``*_per_pair`` ratios are the median
+of the per-pair ratios.  a64triage forks helper processes (symbols/warmup.py)
+that may outlive it by a fraction of a second: this script is their subreaper,
+waits for them before the next run (runs never overlap) and adds their CPU
+time to the run's ``cpu s`` (user+system of every process of the run).
 a64triage runs with its bytecode cached, as after ``pip install`` (a private
 ``PYTHONPYCACHEPREFIX``, warmed first) even when the shell sets
 ``PYTHONDONTWRITEBYTECODE``; ``--no-bytecode`` measures recompiling every run.
@@ -80,40 +86,43 @@ def _evict(path: str) -> None:
         os.close(fd)
 
 
-def _helpers_left() -> bool:
-    """Whether an ``a64triage symbolize`` process is still running (the read-ahead helper
-    of a run that has returned: symbols/warmup.py)."""
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+def _subreaper() -> None:
+    """Become the child subreaper (prctl PR_SET_CHILD_SUBREAPER): the helper processes a64triage
+    forks (symbols/warmup.py) that outlive it are then re-parented to this script, which
+    waits for them and counts their CPU time."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+        raise SystemExit("symbolize_bench: prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def _orphans_cpu() -> float:
+    """Wait for the processes left by the last run (helpers still at work when it exited):
+    their user+system seconds.  The next run never overlaps them."""
+    cpu = 0.0
+    while True:
         try:
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                argv = fh.read().split(b"\0")
-        except OSError:
-            continue
-        if len(argv) > 2 and argv[1] == b"symbolize" and argv[0].endswith(b"a64triage"):
-            return True
-        if len(argv) > 3 and argv[2] == b"symbolize" and argv[1].endswith(b"a64triage"):
-            return True
-    return False
+            _pid, _status, ru = os.wait4(-1, 0)
+        except ChildProcessError:
+            return cpu
+        cpu += ru.ru_utime + ru.ru_stime
 
 
-def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MB (GNU time), stdout.  The next run starts once the
-    read-ahead helper of this one is gone, so that runs never overlap."""
+def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str, float]:
+    """Wall seconds, peak RSS in MB (GNU time), stdout, CPU seconds (user+system) of the run
+    and every process it started."""
     gnu_time = shutil.which("time") or "/usr/bin/time"
     with tempfile.NamedTemporaryFile("r") as tf:
         t0 = time.perf_counter()
-        res = subprocess.run([gnu_time, "-f", "%M", "-o", tf.name, *cmd], capture_output=True, text=True,
-                             env=env)
+        res = subprocess.run([gnu_time, "-f", "%M %U %S", "-o", tf.name, *cmd], capture_output=True,
+                             text=True, env=env)
         wall = time.perf_counter() - t0
         if res.returncode != 0:
             raise SystemExit(f"symbolize_bench: {' '.join(cmd[:3])} failed: {res.stderr.strip()[:300]}")
-        peak_kb = int(tf.read().strip().splitlines()[-1])
-    deadline = time.monotonic() + 30
-    while _helpers_left() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return wall, peak_kb // 1024, res.stdout
+        peak_kb, user, system = tf.read().strip().splitlines()[-1].split()
+    cpu = float(user) + float(system) + _orphans_cpu()
+    return wall, int(peak_kb) // 1024, res.stdout, cpu
 
 
 def _decode_stacktrace(workdir: str) -> str | None:
@@ -176,7 +185,7 @@ def _batch(vmlinux: str, env: dict[str, str], runs: int, llvm: str | None) -> di
     walls = []
     out = ""
     for _ in range(runs):
-        wall, _peak, out = _timed(cmd, env)
+        wall, _peak, out, _cpu = _timed(cmd, env)
         walls.append(wall)
     # the link-time addresses looked up in the vmlinux (module frames have private addresses)
     per_log = [[f["looked_up"] for f in json.loads(line)["frames"]
@@ -206,45 +215,67 @@ def main() -> int:
     a64 = [str(ROOT / ".venv" / "bin" / "a64triage"), "symbolize", "--vmlinux", vmlinux, str(LOG)]
     rows: dict[str, dict[str, float]] = {}
 
+    _subreaper()
+
+    def one(cmd: list[str], env: dict[str, str] | None, fresh: tempfile.TemporaryDirectory[str] | None,
+            evict: bool) -> tuple[float, int, str, float]:
+        if fresh is not None:  # empty the private cache before every run
+            shutil.rmtree(fresh.name, ignore_errors=True)
+            os.makedirs(fresh.name)
+        if evict:
+            _evict(vmlinux)
+        return _timed(cmd, env)
+
+    def record(name: str, runs: list[tuple[float, int, str, float]]) -> None:
+        walls = [r[0] for r in runs]
+        rows[name] = {"median_s": statistics.median(walls), "min_s": min(walls),
+                      "peak_mb": max(r[1] for r in runs), "cpu_s": statistics.median(r[3] for r in runs)}
+
     def series(name: str, cmd: list[str], env: dict[str, str] | None = None,
                fresh: tempfile.TemporaryDirectory[str] | None = None, evict: bool = False) -> None:
-        walls, peaks = [], []
+        record(name, [one(cmd, env, fresh, evict) for _ in range(args.runs)])
+
+    def paired(names: tuple[str, str], cmds: tuple[list[str], list[str]], env: dict[str, str],
+               fresh: tempfile.TemporaryDirectory[str], evict: bool) -> float:
+        """Both commands in turn, ``runs`` times (the machine's speed drifts: a series of
+        one then a series of the other would compare two different machines); the
+        median of the per-pair ratios."""
+        ours, theirs = [], []
         for _ in range(args.runs):
-            if fresh is not None:  # empty the private cache before every run
-                shutil.rmtree(fresh.name, ignore_errors=True)
-                os.makedirs(fresh.name)
-            if evict:
-                _evict(vmlinux)
-            w, p, _out = _timed(cmd, env)
-            walls.append(w)
-            peaks.append(p)
-        rows[name] = {"median_s": statistics.median(walls), "min_s": min(walls), "peak_mb": max(peaks)}
+            ours.append(one(cmds[0], env, fresh, evict))
+            theirs.append(one(cmds[1], None, None, evict))
+        record(names[0], ours)
+        record(names[1], theirs)
+        return statistics.median(a[0] / b[0] for a, b in zip(ours, theirs, strict=True))
 
     with tempfile.TemporaryDirectory() as warm_dir, tempfile.TemporaryDirectory() as pyc:
         base = dict(os.environ)
         if not args.no_bytecode:
             base.pop("PYTHONDONTWRITEBYTECODE", None)
             base["PYTHONPYCACHEPREFIX"] = pyc
+        os.environ["A64TRIAGE_CACHE"] = warm_dir  # in-process runs: the warm index
+        addrs, ours_results = _addresses(vmlinux)
+        hexes = [hex(a) for a in addrs]
+        llvm = shutil.which("llvm-symbolizer")
         cold = tempfile.TemporaryDirectory()
-        _timed(a64, dict(base, A64TRIAGE_CACHE=cold.name))  # writes the bytecode
-        series("a64triage cold (no index)", a64, dict(base, A64TRIAGE_CACHE=cold.name), fresh=cold)
-        series("a64triage page-cold (no index)", a64, dict(base, A64TRIAGE_CACHE=cold.name), fresh=cold,
-               evict=True)
+        cold_env = dict(base, A64TRIAGE_CACHE=cold.name)
+        _timed(a64, cold_env)  # writes the bytecode
+        pair_ratios: dict[str, float] = {}
+        if llvm:
+            llvm_cmd = [llvm, "-i", "-f", f"--obj={vmlinux}", *hexes]
+            pair_ratios["cold"] = paired(("a64triage cold (no index)", "llvm-symbolizer -i -f"),
+                                         (a64, llvm_cmd), cold_env, cold, False)
+            pair_ratios["page_cold"] = paired(("a64triage page-cold (no index)", "llvm-symbolizer page-cold"),
+                                              (a64, llvm_cmd), cold_env, cold, True)
+        else:
+            series("a64triage cold (no index)", a64, cold_env, fresh=cold)
+            series("a64triage page-cold (no index)", a64, cold_env, fresh=cold, evict=True)
         cold.cleanup()
         warm_env = dict(base, A64TRIAGE_CACHE=warm_dir)
-        _timed(a64, warm_env)  # saves the index (address order)
-        w2, _p, _o = _timed(a64, warm_env)  # adds the name hash tables
-        rows["a64triage 2nd run (adds name hashes)"] = {"median_s": w2, "min_s": w2, "peak_mb": _p}
+        _timed(a64, warm_env)  # its helper saves the index with the name hash tables
         series("a64triage warm (index)", a64, warm_env)
-        os.environ["A64TRIAGE_CACHE"] = warm_dir  # in-process runs: the same warm index
-        addrs, ours_results = _addresses(vmlinux)
         server_first, server = _server(vmlinux, args.runs)
-        llvm = shutil.which("llvm-symbolizer")
         batch = _batch(vmlinux, warm_env, args.runs, llvm)
-    hexes = [hex(a) for a in addrs]
-    if llvm:
-        series("llvm-symbolizer -i -f", [llvm, "-i", "-f", f"--obj={vmlinux}", *hexes])
-        series("llvm-symbolizer page-cold", [llvm, "-i", "-f", f"--obj={vmlinux}", *hexes], evict=True)
     a2l = shutil.which("aarch64-linux-gnu-addr2line")
     if a2l:
         series("aarch64-linux-gnu-addr2line -i -f", [a2l, "-i", "-f", "-e", vmlinux, *hexes])
@@ -276,6 +307,8 @@ def main() -> int:
             "peak_memory_cold": rows["a64triage cold (no index)"]["peak_mb"] / ref["peak_mb"],
             "page_cold": rows["a64triage page-cold (no index)"]["median_s"]
             / rows["llvm-symbolizer page-cold"]["median_s"],
+            "cold_per_pair": pair_ratios.get("cold"),
+            "page_cold_per_pair": pair_ratios.get("page_cold"),
         }
         if "decode_stacktrace.sh (kernel's)" in rows:
             doc["ratios_vs_decode_stacktrace"] = {
@@ -288,9 +321,9 @@ def main() -> int:
         print(json.dumps(doc, indent=2))
         return 0
     print(f"{len(addrs)} frames, {Path(vmlinux).name}, median of {args.runs} runs")
-    print(f"{'tool':40} {'median s':>9} {'min s':>7} {'peak MB':>8}")
+    print(f"{'tool':40} {'median s':>9} {'min s':>7} {'peak MB':>8} {'cpu s':>7}")
     for name, r in rows.items():
-        print(f"{name:40} {r['median_s']:9.3f} {r['min_s']:7.3f} {r['peak_mb']:8d}")
+        print(f"{name:40} {r['median_s']:9.3f} {r['min_s']:7.3f} {r['peak_mb']:8d} {r['cpu_s']:7.3f}")
     print(f"{'a64triage long-lived process':40} {server:9.4f}")
     print(f"{'  its first pass (new names)':40} {server_first:9.4f}")
     if batch is not None:
@@ -299,7 +332,8 @@ def main() -> int:
         print(f"{name:40} {batch['a64triage_s_per_log']:9.4f} s/log ({batch['addresses']} addresses)"
               + (f"; llvm-symbolizer, one process per log: {llvm_per_log:.4f} s/log" if llvm_per_log else ""))
     if "ratios_vs_llvm" in doc:
-        print("ratios vs llvm-symbolizer: " + ", ".join(f"{k} {v:.2f}x" for k, v in doc["ratios_vs_llvm"].items()))
+        print("ratios vs llvm-symbolizer: " + ", ".join(f"{k} {v:.2f}x" for k, v in doc["ratios_vs_llvm"].items()
+                                                        if v is not None))
     if "ratios_vs_decode_stacktrace" in doc:
         print("ratios vs decode_stacktrace.sh: "
               + ", ".join(f"{k} {v:.3f}x" for k, v in doc["ratios_vs_decode_stacktrace"].items()))
