@@ -92,20 +92,27 @@ def test_read_ahead_fills_the_page_cache(tmp_path: Path) -> None:
     assert _poll(lambda: _cached(image_path, where), 10.0)
 
 
-def test_no_fork_outside_a_command(tmp_path: Path) -> None:
-    """A library caller's process is never forked; a command's is, until it finishes."""
+def test_finish_leaves_no_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No helper outlives its command (a PID 1 that does not collect orphans keeps zombies)."""
     if threading.active_count() != 1:
         pytest.skip("this test process has threads: commands would not fork either")
-    mark = tmp_path / "ran"
-    assert not warmup.in_background(mark.touch)
-    assert not mark.exists()
-    warmup.start(None)
-    try:
-        assert warmup.in_background(mark.touch)
-        assert _poll(mark.exists)
-    finally:
-        warmup.finish()
-    assert not warmup.in_background(mark.touch)
+    monkeypatch.setenv("A64TRIAGE_CACHE", str(tmp_path / "cache"))
+    warmup.start(str(IMAGE), warmup.printed_names(LOG.read_text()))
+    assert len(warmup._HELPERS) == 2  # the reader and the indexer
+    warmup.finish()
+    assert not warmup._HELPERS
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    assert _index_columns(tmp_path / "cache") is not None  # the indexer's work was waited for
+
+
+def test_library_callers_are_not_forked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("A64TRIAGE_CACHE", str(tmp_path / "cache"))
+    table = symtab.from_elf(RawElf(str(IMAGE)), cache=True)
+    assert table._helper is None and not warmup._HELPERS
+    assert table.find("outer")
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
 
 
 def _index_columns(cache: Path) -> list[bytes] | None:
@@ -120,8 +127,8 @@ def _index_columns(cache: Path) -> list[bytes] | None:
 
 
 def test_command_index_lifecycle(tmp_path: Path) -> None:
-    """The first run's indexer saves the index with its address order and then its name hash
-    tables; the next run loads them; every run prints the same."""
+    """The first run's indexer saves the index with its address order, the second's adds the
+    name hash tables; every run prints the same."""
     cache = tmp_path / "cache"
     env = dict(os.environ, A64TRIAGE_CACHE=str(cache))
     cmd = [sys.executable, "-m", "a64triage", "symbolize", "--vmlinux", str(IMAGE), str(LOG)]
@@ -131,10 +138,12 @@ def test_command_index_lifecycle(tmp_path: Path) -> None:
         assert res.returncode == 0, res.stderr
         return res.stdout
 
-    first = run()
-    assert _poll(lambda: bool((_index_columns(cache) or [b""] * 9)[7]))
+    first = run()  # the indexer saved the index with its address order before the command ended
     cols = _index_columns(cache)
-    assert cols is not None and cols[5]  # the address order
+    assert cols is not None and cols[5] and not cols[7]
+    assert run() == first  # and this time it added the name hash tables
+    cols = _index_columns(cache)
+    assert cols is not None and cols[7]
     assert run() == first
     table = symtab.from_elf(RawElf(str(IMAGE)), cache=True)
     assert table._hashes is not None  # loaded, not rebuilt

@@ -350,7 +350,9 @@ class SymbolTable:
         Built only for a build-id seen before (the table came from the on-disk
         index): decoding 150k names costs more than searching ``.strtab`` for the
         few names of one oops, so a first run never pays for it; the next runs
-        of the same kernel (a CI job, a bisect) load it with the index.
+        of the same kernel (a CI job, a bisect) load it with the index.  A
+        command's second run has its helper build it (``build_index``), a
+        library user builds it at its first name lookup.
         """
         if self._hashes is None and self._want_hashes:
             strs = self._strtab
@@ -538,10 +540,9 @@ def _load_index(image: ImageLike, path: str, strs: bytes, nsyms: int) -> SymbolT
                                          (order, in_order), (names, bases) if names else None)
     table._on_index = _index_saver(image, path, strs, nsyms)
     if not names:  # a build-id seen before: worth a name hash table
-        if warmup.has_helper(image.path):  # it looks names up beside us, then adds them
+        table._want_hashes = True  # built at the first name a command's helper did not look up
+        if warmup.has_helper(image.path):  # it looks the log's names up beside us, then adds them
             table._helper = image.path
-        else:
-            table._want_hashes = not warmup.in_background(table._add_hashes)
     return table
 
 
@@ -556,10 +557,6 @@ def _checksum(cols: Iterable[bytes]) -> int:
 
 def _index_saver(image: ImageLike, path: str, strs: bytes, nsyms: int) -> Callable[[SymbolTable], None]:
     def save(table: SymbolTable) -> None:
-        if not warmup.in_background(lambda: write(table)):  # a command: in a child process
-            write(table)
-
-    def write(table: SymbolTable) -> None:
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             tmp = f"{path}.tmp{os.getpid()}"
@@ -665,8 +662,8 @@ def from_elf(image: ImageLike, layout: dict[str, int] | None = None, *,
 def build_index(path: str, names: Iterable[str], send: Callable[[bytes], object]) -> None:
     """What a command's ``warmup`` helper does with its own copy of the symbol table: look
     ``names`` up (as the command will: same code, same columns) and ``send`` the results;
-    then complete the cache for later runs (the index with its address order, then the
-    name hash tables).  Nothing to do when the cache is complete already."""
+    then save the index for later runs: with its address order the first time, with
+    the name hash tables the second.  Nothing to do when the cache is complete."""
     from a64triage.symbols import kernel
 
     with RawElf(path) as image:
@@ -674,12 +671,14 @@ def build_index(path: str, names: Iterable[str], send: Callable[[bytes], object]
         if _index_path(image) is None or table._hashes is not None:
             send(b"")
             return
-        table._want_hashes = False  # not before the command has its answers: last, below
+        table._want_hashes = False  # not before the command has its answers
         for name in (*names, *kernel.LOOKED_UP):
             table.find(name)
         send(marshal.dumps((len(table._addr), table._memo)))
-        table._order()  # saves the index when this table was built, not loaded
-        table._add_hashes()  # saves it again
+        if table._sorted is None:  # built here: save it with its address order
+            table._order()
+        else:  # loaded, a build-id seen before: add the name hash tables (saves it again)
+            table._add_hashes()
 
 
 _MAP_LINE = re.compile(r"^([0-9a-fA-F]{8,16})\s+([A-Za-z?])\s+(\S+)(?:\s+\[(\S+)\])?\s*$")

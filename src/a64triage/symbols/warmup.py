@@ -16,11 +16,13 @@ the log, before the heavy imports), forks two helpers:
   looks up the names the log prints (``printed_names``) with the command's own
   code and sends the answers down a pipe.  Meanwhile the command builds the same
   table and its address order; at its first name lookup it takes the answers
-  (``from_helper``), checked against its own columns.  Then the indexer saves the
-  index for later runs, and adds the name hash tables to it.
+  (``from_helper``), checked against its own columns.  Then the indexer saves
+  the index for later runs: with its address order the first time, with the
+  name hash tables the second.
 
-``in_background()`` hands other cache writing to a child process the same way
-(the index when there is no indexer, the hash tables on a second run).
+``finish()``, called once the command's output is written, stops the reader
+and waits for the indexer's saving; no helper outlives the command, since some
+containers' PID 1 never collects orphans, which would pile up as zombies.
 
 What was tried and measured on Debian's 6.1 vmlinux, 2 cores:
 
@@ -38,13 +40,12 @@ What was tried and measured on Debian's 6.1 vmlinux, 2 cores:
   waits; the split above (the command: table and order; the helper: names)
   keeps both busy.
 
-Only a command forks (between ``start()`` and ``finish()``; a library user's
-process never is), and only while it has one thread.  A helper writes nothing
-but the index file (atomically) and its pipe, has /dev/null for
-stdin/stdout/stderr (a pipe reader waiting for EOF is not held up), ignores
-Ctrl-C (meant for the command) and is ended by SIGALRM after ``HELPER_SECONDS``
-whatever happens.  It is an optimisation only: on any problem it stops, and the
-command does the work itself and reports bad input.
+Only a command forks (a library user's process never is), and only while it
+has one thread.  A helper writes nothing but the index file (atomically) and
+its pipe, has /dev/null for stdin/stdout/stderr, ignores Ctrl-C (meant for the
+command) and is ended by SIGALRM after ``HELPER_SECONDS`` whatever happens.  It
+is an optimisation only: on any problem it stops, and the command does the work
+itself and reports bad input.
 """
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ HELPER_SECONDS = 60  # the helper's whole life, at most
 _PRINTED = re.compile(r"([A-Za-z_.$][\w.$]{0,255})\+0x[0-9a-fA-F]{1,16}")
 PRINTED_NAMES_MAX = 64  # a few oopses' worth: the indexer must be done before the command needs them
 
-_HELPERS: list[int] = []  # pids not collected yet
+_HELPERS: dict[int, bool] = {}  # pid -> whether finish() may stop it (the reader: its work is moot)
 _INDEXERS: dict[str, int] = {}  # realpath of a vmlinux -> read end of its indexer's pipe
 WAIT_SECONDS = 5.0  # how long a command waits for its indexer's answers before looking names up itself
-_background = False  # between start() and finish(): a command is running, it may fork
+EXIT_WAIT_SECONDS = 2.0  # finish() waits this long at most for the indexer to save the index
 
 
 def read_ahead(path: str) -> None:
@@ -95,17 +96,16 @@ def read_ahead(path: str) -> None:
         os.close(fd)
 
 
-def _fork(work: Callable[[], object]) -> bool:
+def _fork(work: Callable[[], object], stoppable: bool) -> bool:
     """Run ``work()`` in a child process that ends with it; True when the child started."""
     try:
         pid = os.fork()
     except OSError:
         return False
     if pid:
-        _HELPERS.append(pid)
+        _HELPERS[pid] = stoppable
         return True
-    global _background
-    _background = False  # a helper does its own work itself
+    _HELPERS.clear()
     for fd in _INDEXERS.values():
         os.close(fd)
     _INDEXERS.clear()
@@ -132,14 +132,12 @@ def _single_threaded() -> bool:
 
 def start(path: str | None, names: Iterable[str] = ()) -> None:
     """Called by a command as it begins: fork the reader and the indexer of the vmlinux
-    ``path`` (the indexer looks ``names`` up), and let ``in_background`` fork too."""
-    if not hasattr(os, "fork") or not _single_threaded():
+    ``path`` (the indexer looks ``names`` up)."""
+    if not path or path == "-" or not hasattr(os, "fork") or not hasattr(os, "posix_fadvise"):
         return
-    global _background
-    _background = True
-    if not path or path == "-" or not hasattr(os, "posix_fadvise") or not os.path.isfile(path):
+    if not _single_threaded() or not os.path.isfile(path):
         return
-    _fork(lambda: read_ahead(path))
+    _fork(lambda: read_ahead(path), stoppable=True)
     key = os.path.realpath(path)
     if key in _INDEXERS:
         return
@@ -164,7 +162,7 @@ def start(path: str | None, names: Iterable[str] = ()) -> None:
 
         symtab.build_index(path, names, send)
 
-    if _fork(index):
+    if _fork(index, stoppable=False):
         _INDEXERS[key] = rfd
     else:
         os.close(rfd)
@@ -213,25 +211,25 @@ def from_helper(path: str, timeout: float = WAIT_SECONDS) -> bytes | None:
         os.close(rfd)
 
 
-def in_background(work: Callable[[], object]) -> bool:
-    """Hand ``work`` (saving a cache file) to a child process when the command allows it,
-    so that the answer is not held up by it; False: do it yourself."""
-    return _background and _single_threaded() and _fork(work)
-
-
 def finish() -> None:
-    """Called by the command as it ends: no more forking, and the helpers that are done
-    collected.  One still at work is left to finish: init collects it once this process
-    has exited (a process that runs several commands collects it at a later one)."""
-    global _background
-    _background = False
-    for fd in _INDEXERS.values():  # not waited for: its writes fail, it saves the file anyway
+    """Called by the command as it ends, after its output: stop the reader (the disk no
+    longer needs to hurry) and wait for the indexer to save the index, at most
+    ``EXIT_WAIT_SECONDS`` (it is done by then in a first run, which takes longer than
+    its work).  No helper outlives the command: an init that does not collect orphans
+    (some containers' PID 1) would keep them as zombies."""
+    import signal
+    import time
+
+    for fd in _INDEXERS.values():  # not waited for: its writes fail, it saves the index anyway
         os.close(fd)
     _INDEXERS.clear()
-    for pid in list(_HELPERS):
+    deadline = time.monotonic() + EXIT_WAIT_SECONDS
+    for pid, stoppable in list(_HELPERS.items()):
         try:
-            done, _status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            done = pid
-        if done:
-            _HELPERS.remove(pid)
+            if stoppable:
+                os.kill(pid, signal.SIGKILL)
+            while not os.waitpid(pid, os.WNOHANG)[0] and time.monotonic() < deadline:
+                time.sleep(0.002)
+        except (ChildProcessError, ProcessLookupError):
+            pass
+        _HELPERS.pop(pid, None)
