@@ -236,3 +236,19 @@ def test_printed_names() -> None:
                                           "__kvm_nvhe_handle_trap"]
     many = "".join(f"f{i}+0x1/0x2\n" for i in range(500))
     assert len(warmup.printed_names(many)) == warmup.PRINTED_NAMES_MAX
+
+
+def test_failed_command_stops_its_helpers(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bad input: the one-line error and exit code 2 as ever, and no helper left behind."""
+    from a64triage.cli import main
+
+    monkeypatch.setenv("A64TRIAGE_CACHE", str(tmp_path / "cache"))
+    garbage = tmp_path / "vmlinux"
+    garbage.write_bytes(b"\x7fELF" + bytes(range(256)) * 64)
+    assert main(["symbolize", "--vmlinux", str(garbage), str(LOG)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(garbage) in err
+    assert not warmup._HELPERS and not warmup._INDEXERS
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)

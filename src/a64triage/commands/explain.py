@@ -59,11 +59,8 @@ def _report_stderr(args: argparse.Namespace, expl: Explanation, name: str, prefi
 def run(args: argparse.Namespace) -> int:
     if args.source is not None and args.vmlinux is None:
         raise InputError("--source", "needs --vmlinux (source lines come from its DWARF file:line)")
-    warmup.start(args.vmlinux)  # the disk reads the vmlinux while the logs are parsed
-    try:
+    with warmup.helping(args.vmlinux):  # the disk reads the vmlinux while the logs are parsed
         return _run(args)
-    finally:
-        warmup.finish()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -305,11 +305,8 @@ def run(args: argparse.Namespace) -> int:
     logs = log_paths(args)
     text = read_log(logs[0]) if len(logs) == 1 else ""
     # first: helpers read the vmlinux ahead and look its names up while the rest is imported
-    warmup.start(args.vmlinux, warmup.printed_names(text))
-    try:
+    with warmup.helping(args.vmlinux, warmup.printed_names(text)):
         return _run_batch(args, logs) if len(logs) > 1 else _run_one(args, text)
-    finally:
-        warmup.finish()
 
 
 def _run_one(args: argparse.Namespace, text: str) -> int:

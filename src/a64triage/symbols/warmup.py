@@ -52,7 +52,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 # What symbolizing reads, in the order it reads it: the build-id note, the symbols, the
 # release string (linux_banner in .rodata), the code before each return address
@@ -211,12 +212,26 @@ def from_helper(path: str, timeout: float = WAIT_SECONDS) -> bytes | None:
         os.close(rfd)
 
 
-def finish() -> None:
+@contextmanager
+def helping(path: str | None, names: Iterable[str] = ()) -> Iterator[None]:
+    """A command's run: ``start()`` before, ``finish()`` after; a run that fails (bad input,
+    Ctrl-C) stops the helpers rather than wait for them."""
+    start(path, names)
+    try:
+        yield
+    except BaseException:
+        finish(stop=True)
+        raise
+    finish()
+
+
+def finish(stop: bool = False) -> None:
     """Called by the command as it ends, after its output: stop the reader (the disk no
     longer needs to hurry) and wait for the indexer to save the index, at most
-    ``EXIT_WAIT_SECONDS`` (it is done by then in a first run, which takes longer than
-    its work).  No helper outlives the command: an init that does not collect orphans
-    (some containers' PID 1) would keep them as zombies."""
+    ``EXIT_WAIT_SECONDS`` (a first run's indexer is done about when the command is; a
+    second run's, adding the name hash tables, takes ~0.25 s more); ``stop``: stop both.
+    No helper outlives the command: an init that does not collect orphans (some
+    containers' PID 1) would keep them as zombies."""
     import signal
     import time
 
@@ -226,7 +241,7 @@ def finish() -> None:
     deadline = time.monotonic() + EXIT_WAIT_SECONDS
     for pid, stoppable in list(_HELPERS.items()):
         try:
-            if stoppable:
+            if stoppable or stop:
                 os.kill(pid, signal.SIGKILL)
             while not os.waitpid(pid, os.WNOHANG)[0] and time.monotonic() < deadline:
                 time.sleep(0.002)
