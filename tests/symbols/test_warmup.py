@@ -230,7 +230,9 @@ def test_helper_answers_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_printed_names() -> None:
     text = ("[  1.0] pc : do_idle+0x298/0x310\n[  1.0]  el0_svc_common.constprop.0+0x4c/0xf4\n"
-            "[  1.0]  do_idle+0x298/0x310\n[  1.0] lr : __kvm_nvhe_handle_trap+0x8/0x10 [kvm]\n"
+            "[  1.0]  do_idle+0x298/0x310\n[  1.0]  evil_write+0x1c/0x40 [evil_drv]\n"
+            "[  1.0] lr : evil_ioctl+0x8 [evil_drv]\n"
+            "kvm [1]:  [<ffff800008010190>] __kvm_nvhe_handle_trap+0x4/0xc\n"
             "Kernel Offset: 0x0 from 0xffff800008000000\n")
     assert warmup.printed_names(text) == ["do_idle", "el0_svc_common.constprop.0",
                                           "__kvm_nvhe_handle_trap"]

@@ -26,7 +26,7 @@ from a64triage.errors import InputError
 from a64triage.symbols import warmup
 from a64triage.symbols.files import module_key
 
-if TYPE_CHECKING:  # imported when first used: run() starts the read-ahead helper before them
+if TYPE_CHECKING:  # imported when first used: run() starts the warmup helpers before them
     from a64triage.console.records import Frame, Report
     from a64triage.symbols import Symbolized, Symbolizer
     from a64triage.symbols.frameline import FrameHit

@@ -11,9 +11,8 @@ decoded only when its symbol is returned, and the address order is one sort,
 built on the first address lookup.  The order, and from a kernel's second run
 on name hash tables, are kept in an index keyed by build-id.  A command has
 helper processes (``warmup``) look the log's names up beside it and write the
-index and its hash tables.  On Debian's
-vmlinux: ~40 ms to open, ~35 ms for the order, ~1 ms per name searched (see
-bench/symbolize_bench.py).
+index and its hash tables.  On Debian's vmlinux: ~50 ms to open, ~35 ms for
+the order, ~2 ms per name searched (see bench/symbolize_bench.py).
 """
 
 from __future__ import annotations

@@ -69,8 +69,11 @@ SECTIONS = (".notes", ".note.gnu.build-id", ".symtab", ".strtab", ".rodata",
 PIECE = 1 << 20  # under the window force_page_cache_ra allows per call
 HELPER_SECONDS = 60  # the helper's whole life, at most
 
-# ``func+0xoff`` as console logs print code addresses (%pS): what the helper looks up in advance
-_PRINTED = re.compile(r"([A-Za-z_.$][\w.$]{0,255})\+0x[0-9a-fA-F]{1,16}")
+# ``func+0xoff[/0xsize]`` as console logs print code addresses (%pS), but not the frames of a
+# module (`` [mod]`` follows: looked up in the module, not in vmlinux): what the indexer
+# looks up in advance
+_PRINTED = re.compile(r"([A-Za-z_.$][\w.$]{0,255})\+0x[0-9a-fA-F]{1,16}(?![0-9a-fA-F])"
+                      r"(?!(?:/0x[0-9a-fA-F]+)? ?\[)")
 PRINTED_NAMES_MAX = 64  # a few oopses' worth: the indexer must be done before the command needs them
 
 _HELPERS: dict[int, bool] = {}  # pid -> whether finish() may stop it (the reader: its work is moot)
