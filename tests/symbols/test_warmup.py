@@ -1,9 +1,10 @@
-"""The helper processes of a command (symbols/warmup.py): read-ahead and background index saving.
+"""The helper processes of a command (symbols/warmup.py): the reader and the indexer.
 
-They must change nothing a user sees except the time: the same output, the index
-written (in the background) by the first run and completed with name hash tables
-by the second, nothing forked outside a command, and the page cache really
-filled by the read-ahead.
+They must change nothing a user sees except the time: the same frames with or
+without the indexer's lookups (which are checked before use), the index saved by
+the first run and completed with name hash tables by the second, nothing forked
+outside a command, nothing left running after it (even when it fails), and the
+page cache really filled by the reader.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ LOG = ROOT / "tests" / "data" / "symbols" / "fixture-oops-4x.log"
 
 
 def _poll(check: Callable[[], object], seconds: float = 20.0) -> bool:
-    """Whether ``check()`` comes true within ``seconds`` (helpers finish in their own time)."""
+    """Whether ``check()`` comes true within ``seconds`` (the disk reads in its own time)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():
