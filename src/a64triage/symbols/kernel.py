@@ -16,13 +16,14 @@ BUG_ENTRY = struct.Struct("<iiHH")
 BUG_FLAGS = {1 << 0: "WARNING", 1 << 1: "ONCE", 1 << 2: "DONE", 1 << 3: "NO_CUT_HERE"}  # BUGFLAG_*
 
 _BANNER_MAX = 512
+BANNER_SYMBOL = "linux_banner"  # init/version.c: the "Linux version ..." string
 # Names the symbolizer looks up in every vmlinux (warmup's helper looks them up in advance).
-LOOKED_UP = ("linux_banner",)
+LOOKED_UP = (BANNER_SYMBOL,)
 
 
 def linux_banner(image: ImageLike, symtab: SymbolTable) -> str | None:
     """The ``Linux version ...`` string init/version.c puts in .rodata."""
-    for sym in symtab.named("linux_banner"):
+    for sym in symtab.named(BANNER_SYMBOL):
         size = sym.size or _BANNER_MAX
         data = image.read(sym.addr, min(size, _BANNER_MAX))
         if data:

@@ -540,8 +540,7 @@ def _load_index(image: ImageLike, path: str, strs: bytes, nsyms: int) -> SymbolT
     table._on_index = _index_saver(image, path, strs, nsyms)
     if not names:  # a build-id seen before: worth a name hash table
         table._want_hashes = True  # built at the first name a command's helper did not look up
-        if warmup.has_helper(image.path):  # it looks the log's names up beside us, then adds them
-            table._helper = image.path
+        table._helper = _helper_of(image)  # it looks the log's names up beside us, then adds them
     return table
 
 
@@ -651,11 +650,15 @@ def from_elf(image: ImageLike, layout: dict[str, int] | None = None, *,
         kinfo = bytes(kinfo[i] for i in placed)
     table = SymbolTable.from_elf_columns(image.path, addr, size, kinfo, shndx, nameoff, strs, secnames)
     if index is not None:
-        if warmup.has_helper(image.path):  # it looks names up beside us and saves the index
-            table._helper = image.path
-        else:
+        table._helper = _helper_of(image)  # it looks names up beside us and saves the index
+        if table._helper is None:
             table._on_index = _index_saver(image, index, strs, n)
     return table
+
+
+def _helper_of(image: ImageLike) -> str | None:
+    """The path to take name lookups from (``SymbolTable._helper``): a command's helper's."""
+    return image.path if warmup.has_helper(image.path) else None
 
 
 def build_index(path: str, names: Iterable[str], send: Callable[[bytes], object]) -> None:
@@ -667,7 +670,7 @@ def build_index(path: str, names: Iterable[str], send: Callable[[bytes], object]
 
     with RawElf(path) as image:
         table = from_elf(image, cache=True)
-        if _index_path(image) is None or table._hashes is not None:
+        if table._on_index is None or table._hashes is not None:  # no build-id, or nothing to add
             send(b"")
             return
         table._want_hashes = False  # not before the command has its answers

@@ -139,12 +139,10 @@ def start(path: str | None, names: Iterable[str] = ()) -> None:
     ``path`` (the indexer looks ``names`` up)."""
     if not path or path == "-" or not hasattr(os, "fork") or not hasattr(os, "posix_fadvise"):
         return
-    if not _single_threaded() or not os.path.isfile(path):
+    key = os.path.realpath(path)
+    if key in _INDEXERS or not _single_threaded() or not os.path.isfile(path):
         return
     _fork(lambda: read_ahead(path), stoppable=True)
-    key = os.path.realpath(path)
-    if key in _INDEXERS:
-        return
     try:
         rfd, wfd = os.pipe()
     except OSError:
