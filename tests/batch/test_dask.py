@@ -24,21 +24,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _start(cmd: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    with open(log, "w") as fh:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=fh, env=env)
+
+
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     logs = tmp_path_factory.mktemp("dask")
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
-    procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--dashboard-address", ":0"], stdout=subprocess.DEVNULL,
-                              stderr=open(logs / "scheduler.log", "w"), env=env)]
+    procs = [_start([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
+                    logs / "scheduler.log", env)]
     for i in range(2):
-        procs.append(subprocess.Popen([DASK, "worker", address, "--nworkers", "1", "--nthreads", "1",
-                                       "--host", "127.0.0.1", "--dashboard-address", ":0",
-                                       "--local-directory", str(logs / f"w{i}")],
-                                      stdout=subprocess.DEVNULL, stderr=open(logs / f"worker{i}.log", "w"),
-                                      env=env))
+        procs.append(_start([DASK, "worker", address, "--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1",
+                             "--dashboard-address", ":0", "--local-directory", str(logs / f"w{i}")],
+                            logs / f"worker{i}.log", env))
     try:
         client = distributed.Client(address, timeout="60s")
         client.wait_for_workers(2, timeout=120)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Protocol
 
+from a64triage.commands.argtypes import bounded
 from a64triage.errors import InputError
 from a64triage.triage.groups import read_known
 from a64triage.triage.inputs import DEFAULT_MAX_BYTES, Item, Problem, walk
@@ -33,14 +34,8 @@ TOP_GROUPS = 10
 IN_FLIGHT_PER_WORKER = 4
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
+MAX_JOBS = 4096
+MAX_INPUT_BYTES = 1 << 40
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,10 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--modules", metavar="DIR", help="directory tree with the kernel's .ko files")
     parser.add_argument("--known", metavar="GROUPS", help="groups.jsonl of an earlier run: mark groups new or known")
     parser.add_argument("--resume", action="store_true", help="go on with DIR: skip inputs already done (content hash)")
-    parser.add_argument("--jobs", "-j", type=_positive, default=None,
+    parser.add_argument("--jobs", "-j", type=bounded(1, MAX_JOBS), default=None,
                         help="local worker processes (default: every core)")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler")
-    parser.add_argument("--max-bytes", type=_positive, default=DEFAULT_MAX_BYTES,
+    parser.add_argument("--max-bytes", type=bounded(1, MAX_INPUT_BYTES), default=DEFAULT_MAX_BYTES,
                         help=f"larger inputs are listed in errors.jsonl (default: {DEFAULT_MAX_BYTES})")
     parser.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                         help="progress bar on stderr (auto: when stderr is a terminal)")
