@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from a64triage.commands import symargs
+from a64triage.commands.argtypes import u64
 from a64triage.errors import InputError
 from a64triage.symbols import warmup
 
@@ -37,13 +38,6 @@ MAX_LOG_BYTES = 256 * 1024 * 1024
 _ENTRY_PREFIXES = ("el1h_64_", "el0t_64_", "el0t_32_", "el1_", "el0_")
 
 
-def _int(text: str) -> int:
-    try:
-        return int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("log", nargs="*", default=["-"], metavar="LOG",
                         help="console log(s) (default: stdin); several share one open vmlinux")
@@ -51,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--system-map", help="System.map (when no vmlinux)")
     parser.add_argument("--kallsyms", help="a /proc/kallsyms dump (when no vmlinux)")
     parser.add_argument("--source", metavar="DIR", help="kernel source tree: show the source lines")
-    parser.add_argument("--kaslr-offset", type=_int, help="KASLR offset (default: from the log)")
+    parser.add_argument("--kaslr-offset", type=u64, help="KASLR offset (default: from the log)")
     parser.add_argument("--json", action="store_true", help="print the symbolized frames as JSON")
 
 
