@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 
-class Hang(BaseException):  # noqa: N818 - a BaseException: the stages' `except Exception` must not eat it
+class Hang(BaseException):  # not Exception: the stages' `except Exception` must not eat it
     """An input ran past the per-input timeout."""
 
 

@@ -14,37 +14,45 @@ objects, Debian's kernel logs) instead of from nothing.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
+import shutil
 import struct
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from a64triage.arm64.address import VA_BITS_CHOICES, address_info
+from a64triage.arm64.esr import esr_summary
+from a64triage.arm64.kernel_style import STYLES, kernel_mem_abort_lines
+from a64triage.arm64.registry import REGISTERS, decode
+from a64triage.arm64.text import tree_lines
+from a64triage.console import parse_lines, report_to_json
+from a64triage.diagnose import explain_log
+from a64triage.disasm import decode_code_line, disassemble_function, format_listing
+from a64triage.errors import InputError
+from a64triage.relocs import audit, findings_to_json, to_sarif, to_text
+from a64triage.render import FORMATS, render
+from a64triage.symbols import Symbolizer, open_symbolizer
+from a64triage.symbols.symbolizer import load_object
+
 # Symbol indexes keyed by build id must not leak between mutated files and the
 # user's cache (a mutated ELF keeps its build id): one private cache per process.
-os.environ.setdefault("A64TRIAGE_CACHE", tempfile.mkdtemp(prefix="a64triage-fuzz-cache-"))
-
-from a64triage.arm64.address import VA_BITS_CHOICES, address_info  # noqa: E402
-from a64triage.arm64.esr import esr_summary  # noqa: E402
-from a64triage.arm64.kernel_style import STYLES, kernel_mem_abort_lines  # noqa: E402
-from a64triage.arm64.registry import REGISTERS, decode  # noqa: E402
-from a64triage.arm64.text import tree_lines  # noqa: E402
-from a64triage.console import parse_lines, report_to_json  # noqa: E402
-from a64triage.diagnose import explain_log  # noqa: E402
-from a64triage.disasm import decode_code_line, disassemble_function, format_listing  # noqa: E402
-from a64triage.errors import InputError  # noqa: E402
-from a64triage.relocs import audit, findings_to_json, to_sarif, to_text  # noqa: E402
-from a64triage.render import FORMATS, render  # noqa: E402
-from a64triage.symbols import Symbolizer, open_symbolizer  # noqa: E402
-from a64triage.symbols.symbolizer import load_object  # noqa: E402
+# A64TRIAGE_FUZZ_SCRATCH: the caller's directory for them (libFuzzer ends the process
+# with exit(), past Python's atexit: the smoke test and the campaign give one they remove).
+SCRATCH = Path(os.environ.get("A64TRIAGE_FUZZ_SCRATCH") or tempfile.mkdtemp(prefix="a64triage-fuzz-"))
+SCRATCH.mkdir(parents=True, exist_ok=True)
+os.environ["A64TRIAGE_CACHE"] = str(SCRATCH / "cache")
+if "A64TRIAGE_FUZZ_SCRATCH" not in os.environ:
+    atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA, FIXTURES = ROOT / "tests" / "data", ROOT / "tests" / "fixtures"
 FIXTURE_ELF = FIXTURES / "c" / "out" / "image-clang.elf"
 FIXTURE_LOG = DATA / "symbols" / "fixture-oops-4x.log"  # a log of a crash in FIXTURE_ELF
-SCRATCH = Path(tempfile.mkdtemp(prefix="a64triage-fuzz-"))
 MAX_SEED_BYTES = 1 << 20
 
 
@@ -57,10 +65,8 @@ def _files(*globs: str, under: Path = ROOT) -> Iterator[bytes]:
 
 def _clean(step: Callable[[], object]) -> None:
     """Run one step; a clean refusal is a result like any other."""
-    try:
+    with contextlib.suppress(InputError):
         step()
-    except InputError:
-        pass
 
 
 # --- console: the grammar ----------------------------------------------------------------

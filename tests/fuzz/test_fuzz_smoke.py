@@ -30,7 +30,7 @@ SECONDS = int(os.environ.get("A64TRIAGE_FUZZ_SECONDS", "10"))
 def test_fuzz_smoke(name: str, tmp_path: Path) -> None:
     crashes = tmp_path / "crashes"
     crashes.mkdir()
-    env = {**os.environ, "A64TRIAGE_FUZZ_KNOWN": "skip", "A64TRIAGE_CACHE": str(tmp_path / "cache")}
+    env = {**os.environ, "A64TRIAGE_FUZZ_KNOWN": "skip", "A64TRIAGE_FUZZ_SCRATCH": str(tmp_path / "scratch")}
     proc = subprocess.run(
         [sys.executable, str(RUN), name, f"-max_total_time={SECONDS}", "-timeout=10", "-rss_limit_mb=2048",
          f"-artifact_prefix={crashes}/", "-print_final_stats=1", str(tmp_path / "corpus")],
