@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from a64triage.commands import symargs
 from a64triage.commands.argtypes import bounded, hex_u64
 from a64triage.disasm import Instruction, decode_code_line, disassemble_function, format_listing
 from a64triage.errors import InputError
@@ -27,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", type=hex_u64, metavar="ADDR", help="mark this (link-time) address")
     parser.add_argument("--kaslr-offset", type=hex_u64, help="subtract from ADDRESS and --fault")
     parser.add_argument("--json", action="store_true", help="instructions as JSON")
+    symargs.add_arguments(parser, vmlinux=False)
 
 
 def insn_json(i: Instruction) -> dict[str, Any]:
@@ -63,12 +65,13 @@ def run(args: argparse.Namespace) -> int:
         if kaslr and isinstance(place, str) and place.lower().startswith("0x"):
             place = _link_time(place, _address(place), kaslr)
         fault = _link_time("--fault", args.fault, kaslr) if args.fault is not None else None
-        if args.vmlinux:
-            target: Any = open_symbolizer(args.vmlinux)
+        files = None if args.object else symargs.debug_files(args, "")
+        if files is not None:
+            target: Any = open_symbolizer(str(files.vmlinux))
         elif args.object:
             target = load_object(args.object)
         else:
-            raise InputError("disasm", "give --vmlinux or --object (or --code)")
+            raise InputError("disasm", "give --vmlinux, --kernel-release, --build-id or --object (or --code)")
         insns = disassemble_function(target, place, context=args.context, fault_pc=fault)
     if args.json:
         json.dump([insn_json(i) for i in insns], sys.stdout, indent=2)
