@@ -196,7 +196,7 @@ def test_truncated_download_is_resumed(server: _Server, tmp_path: Path,
     rc, _out, err = _run(capsys, *argv)
     assert rc == 2 and len(err.splitlines()) == 1 and "run again to resume" in err, err
     assert _cache_files(tmp_path) == [f"{BUILD_ID}/debuginfo.part"]  # kept for the resume only
-    rc, out, err = _run(capsys, *argv)
+    rc, _out, err = _run(capsys, *argv)
     assert rc == 0, err
     half = FULL.stat().st_size // 2
     assert server.ranges[-1] == f"bytes={half}-"
