@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "disasm": "annotated disassembly around a function, an address or an oops Code: line",
     "audit": "find absolute addresses in code that runs at another virtual address",
     "explain": "ranked root cause of each crash report, with evidence",
+    "batch": "triage a corpus of logs into groups (local cores or a Dask cluster)",
 }
 
 
