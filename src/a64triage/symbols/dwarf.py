@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from a64triage.symbols.image import ImageLike
-from a64triage.symbols.types import SourceLocation
+from a64triage.symbols.types import SourceLocation, clean_path
 
 
 class LineBackend(Protocol):
@@ -31,15 +31,6 @@ class LineBackend(Protocol):
     def locate(self, addr: int) -> tuple[SourceLocation, ...]:
         """Inline chain at a link-time address (layout address for objects), innermost first."""
         ...
-
-
-def clean_path(path: str | None) -> str | None:
-    """``././inline.c`` -> ``inline.c``: the same spelling from every backend."""
-    if not path:
-        return None
-    while path.startswith("./"):
-        path = path[2:]
-    return path.replace("/./", "/")
 
 
 SLOW_PATH_NOTE = ("a64triage: note: drgn is not installed: DWARF is read by the slow pure-Python "

@@ -44,12 +44,9 @@ LOCAL_DEBUG_ROOT = Path("/usr/lib/debug")
 
 def default_cache_dir() -> Path:
     """``$A64TRIAGE_CACHE``, else ``$XDG_CACHE_HOME/a64triage``, else ``~/.cache/a64triage``."""
-    own = os.environ.get("A64TRIAGE_CACHE")
-    if own:
-        return Path(own)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "a64triage"
+    from a64triage.symbols.files import cache_dir
+
+    return Path(cache_dir())
 
 
 def env_debuginfod_urls() -> tuple[str, ...]:
