@@ -30,6 +30,7 @@ from a64triage.errors import InputError
 from a64triage.relocs.findings import Finding
 from a64triage.symbols import Symbolizer, is_return_frame, open_symbolizer
 from a64triage.symbols.types import Symbolized
+from a64triage.symbols.vmcore import Vmcore
 
 MAX_STDIN_BYTES = 256 << 20  # stdin is held in memory; files are streamed
 MAX_KEPT_CONTEXT = 2000  # lines kept outside report spans (kvm boot lines ...)
@@ -47,6 +48,7 @@ class ExplainContext:
     symbolizer: Symbolizer | None = None
     vmlinux: str | None = None
     lines: Mapping[int, str] = field(default_factory=dict)
+    core: Vmcore | None = None  # the crash's core dump (explain --vmcore): memory evidence
 
 
 # --- reading the log ----------------------------------------------------------------
@@ -282,6 +284,7 @@ class Analysis:
 
     facts: Facts
     sources: Sources
+    core_registers: str | None = None  # the core's crash-time registers against the oops text
 
 
 def analyse(report: Report, ctx: ExplainContext | None = None) -> Analysis:
@@ -301,11 +304,17 @@ def analyse(report: Report, ctx: ExplainContext | None = None) -> Analysis:
     findings = _audit(ctx, pc_sym, el)
     facts = gather(report, symbolized_pc=pc_sym, findings=findings, disassembly=disassembly,
                    has_vmlinux=sym is not None)
+    core_check = None
+    if ctx.core is not None and arm64:
+        from a64triage.diagnose.memory import memory_facts
+
+        memory, core_check = memory_facts(report, ctx.core)
+        facts = replace(facts, memory=memory)
     sources = Sources(report, facts, ctx.lines, registers, frames, disassembly, findings, pc_sym,
                       _bug_site(report, sym, pc_sym), pc_first=_pc_frame(report) is not None,
                       from_code_line=bool(disassembly) and not any(i.source for i in disassembly)
                       and bool(report.code) and len(disassembly) == len(report.code))
-    return Analysis(facts, sources)
+    return Analysis(facts, sources, core_check.describe() if core_check is not None else None)
 
 
 def explain_report(report: Report, ctx: ExplainContext | None = None) -> ReportExplanation:
@@ -321,11 +330,13 @@ def explain_report(report: Report, ctx: ExplainContext | None = None) -> ReportE
         disassembly=s.disassembly,
         findings=s.findings,
         notes=_notes(report, a.facts, ctx, s.frames),
+        memory=a.facts.memory,
+        core_registers=a.core_registers,
     )
 
 
 def _explain_all(reports: list[Report], lines: Mapping[int, str], sym: Symbolizer | None,
-                 vmlinux: str | None) -> Iterator[tuple[ReportExplanation, list[str]]]:
+                 vmlinux: str | None, core: Vmcore | None = None) -> Iterator[tuple[ReportExplanation, list[str]]]:
     for report in reports:
         warnings: list[str] = []
         use = sym
@@ -334,17 +345,20 @@ def _explain_all(reports: list[Report], lines: Mapping[int, str], sym: Symbolize
             if mismatch:
                 warnings += [f"{report.title}: {w}; using the log alone" for w in mismatch]
                 use = None
-        ctx = ExplainContext(use, vmlinux if use is not None else None, lines)
+        ctx = ExplainContext(use, vmlinux if use is not None else None, lines, core)
         yield explain_report(report, ctx), warnings
 
 
 def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: str | None = None,
-                source_dir: str | None = None, symbolizer: Symbolizer | None = None) -> Explanation:
+                source_dir: str | None = None, symbolizer: Symbolizer | None = None,
+                core: Vmcore | None = None) -> Explanation:
     """Explain every report of a log (a path, ``-`` for stdin, or the log text itself).
 
     ``symbolizer``: one already open for ``vmlinux`` (batch mode: many logs, one
     vmlinux loaded once); its ``kaslr_offset`` is left as the caller set it, and
     every problem it holds is reported (the caller filters them per log).
+    ``core``: the core dump the log was read from (explain --vmcore): each report gains
+    the memory facts read from it and the check of its crash-time registers.
     """
     name, reports, lines = _load(path_or_text)
     sym = symbolizer
@@ -359,7 +373,7 @@ def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: s
     elif modules_dir is not None:
         warnings.append("--modules is used only together with --vmlinux")
     results: list[ReportExplanation] = []
-    for expl, warns in _explain_all(reports, lines, sym, vmlinux):
+    for expl, warns in _explain_all(reports, lines, sym, vmlinux, core):
         results.append(expl)
         warnings += warns
     if sym is not None:
