@@ -148,7 +148,7 @@ class Facts:
     def free_object(self) -> MemoryFact | None:
         """The fault address (or the slab object a slub report names) inside a FREE slab object."""
         return next((m for m in self.memory if m.role in ("FAR", "corrupted byte", "object")
-                     and m.slab is not None and m.slab.allocated is False), None)
+                     and m.slab is not None and (m.slab.allocated is False or m.free_poisoned)), None)
 
     @property
     def freed_register_object(self) -> MemoryFact | None:
@@ -202,8 +202,9 @@ class Facts:
 def _object_text(m: MemoryFact | None) -> str:
     if m is None or m.slab is None:
         return "?"
+    state = "which is free" if m.slab.allocated is False else "whose bytes still hold slub's free poison"
     return (f"{m.role} {m.address:#x} is inside object {m.slab.start:#x} "
-            f"(+{m.address - m.slab.start:#x}) of slab cache {m.slab.cache}, which is free")
+            f"(+{m.address - m.slab.start:#x}) of slab cache {m.slab.cache}, {state}")
 
 
 def _spsr_el(ps: int | None) -> int | None:

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from a64triage.console.records import Report
 from a64triage.symbols.vmcore import CpuRegisters, MemoryFact, Vmcore
+
+# include/linux/poison.h: SLUB fills a free object with POISON_FREE and ends it with
+# POISON_END when the cache has SLAB_POISON (slub_debug=P); mm/slub.c init_object().
+POISON_FREE = 0x6B
+POISON_END = 0xA5
 
 # Addresses a report prints, other than its registers: (role, regex, look at the stack?).
 # mm/slub.c: check_bytes_and_report() prints "0x<first>-0x<last> @offset=<n>. First byte
@@ -37,6 +42,7 @@ class CoreRegisterCheck:
     agree: tuple[str, ...]
     differ: tuple[str, ...]
     dump_time: CpuRegisters | None  # QEMU's PRSTATUS of the panicking CPU (dump time)
+    dump_time_at: str | None = None  # the symbol of the dump-time PC
 
     def describe(self) -> str:
         if self.registers is None:
@@ -51,7 +57,8 @@ class CoreRegisterCheck:
             else:
                 text = f"{where}; the oops text printed no registers to compare"
         if self.dump_time is not None:
-            text += (f"; the PRSTATUS note holds the registers at dump time (pc {self.dump_time.pc:#x}), "
+            at = f" in {self.dump_time_at}" if self.dump_time_at else ""
+            text += (f"; the PRSTATUS note holds the registers at dump time (pc {self.dump_time.pc:#x}{at}), "
                      "not at the crash")
         return text
 
@@ -71,7 +78,8 @@ def check_registers(report: Report, core: Vmcore) -> CoreRegisterCheck:
             if name in named:
                 (agree if named[name] == value else differ).append(name)
     dump_time = core.header.prstatus[0] if core.header.prstatus else None
-    return CoreRegisterCheck(regs, tuple(agree), tuple(differ), dump_time)
+    at = core.symbol_at(dump_time.pc) if dump_time is not None else None
+    return CoreRegisterCheck(regs, tuple(agree), tuple(differ), dump_time, at)
 
 
 def _targets(report: Report, regs: CpuRegisters | None) -> Iterator[tuple[str, int, dict[str, bool]]]:
@@ -89,10 +97,28 @@ def _targets(report: Report, regs: CpuRegisters | None) -> Iterator[tuple[str, i
                 yield role, int(m.group(1), 16), {}
 
 
+def free_poison(core: Vmcore, fact: MemoryFact) -> MemoryFact:
+    """Mark a slab object whose bytes are the free poison except a few: written after its free."""
+    if fact.slab is None or fact.slab.size < 16:
+        return fact
+    data = core.read_bytes(fact.slab.start, fact.slab.size)
+    if data is None:
+        return fact
+    body = data[:-1]
+    bad = [i for i, b in enumerate(body) if b != POISON_FREE]
+    if data[-1] != POISON_END or len(bad) > len(body) // 8:
+        return replace(fact, free_poisoned=False)
+    where = f", bytes +{bad[0]:#x}..+{bad[-1]:#x} overwritten" if bad else ""
+    note = (f"the object holds slub's free poison ({len(body) - len(bad)} of {len(body)} bytes "
+            f"{POISON_FREE:#x}, last byte {POISON_END:#x}){where}: it was free when written")
+    return replace(fact, free_poisoned=True, notes=(*fact.notes, note))
+
+
 def memory_facts(report: Report, core: Vmcore) -> tuple[tuple[MemoryFact, ...], CoreRegisterCheck]:
     """The memory facts of one report, and the register cross-check."""
     check = check_registers(report, core)
-    facts = [core.probe(role, addr, **opts) for role, addr, opts in _targets(report, check.registers)]
+    facts = [free_poison(core, core.probe(role, addr, **opts))
+             for role, addr, opts in _targets(report, check.registers)]
     if check.registers is not None:
         # Registers pointing into a freed slab object: the object a double free or a
         # use after free was working on (x1 of set_freepointer for SLUB's BUG_ON).
@@ -100,6 +126,6 @@ def memory_facts(report: Report, core: Vmcore) -> tuple[tuple[MemoryFact, ...], 
             if value & _KERNEL_VA != _KERNEL_VA or any(f.address == value for f in facts):
                 continue
             obj = core.slab_object(value)
-            if obj is not None and obj.allocated is False:
+            if obj is not None and obj.allocated is False and value - obj.start < obj.size:
                 facts.append(core.probe(f"x{i}", value))
     return tuple(facts), check

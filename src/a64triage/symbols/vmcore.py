@@ -186,10 +186,10 @@ def _read_header(path: str, fh: Any, size: int) -> CoreHeader:
                                f"but the file has {size} (an interrupted dump or copy)")
     info: dict[str, str] = {}
     prstatus: list[CpuRegisters] = []
-    for name, ntype, desc in _notes(notes):
-        if name == b"VMCOREINFO":
+    for owner, ntype, desc in _notes(notes):
+        if owner == b"VMCOREINFO":
             info = parse_vmcoreinfo(desc.decode("utf-8", "replace"))
-        elif name == b"CORE" and ntype == _NT_PRSTATUS and len(desc) >= _PRSTATUS_REGS + _USER_PT_REGS.size:
+        elif owner == b"CORE" and ntype == _NT_PRSTATUS and len(desc) >= _PRSTATUS_REGS + _USER_PT_REGS.size:
             pid, = struct.unpack_from("<I", desc, 32)
             regs = _USER_PT_REGS.unpack_from(desc, _PRSTATUS_REGS)
             prstatus.append(CpuRegisters("prstatus", tuple(regs[:31]), regs[31], regs[32], regs[33], pid))
@@ -266,6 +266,7 @@ class MemoryFact:
     slab: SlabObject | None = None
     stack: StackBounds | None = None
     notes: tuple[str, ...] = ()
+    free_poisoned: bool | None = None  # a slab object's bytes are slub_debug's free poison (diagnose)
 
     def describe(self) -> str:
         """One line for the text renderings and the evidence list."""
@@ -305,6 +306,7 @@ _EXCEPTION_FRAMES: Mapping[str, str] = {
 }
 _PANIC_FUNCTIONS = frozenset({"panic", "vpanic", "nmi_panic"})
 THREAD_SIZE = 1 << 14  # arm64 without KASAN (arch/arm64/include/asm/memory.h)
+MAX_READ = 1 << 16  # one read of the core's memory (an object, a stack): never more
 
 
 @dataclass
@@ -334,8 +336,72 @@ class Vmcore:
 
     # --- registers
     def crash_registers(self) -> CpuRegisters | None:
-        """The registers at the crash: the pt_regs of the exception that led to panic()."""
-        from drgn import FaultError, Object
+        """The registers at the crash: the pt_regs of the exception that led to panic().
+
+        First the live part of the panicking CPU's stack is searched for the frame
+        (that does not depend on unwinding through QEMU's dump-time interrupt), then
+        drgn's unwinder is asked."""
+        return self._scan_for_pt_regs() or self._unwound_pt_regs()
+
+    def _panic_cpu(self) -> CpuRegisters | None:
+        """The PRSTATUS of the CPU that panicked (the crashed task's, else the first)."""
+        task = self.crashed_task()
+        pid = int(task.pid) if task is not None else None
+        bounds = self.stack_bounds(task) if task is not None else None
+        for regs in self.header.prstatus:
+            if regs.pid == pid or (bounds is not None and bounds.base <= regs.sp < bounds.end):
+                return regs
+        return self.header.prstatus[0] if self.header.prstatus else None
+
+    def _scan_for_pt_regs(self) -> CpuRegisters | None:
+        """The innermost EL1 exception frame in the live stack above the panicking CPU's SP.
+
+        arch/arm64/kernel/entry.S kernel_entry (el 1) stores, in the struct pt_regs it
+        pushes at A: sp = A + PT_REGS_SIZE, and stackframe = {x29, pc} (the frame record
+        the unwinder follows); pstate's M[3:0] is EL1t or EL1h.  __bad_stack (a stack
+        overflow) pushes them on the overflow stack and then rewrites sp with the task's
+        original SP, so there sp is only a 16-byte aligned kernel address.  The frame
+        record copy of x29 and pc does not happen by chance in stack data."""
+        from drgn import FaultError, offsetof, sizeof
+
+        cpu = self._panic_cpu()
+        if cpu is None:
+            return None
+        try:
+            regs_t = self.prog.type("struct pt_regs")
+            size = sizeof(regs_t)
+            o_sp, o_pc, o_ps = (offsetof(regs_t, f) for f in ("sp", "pc", "pstate"))
+            o_frame = offsetof(regs_t, "stackframe")
+        except (LookupError, ValueError):
+            return None
+        lo = cpu.sp & ~0xF
+        task_bounds = self.stack_bounds()
+        if task_bounds is not None and task_bounds.base <= lo < task_bounds.end:
+            hi = task_bounds.end
+        else:  # an IRQ or overflow stack: at most THREAD_SIZE of it
+            hi = lo + THREAD_SIZE
+        data = b""
+        page = 4096
+        addr = lo
+        while addr < hi:  # page by page: the stack's end may be unmapped
+            step = min(hi, (addr & ~(page - 1)) + page) - addr
+            try:
+                data += self.prog.read(addr, step)
+            except FaultError:
+                break
+            addr += step
+        for off in range(0, len(data) - size + 1, 16):
+            sp, pc, ps = (int.from_bytes(data[off + o:off + o + 8], "little") for o in (o_sp, o_pc, o_ps))
+            if ps & 0x1F not in (0x4, 0x5) or pc >> 48 != 0xFFFF or sp >> 48 != 0xFFFF or sp & 0xF:
+                continue
+            x = struct.unpack_from("<31Q", data, off)
+            fp, frame_pc = struct.unpack_from("<QQ", data, off + o_frame)
+            if fp == x[29] and frame_pc == pc:
+                return CpuRegisters("exception frame", x, sp, pc, ps, where=f"pt_regs at {lo + off:#x}")
+        return None
+
+    def _unwound_pt_regs(self) -> CpuRegisters | None:
+        from drgn import FaultError, Object, ObjectAbsentError
 
         try:
             trace = self.prog.crashed_thread().stack_trace()
@@ -352,11 +418,11 @@ class Vmcore:
                 if how == "sp":
                     regs = Object(self.prog, "struct pt_regs", address=frames[i].sp)
                 else:
-                    regs = frames[i][how].dereference_()
+                    regs = frames[i][how][0]
                 x = tuple(int(regs.regs[j]) for j in range(31))
                 return CpuRegisters("exception frame", x, int(regs.sp), int(regs.pc), int(regs.pstate),
                                     where=names[i])
-            except (FaultError, LookupError, ValueError):
+            except (FaultError, ObjectAbsentError, LookupError, ValueError, AttributeError):
                 continue
         return None
 
@@ -366,7 +432,26 @@ class Vmcore:
         except (LookupError, ValueError):
             return None
 
+    def symbol_at(self, address: int) -> str | None:
+        """``name+0xoff`` of an address from the core's symbols (vmlinux and modules)."""
+        try:
+            sym = self.prog.symbol(address)
+        except LookupError:
+            return None
+        return f"{sym.name}+{address - sym.address:#x}"
+
     # --- memory
+    def read_bytes(self, address: int, size: int) -> bytes | None:
+        from drgn import FaultError
+
+        if not 0 < size <= MAX_READ:
+            return None
+        try:
+            data: bytes = self.prog.read(address, size)
+        except FaultError:
+            return None
+        return data
+
     def read_words(self, address: int, count: int, size: int = 8) -> tuple[int, ...]:
         from drgn import FaultError
 
