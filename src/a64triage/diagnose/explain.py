@@ -29,6 +29,7 @@ from a64triage.disasm.types import Instruction
 from a64triage.errors import InputError
 from a64triage.relocs.findings import Finding
 from a64triage.symbols import Symbolizer, is_return_frame, open_symbolizer
+from a64triage.symbols.symbolizer import LogSymbols
 from a64triage.symbols.types import Symbolized
 from a64triage.symbols.vmcore import Vmcore
 
@@ -48,6 +49,7 @@ class ExplainContext:
     symbolizer: Symbolizer | None = None
     vmlinux: str | None = None
     lines: Mapping[int, str] = field(default_factory=dict)
+    log: LogSymbols | None = None  # the log's own state over the symbolizer (KASLR offset, warnings)
     core: Vmcore | None = None  # the crash's core dump (explain --vmcore): memory evidence
 
 
@@ -172,7 +174,7 @@ def _code_only(sym: Symbolized | None) -> Symbolized | None:
                           "(data, heap or stack, or a wrong address)"))
 
 
-def _symbolize_frames(report: Report, sym: Symbolizer | None) -> tuple[tuple[FrameResult, ...], Symbolized | None]:
+def _symbolize_frames(report: Report, sym: LogSymbols | None) -> tuple[tuple[FrameResult, ...], Symbolized | None]:
     pc_frame = _pc_frame(report)
     frames: list[FrameResult] = []
     pc_sym: Symbolized | None = None
@@ -241,7 +243,7 @@ def _audit(ctx: ExplainContext, pc_sym: Symbolized | None, el: int | None) -> tu
     return tuple(relocs.audit_function(ctx.vmlinux, pc_sym.function))
 
 
-def _bug_site(report: Report, sym: Symbolizer | None, pc_sym: Symbolized | None) -> tuple[str, int] | None:
+def _bug_site(report: Report, sym: LogSymbols | None, pc_sym: Symbolized | None) -> tuple[str, int] | None:
     if sym is not None and pc_sym is not None:
         site = sym.bug_site(pc_sym.address)
         if site is not None:
@@ -297,9 +299,10 @@ def analyse(report: Report, ctx: ExplainContext | None = None) -> Analysis:
     arm64 = report.arch == "arm64"
     el = fault_el(report, esr_summary(esr_value) if esr_value is not None else None) if arm64 else None
     registers = decode_registers(report, el) if arm64 else ()
-    if sym is not None and sym.kaslr_offset is None:
-        sym.kaslr_offset = sym.kaslr_from_report(report)
-    frames, pc_sym = _symbolize_frames(report, sym)
+    log = ctx.log or (sym.open_log() if sym is not None else None)
+    if log is not None:
+        log.use_report(report)
+    frames, pc_sym = _symbolize_frames(report, log)
     disassembly = _disassemble(report, sym, pc_sym)
     findings = _audit(ctx, pc_sym, el)
     facts = gather(report, symbolized_pc=pc_sym, findings=findings, disassembly=disassembly,
@@ -311,7 +314,7 @@ def analyse(report: Report, ctx: ExplainContext | None = None) -> Analysis:
         memory, core_check = memory_facts(report, ctx.core)
         facts = replace(facts, memory=memory)
     sources = Sources(report, facts, ctx.lines, registers, frames, disassembly, findings, pc_sym,
-                      _bug_site(report, sym, pc_sym), pc_first=_pc_frame(report) is not None,
+                      _bug_site(report, log, pc_sym), pc_first=_pc_frame(report) is not None,
                       from_code_line=bool(disassembly) and not any(i.source for i in disassembly)
                       and bool(report.code) and len(disassembly) == len(report.code))
     return Analysis(facts, sources, core_check.describe() if core_check is not None else None)
@@ -336,7 +339,8 @@ def explain_report(report: Report, ctx: ExplainContext | None = None) -> ReportE
 
 
 def _explain_all(reports: list[Report], lines: Mapping[int, str], sym: Symbolizer | None,
-                 vmlinux: str | None, core: Vmcore | None = None) -> Iterator[tuple[ReportExplanation, list[str]]]:
+                 vmlinux: str | None, log: LogSymbols | None = None,
+                 core: Vmcore | None = None) -> Iterator[tuple[ReportExplanation, list[str]]]:
     for report in reports:
         warnings: list[str] = []
         use = sym
@@ -345,7 +349,8 @@ def _explain_all(reports: list[Report], lines: Mapping[int, str], sym: Symbolize
             if mismatch:
                 warnings += [f"{report.title}: {w}; using the log alone" for w in mismatch]
                 use = None
-        ctx = ExplainContext(use, vmlinux if use is not None else None, lines, core)
+        ctx = ExplainContext(use, vmlinux if use is not None else None, lines, log if use is not None else None,
+                             core)
         yield explain_report(report, ctx), warnings
 
 
@@ -355,27 +360,29 @@ def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: s
     """Explain every report of a log (a path, ``-`` for stdin, or the log text itself).
 
     ``symbolizer``: one already open for ``vmlinux`` (batch mode: many logs, one
-    vmlinux loaded once); its ``kaslr_offset`` is left as the caller set it, and
-    every problem it holds is reported (the caller filters them per log).
-    ``core``: the core dump the log was read from (explain --vmcore): each report gains
-    the memory facts read from it and the check of its crash-time registers.
+    vmlinux loaded once); the log's own state (KASLR offset, the warnings of the
+    modules it names) is kept in a ``LogSymbols`` of its own.
+    ``core``: the core dump the log was read from (explain --vmcore): its KASLR offset
+    is the log's, and each report gains the memory facts read from the core and the
+    check of its crash-time registers.
     """
     name, reports, lines = _load(path_or_text)
     sym = symbolizer
     warnings: list[str] = []
-    if sym is not None:
-        warnings += sym.problems
-    elif vmlinux is not None:
+    if sym is None and vmlinux is not None:
         if not os.path.isfile(vmlinux):
             raise InputError(vmlinux, "no such file")
         sym = open_symbolizer(vmlinux, modules_dir=modules_dir, source_dir=source_dir)
-        warnings += sym.problems
-    elif modules_dir is not None:
+    elif sym is None and modules_dir is not None:
         warnings.append("--modules is used only together with --vmlinux")
+    kaslr = core.header.kaslr_offset if core is not None else None
+    log = sym.open_log(kaslr) if sym is not None else None
+    if log is not None:
+        warnings += log.warnings
     results: list[ReportExplanation] = []
-    for expl, warns in _explain_all(reports, lines, sym, vmlinux, core):
+    for expl, warns in _explain_all(reports, lines, sym, vmlinux, log, core):
         results.append(expl)
         warnings += warns
-    if sym is not None:
-        warnings += [p for p in sym.problems if p not in warnings]
+    if log is not None:
+        warnings += [p for p in log.warnings if p not in warnings]
     return Explanation(name, tuple(results), vmlinux, tuple(dict.fromkeys(warnings)))

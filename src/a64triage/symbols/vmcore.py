@@ -604,7 +604,7 @@ def _module_files(prog: Any, modules_dir: str | None) -> list[str]:
 
     from a64triage.symbols.files import ModuleIndex
 
-    index = ModuleIndex([modules_dir])
+    index = ModuleIndex(modules_dir.split(os.pathsep))
     out: list[str] = []
     try:
         for mod in for_each_module(prog):
