@@ -79,6 +79,7 @@ def _memory(m: MemoryFact) -> dict[str, Any]:
             "allocated": m.slab.allocated},
         "stack": None if m.stack is None else {
             "task": m.stack.task, "base": f"{m.stack.base:#x}", "end": f"{m.stack.end:#x}"},
+        "free_poisoned": m.free_poisoned,
         "notes": list(m.notes),
         "text": m.describe(),
     }
