@@ -177,3 +177,21 @@ def test_known_groups_mark_new_ones(tmp_path: Path) -> None:
 def test_stdout_is_only_the_summary_when_piped(tmp_path: Path) -> None:
     res = batch(str(E2E / LOGS[0]), "--out", str(tmp_path / "o"))
     assert res.returncode == 0 and res.stderr == "" and "\r" not in res.stdout
+
+
+@pytest.mark.realkernel
+def test_with_debian_vmlinux_one_symbolizer_per_worker(tmp_path: Path, debian_vmlinux: str) -> None:
+    """Real symbols: the example pages carry file:line from the -dbg vmlinux; the groups
+    are the ones the log alone gives (signatures never depend on symbols)."""
+    names = [str(E2E / n) for n in ("WARNING.log", "WARNING-nokaslr.log", "BUG.log")]
+    plain, sym = tmp_path / "plain", tmp_path / "sym"
+    assert batch(*names, "--out", str(plain), "-j", "1").returncode == 0
+    res = batch(*names, "--out", str(sym), "-j", "1", "--vmlinux", debian_vmlinux)
+    assert res.returncode == 0, res.stderr
+    a, b = check_outputs(plain), check_outputs(sym)
+    assert [(g["signature"], g["cluster"], g["count"]) for g in a["groups.jsonl"]] == \
+        [(g["signature"], g["cluster"], g["count"]) for g in b["groups.jsonl"]]
+    page = next(g for g in b["groups.jsonl"] if g["signature"] == "WARNING in lkdtm_WARNING")["example"]["html"]
+    assert "fs/read_write.c:" in (sym / page).read_text()  # vfs_write's file:line, from DWARF
+    plain_page = next(g for g in a["groups.jsonl"] if g["signature"] == "WARNING in lkdtm_WARNING")["example"]["html"]
+    assert "fs/read_write.c:" not in (plain / plain_page).read_text()

@@ -302,7 +302,7 @@ def gather(
     patterns = frozenset(p.name for p in LOG_PATTERNS if any(p.regex.search(line) for line in report.lines))
     return Facts(
         kind=report.kind,
-        title=report.title,
+        title=report.headline,
         el=fault_el(report, esr) if arm64 else None,
         esr=esr,
         far=far,

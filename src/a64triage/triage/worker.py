@@ -63,9 +63,7 @@ def explain_bytes(name: str, data: bytes, symbols: Symbols) -> Explanation:
     text = data.decode("utf-8", "replace")
     if "\n" not in text:
         text += "\n"  # explain_log takes a string with a newline as the log itself
-    sym = _symbolizer(symbols)
-    if sym is not None:
-        sym.kaslr_offset = None  # each log has its own KASLR offset
+    sym = _symbolizer(symbols)  # shared across logs; explain_log keeps each log's KASLR offset apart
     expl = explain_log(text, vmlinux=symbols.vmlinux, modules_dir=symbols.modules, symbolizer=sym)
     return replace(expl, source=name)
 
