@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from a64triage.commands import symargs
+from a64triage.commands import symargs, vmcore
 from a64triage.commands.symbolize import for_each_log, log_paths, read_log
 from a64triage.diagnose import explain_log
 from a64triage.diagnose.explain import LogStream, stream_log
@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write to FILE instead of stdout (several logs with --format html: a directory)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour the text output (auto: when stdout is a terminal and NO_COLOR is unset)")
+    vmcore.add_argument(parser)
 
 
 def _use_color(choice: str, to_file: bool) -> bool:
@@ -61,6 +62,8 @@ def _report_stderr(args: argparse.Namespace, expl: Explanation, name: str, prefi
 
 def _resolve(args: argparse.Namespace) -> None:
     """``args.vmlinux``/``args.modules`` from the symbol sources (the first log's build)."""
+    if args.vmcore is not None:
+        return vmcore.resolve(args)  # the build the core's VMCOREINFO names
     logs = log_paths(args)
     text = "" if logs == ["-"] else symargs.first_text(logs, read_log)
     files = symargs.debug_files(args, text)
@@ -78,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.vmcore is not None:  # a core: one explanation, held
+        expl = vmcore.explain_core(args)
+        _report_stderr(args, expl, args.vmcore)
+        _write(args.output, [_whole(render(expl, args.format, color=_use_color(args.color, args.output is not None)))])
+        return 0
     logs = log_paths(args)
     if len(logs) > 1:
         return _run_batch(args, logs)
@@ -92,6 +100,10 @@ def _run(args: argparse.Namespace) -> int:
     _write(args.output, _pieces(stream, args.format, color, compact=False))
     _stream_stderr(args, stream, "stdin" if log == "-" else log)
     return 0
+
+
+def _whole(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
 
 
 def _write(path: str | None, pieces: Iterable[str]) -> None:

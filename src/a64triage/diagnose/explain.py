@@ -32,6 +32,7 @@ from a64triage.relocs.findings import Finding
 from a64triage.symbols import Symbolizer, is_return_frame, open_symbolizer
 from a64triage.symbols.symbolizer import LogSymbols
 from a64triage.symbols.types import Symbolized
+from a64triage.symbols.vmcore import Vmcore
 
 MAX_STDIN_BYTES = 256 << 20  # stdin is held in memory; files are streamed
 MAX_KEPT_CONTEXT = 2000  # lines kept outside report spans (kvm boot lines ...)
@@ -50,6 +51,7 @@ class ExplainContext:
     vmlinux: str | None = None
     lines: Mapping[int, str] = field(default_factory=dict)
     log: LogSymbols | None = None  # the log's own state over the symbolizer (KASLR offset, warnings)
+    core: Vmcore | None = None  # the crash's core dump (explain --vmcore): memory evidence
 
 
 # --- reading the log ----------------------------------------------------------------
@@ -301,6 +303,7 @@ class Analysis:
 
     facts: Facts
     sources: Sources
+    core_registers: str | None = None  # the core's crash-time registers against the oops text
 
 
 def analyse(report: Report, ctx: ExplainContext | None = None) -> Analysis:
@@ -321,11 +324,17 @@ def analyse(report: Report, ctx: ExplainContext | None = None) -> Analysis:
     findings = _audit(ctx, pc_sym, el)
     facts = gather(report, symbolized_pc=pc_sym, findings=findings, disassembly=disassembly,
                    has_vmlinux=sym is not None)
+    core_check = None
+    if ctx.core is not None and arm64:
+        from a64triage.diagnose.memory import memory_facts
+
+        memory, core_check = memory_facts(report, ctx.core)
+        facts = replace(facts, memory=memory)
     sources = Sources(report, facts, ctx.lines, registers, frames, disassembly, findings, pc_sym,
                       _bug_site(report, log, pc_sym), pc_first=_pc_frame(report) is not None,
                       from_code_line=bool(disassembly) and not any(i.source for i in disassembly)
                       and bool(report.code) and len(disassembly) == len(report.code))
-    return Analysis(facts, sources)
+    return Analysis(facts, sources, core_check.describe() if core_check is not None else None)
 
 
 def explain_report(report: Report, ctx: ExplainContext | None = None) -> ReportExplanation:
@@ -341,6 +350,8 @@ def explain_report(report: Report, ctx: ExplainContext | None = None) -> ReportE
         disassembly=s.disassembly,
         findings=s.findings,
         notes=_notes(report, a.facts, ctx, s.frames),
+        memory=a.facts.memory,
+        core_registers=a.core_registers,
     )
 
 
@@ -401,7 +412,8 @@ def _survey(src: _Source, sym: Symbolizer | None, log: LogSymbols | None,
 
 
 def stream_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: str | None = None,
-               source_dir: str | None = None, symbolizer: Symbolizer | None = None) -> LogStream:
+               source_dir: str | None = None, symbolizer: Symbolizer | None = None,
+               core: Vmcore | None = None) -> LogStream:
     """Explain a log (a path, ``-`` for stdin, or the log text itself) report by report.
 
     The log is parsed twice — a survey (count, spans, warnings), then each report
@@ -409,6 +421,9 @@ def stream_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: st
     one report, whatever the number of reports.  ``symbolizer``: one already open
     for ``vmlinux`` (many logs, one vmlinux loaded once); the log's own state
     (KASLR offset, the warnings of the modules it names) is a ``LogSymbols`` of its own.
+    ``core``: the core dump the log was read from (explain --vmcore): its KASLR offset
+    is the log's, and each report gains the memory facts read from the core and the
+    check of its crash-time registers.
     """
     src = _Source(path_or_text)
     sym = symbolizer
@@ -419,7 +434,8 @@ def stream_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: st
         sym = open_symbolizer(vmlinux, modules_dir=modules_dir, source_dir=source_dir)
     elif sym is None and modules_dir is not None:
         warnings.append("--modules is used only together with --vmlinux")
-    log = sym.open_log() if sym is not None else None
+    kaslr = core.header.kaslr_offset if core is not None else None
+    log = sym.open_log(kaslr) if sym is not None else None
     if log is not None:
         warnings += log.warnings
     total, spans = _survey(src, sym, log, warnings)
@@ -433,7 +449,8 @@ def stream_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: st
         nonlocal checked
         for report in src.reports():
             use = sym if not _mismatch(sym, report) else None
-            ctx = ExplainContext(use, vmlinux if use is not None else None, lines, log if use is not None else None)
+            ctx = ExplainContext(use, vmlinux if use is not None else None, lines, log if use is not None else None,
+                                 core)
             rx = explain_report(report, ctx)
             cut = _cut_notes(report)
             yield replace(rx, notes=(*rx.notes, *cut)) if cut else rx
@@ -448,11 +465,12 @@ def stream_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: st
 
 
 def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: str | None = None,
-                source_dir: str | None = None, symbolizer: Symbolizer | None = None) -> Explanation:
-    """Every report of a log explained and held (a library call on one log; the
-    ``explain`` command streams ``stream_log`` instead)."""
+                source_dir: str | None = None, symbolizer: Symbolizer | None = None,
+                core: Vmcore | None = None) -> Explanation:
+    """Every report of a log explained and held (a library call on one log, a core's
+    log; the ``explain`` command streams ``stream_log`` instead)."""
     stream = stream_log(path_or_text, vmlinux=vmlinux, modules_dir=modules_dir, source_dir=source_dir,
-                        symbolizer=symbolizer)
+                        symbolizer=symbolizer, core=core)
     results = tuple(stream.reports)
     warnings = [*stream.warnings, *stream.late_warnings]
     return Explanation(stream.source, results, vmlinux, tuple(dict.fromkeys(warnings)))
