@@ -53,6 +53,10 @@ class Case:
     accepted: frozenset[str]
     group: str  # "qemu", "real", "console"
 
+    @property
+    def text(self) -> str:
+        return body(self.path)
+
 
 @dataclass(frozen=True)
 class Observed:
@@ -60,16 +64,35 @@ class Observed:
     scored: list[Scored]
 
 
+_HEADER_KEYS = ("source", "class", "also", "kind", "note", "el2", "report")
+
+
+def _split(path: Path) -> tuple[list[str], str]:
+    """(header lines, log body): a test log starts with ``key: value`` lines and a blank line
+    (the metadata is not part of the log: a note quoting "WARNING: at ..." must not parse)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines = text.splitlines(keepends=True)
+    if not lines or not lines[0].startswith(tuple(f"{k}: " for k in _HEADER_KEYS)):
+        return [], text
+    for i, line in enumerate(lines):
+        if not line.strip():
+            return [x.rstrip("\n") for x in lines[:i]], "".join(lines[i + 1:])
+    return [x.rstrip("\n") for x in lines], ""
+
+
 def header(path: Path) -> dict[str, str]:
     """The ``key: value`` lines before the first blank line of a test log."""
     out: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if not line.strip():
-            break
+    for line in _split(path)[0]:
         key, sep, value = line.partition(": ")
         if sep:
             out.setdefault(key.strip(), value.strip())
     return out
+
+
+def body(path: Path) -> str:
+    """The log itself, without its header."""
+    return _split(path)[1]
 
 
 def labelled_cases() -> list[Case]:
@@ -100,7 +123,7 @@ def observe(cases: Iterable[Case]) -> list[Observed]:
     """Run the stages once per case and keep what the confidences depend on."""
     out: list[Observed] = []
     for case in cases:
-        text = case.path.read_text(encoding="utf-8", errors="replace")
+        text = body(case.path)
         reports = parse_text(text)
         if len(reports) <= case.report:
             out.append(Observed(case, []))

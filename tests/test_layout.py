@@ -1,6 +1,6 @@
 """The pipeline's import direction: a stage imports only earlier stages.
 
-console -> arm64 -> symbols -> disasm -> relocs -> diagnose -> render; ``cli`` and
+console -> arm64 -> symbols -> disasm -> relocs -> diagnose -> render -> triage; ``cli`` and
 ``commands`` may import anything.  Only symbols/ touches ELF/DWARF (pyelftools,
 drgn) and only disasm/ imports capstone.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "src" / "a64triage"
-ORDER = ["console", "arm64", "symbols", "disasm", "relocs", "diagnose", "render"]
+ORDER = ["console", "arm64", "symbols", "disasm", "relocs", "diagnose", "render", "triage"]
 EXCLUSIVE = {"elftools": {"symbols"}, "drgn": {"symbols"}, "capstone": {"disasm"}}
 
 

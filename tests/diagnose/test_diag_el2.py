@@ -17,7 +17,7 @@ from a64triage.diagnose.el2 import NvheHyp, PkvmHyp, VheHost
 from a64triage.diagnose.explain import ExplainContext, _kept_lines, analyse
 
 sys.path.insert(0, str(REPO / "scripts"))
-from calibrate import header
+from calibrate import body, header
 
 LOGS = sorted((DATA / "diagnose" / "logs").glob("*.log"))
 WITH_EL2 = [p for p in LOGS if "el2" in header(p)]
@@ -25,7 +25,7 @@ HYP_CLASSES = {"hyp-absolute-address", "hyp-fault"}
 
 
 def _analysis(path, index):  # type: ignore[no-untyped-def]
-    text = path.read_text(encoding="utf-8")
+    text = body(path)
     reports = parse_text(text)
     return analyse(reports[index], ExplainContext(lines=_kept_lines(text.splitlines(), reports)))
 
@@ -52,7 +52,7 @@ def test_el2_view_from_evidence(path) -> None:  # type: ignore[no-untyped-def]
 def test_vhe_host_is_never_hyp_code(path) -> None:  # type: ignore[no-untyped-def]
     """No VHE host oops claims to be hyp code: no hyp class, no hyp wording, EL2 registers."""
     head = header(path)
-    rep = explain_log(str(path)).reports[int(head.get("report", "1")) - 1]
+    rep = explain_log(body(path)).reports[int(head.get("report", "1")) - 1]
     for h in rep.hypotheses:
         assert h.cls not in HYP_CLASSES, f"{h.cls}: {h.summary}"
         for text in (h.summary, *(e.text for e in h.evidence)):
@@ -69,7 +69,7 @@ def test_vhe_insmod_instruction_abort_is_exec_non_executable() -> None:
     """Issue 12's case: ESR 0x8600000f (level 3 permission fault) at a module address on a 5.4 VHE
     host, lr in __apply_alternatives: not hyp-absolute-address, and the evidence says why."""
     path = DATA / "diagnose" / "logs" / "lkml-2019-vhe-kvm-module-insmod-exec-nx-5.4.log"
-    rep = explain_log(str(path)).reports[0]
+    rep = explain_log(body(path)).reports[0]
     top = rep.hypotheses[0]
     assert top.cls == "exec-non-executable"
     ev = [e.text for e in top.evidence]

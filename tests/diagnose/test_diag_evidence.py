@@ -18,7 +18,7 @@ CASES = labelled_cases()
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.group}/{c.path.name}")
 def test_evidence_earns_its_place(case: Case) -> None:
-    for rep in explain_log(str(case.path)).reports:
+    for rep in explain_log(case.text).reports:
         for h in rep.hypotheses:
             for text in (h.summary, h.next_step, *(e.text for e in h.evidence)):
                 assert "?" not in text.replace("?)", ")").replace("(?", "("), f"{h.cls}: {text}"

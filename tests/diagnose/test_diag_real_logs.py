@@ -21,7 +21,7 @@ from a64triage.diagnose.explain import analyse
 from a64triage.diagnose.rules import RULES
 
 sys.path.insert(0, str(REPO / "scripts"))
-from calibrate import Case, labelled_cases
+from calibrate import Case, body, labelled_cases
 
 CONSOLE = DATA / "console"
 REAL = [c for c in labelled_cases() if c.group != "qemu"]
@@ -53,7 +53,7 @@ E2E_COVERED: dict[str, str] = {
 
 @pytest.mark.parametrize("case", REAL, ids=lambda c: f"{c.group}/{c.path.name}")
 def test_first_hypothesis(case: Case) -> None:
-    expl = explain_log(str(case.path))
+    expl = explain_log(case.text)
     assert len(expl.reports) > case.report, f"{case.path.name}: report {case.report + 1} not found"
     top = expl.reports[case.report].hypotheses[0]
     assert top.cls in case.accepted, f"{case.path.name}: got {top.cls} ({top.summary})"
@@ -73,7 +73,7 @@ def test_labelled_set_has_new_real_logs() -> None:
 def _fired_on(paths: list[Path]) -> set[str]:
     hit: set[str] = set()
     for path in paths:
-        for report in parse_text(path.read_text(encoding="utf-8", errors="replace")):
+        for report in parse_text(body(path)):
             hit.update(r.name for r in fired(analyse(report).facts))
     return hit
 

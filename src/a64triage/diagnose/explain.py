@@ -30,6 +30,7 @@ from a64triage.disasm.types import Instruction
 from a64triage.errors import InputError
 from a64triage.relocs.findings import Finding
 from a64triage.symbols import Symbolizer, is_return_frame, open_symbolizer
+from a64triage.symbols.symbolizer import LogSymbols
 from a64triage.symbols.types import Symbolized
 
 MAX_STDIN_BYTES = 256 << 20  # stdin is held in memory; files are streamed
@@ -48,6 +49,7 @@ class ExplainContext:
     symbolizer: Symbolizer | None = None
     vmlinux: str | None = None
     lines: Mapping[int, str] = field(default_factory=dict)
+    log: LogSymbols | None = None  # the log's own state over the symbolizer (KASLR offset, warnings)
 
 
 # --- reading the log ----------------------------------------------------------------
@@ -176,7 +178,7 @@ def _code_only(sym: Symbolized | None) -> Symbolized | None:
                           "(data, heap or stack, or a wrong address)"))
 
 
-def _symbolize_frames(report: Report, sym: Symbolizer | None) -> tuple[tuple[FrameResult, ...], Symbolized | None]:
+def _symbolize_frames(report: Report, sym: LogSymbols | None) -> tuple[tuple[FrameResult, ...], Symbolized | None]:
     pc_frame = _pc_frame(report)
     frames: list[FrameResult] = []
     pc_sym: Symbolized | None = None
@@ -245,7 +247,7 @@ def _audit(ctx: ExplainContext, pc_sym: Symbolized | None, el: int | None, view:
     return tuple(relocs.audit_function(ctx.vmlinux, pc_sym.function))
 
 
-def _bug_site(report: Report, sym: Symbolizer | None, pc_sym: Symbolized | None) -> tuple[str, int] | None:
+def _bug_site(report: Report, sym: LogSymbols | None, pc_sym: Symbolized | None) -> tuple[str, int] | None:
     if sym is not None and pc_sym is not None:
         site = sym.bug_site(pc_sym.address)
         if site is not None:
@@ -304,15 +306,16 @@ def analyse(report: Report, ctx: ExplainContext | None = None) -> Analysis:
     arm64 = report.arch == "arm64"
     el, view = exception_view(report, context_line)
     registers = decode_registers(report, el, view) if arm64 else ()
-    if sym is not None and sym.kaslr_offset is None:
-        sym.kaslr_offset = sym.kaslr_from_report(report)
-    frames, pc_sym = _symbolize_frames(report, sym)
+    log = ctx.log or (sym.open_log() if sym is not None else None)
+    if log is not None:
+        log.use_report(report)
+    frames, pc_sym = _symbolize_frames(report, log)
     disassembly = _disassemble(report, sym, pc_sym)
     findings = _audit(ctx, pc_sym, el, view)
     facts = gather(report, symbolized_pc=pc_sym, findings=findings, disassembly=disassembly,
                    has_vmlinux=sym is not None, context_line=context_line)
     sources = Sources(report, facts, ctx.lines, registers, frames, disassembly, findings, pc_sym,
-                      _bug_site(report, sym, pc_sym), pc_first=_pc_frame(report) is not None,
+                      _bug_site(report, log, pc_sym), pc_first=_pc_frame(report) is not None,
                       from_code_line=bool(disassembly) and not any(i.source for i in disassembly)
                       and bool(report.code) and len(disassembly) == len(report.code))
     return Analysis(facts, sources)
@@ -335,7 +338,7 @@ def explain_report(report: Report, ctx: ExplainContext | None = None) -> ReportE
 
 
 def _explain_all(reports: list[Report], lines: Mapping[int, str], sym: Symbolizer | None,
-                 vmlinux: str | None) -> Iterator[tuple[ReportExplanation, list[str]]]:
+                 vmlinux: str | None, log: LogSymbols | None = None) -> Iterator[tuple[ReportExplanation, list[str]]]:
     for report in reports:
         warnings: list[str] = []
         use = sym
@@ -344,7 +347,7 @@ def _explain_all(reports: list[Report], lines: Mapping[int, str], sym: Symbolize
             if mismatch:
                 warnings += [f"{report.title}: {w}; using the log alone" for w in mismatch]
                 use = None
-        ctx = ExplainContext(use, vmlinux if use is not None else None, lines)
+        ctx = ExplainContext(use, vmlinux if use is not None else None, lines, log if use is not None else None)
         yield explain_report(report, ctx), warnings
 
 
@@ -353,25 +356,25 @@ def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: s
     """Explain every report of a log (a path, ``-`` for stdin, or the log text itself).
 
     ``symbolizer``: one already open for ``vmlinux`` (batch mode: many logs, one
-    vmlinux loaded once); its ``kaslr_offset`` is left as the caller set it, and
-    every problem it holds is reported (the caller filters them per log).
+    vmlinux loaded once); the log's own state (KASLR offset, the warnings of the
+    modules it names) is kept in a ``LogSymbols`` of its own.
     """
     name, reports, lines = _load(path_or_text)
     sym = symbolizer
     warnings: list[str] = []
-    if sym is not None:
-        warnings += sym.problems
-    elif vmlinux is not None:
+    if sym is None and vmlinux is not None:
         if not os.path.isfile(vmlinux):
             raise InputError(vmlinux, "no such file")
         sym = open_symbolizer(vmlinux, modules_dir=modules_dir, source_dir=source_dir)
-        warnings += sym.problems
-    elif modules_dir is not None:
+    elif sym is None and modules_dir is not None:
         warnings.append("--modules is used only together with --vmlinux")
+    log = sym.open_log() if sym is not None else None
+    if log is not None:
+        warnings += log.warnings
     results: list[ReportExplanation] = []
-    for expl, warns in _explain_all(reports, lines, sym, vmlinux):
+    for expl, warns in _explain_all(reports, lines, sym, vmlinux, log):
         results.append(expl)
         warnings += warns
-    if sym is not None:
-        warnings += [p for p in sym.problems if p not in warnings]
+    if log is not None:
+        warnings += [p for p in log.warnings if p not in warnings]
     return Explanation(name, tuple(results), vmlinux, tuple(dict.fromkeys(warnings)))

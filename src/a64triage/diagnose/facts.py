@@ -342,7 +342,7 @@ def gather(
     patterns = frozenset(p.name for p in LOG_PATTERNS if any(p.regex.search(line) for line in report.lines))
     return Facts(
         kind=report.kind,
-        title=report.title,
+        title=report.headline,
         el=el,
         esr=esr,
         far=far,

@@ -127,7 +127,7 @@ def render_html(explanation: Explanation) -> str:
         for i, rx in enumerate(explanation.reports, 1):
             top = next((h for _, h in c.iter_hypotheses(rx)), None)
             guess = f" &mdash; <code>{_e(top.cls)}</code> {c.percent(top.confidence)}" if top else ""
-            out.append(f'<li><a href="#r{i}">{_e(rx.report.title)}</a>{guess}</li>')
+            out.append(f'<li><a href="#r{i}">{_e(rx.report.headline)}</a>{guess}</li>')
         out.append("</ol>")
     for i, rx in enumerate(explanation.reports, 1):
         out.append(_report(rx, i))
@@ -146,7 +146,7 @@ def _report(rx: ReportExplanation, index: int) -> str:
     rid = f"r{index}"
     first, last = r.span
     parts: list[str] = [f'<section class="report" id="{rid}">']
-    parts.append(f'<h2><span class="kind">{_e(r.kind)}</span>{_e(r.title)}</h2>')
+    parts.append(f'<h2><span class="kind">{_e(r.kind)}</span>{_e(r.headline)}</h2>')
     ctx = c.context_line(r)
     parts.append(f'<p class="ctx">{_e(ctx) + " &middot; " if ctx else ""}log lines {first}&ndash;{last}</p>')
     if r.corrupted:

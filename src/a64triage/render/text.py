@@ -108,7 +108,7 @@ def _report(out: _Out, rx: ReportExplanation, index: int, total: int) -> None:
     r = rx.report
     out.add()
     first, last = r.span
-    out.wrap(f"== [{index}/{total}] {r.title}  ({r.kind}, log lines {first}-{last})", "", "   ",
+    out.wrap(f"== [{index}/{total}] {r.headline}  ({r.kind}, log lines {first}-{last})", "", "   ",
              role=Role.TITLE)
     ctx = c.context_line(r)
     if ctx:
