@@ -354,21 +354,21 @@ RULES: tuple[Rule, ...] = (
              _all(_trap(C.BUG_ASSERTION), _not(_log("warning")))), 0.85,
         "BUG() assertion failed in {where}",
         "Read the BUG_ON() condition at the BUG site and find why it holds.",
-        ("log:kernel-bug", "bug-site", "brk", "pc", "trace-top"),
+        ("log:kernel-bug", "bug-site", "el", "brk", "pc", "trace-top"),
         generic=True,
     ),
     Rule(
         "warning", C.WARNING, _any(_log("warning"), _kind("warning")), 0.8,
         "WARN() fired in {where}",
         "Read the WARN_ON() condition at the warning site; the call trace shows who broke its assumption.",
-        ("log:warning", "bug-site", "pc", "trace-top"),
+        ("log:warning", "bug-site", "el", "pc", "trace-top"),
         generic=True,
     ),
     Rule(
         "kasan", C.KASAN, _any(_kind("kasan"), _log("kasan"), _trap(C.KASAN)), 0.85,
         "KASAN report: {title}",
         "Read the access stack, and the allocation/free stacks KASAN printed; fix the access.",
-        ("log:kasan", "brk", "extra", "pc", "trace-top"),
+        ("log:kasan", "el", "brk", "extra", "pc", "trace-top"),
     ),
     Rule(
         "kasan-uaf", C.USE_AFTER_FREE, _any(_log("kasan-uaf"), _log("kfence-uaf"), _log("refcount-uaf")), 0.9,
@@ -411,14 +411,14 @@ RULES: tuple[Rule, ...] = (
         "undefined behaviour: {title}",
         "Fix the expression at the reported file:line (the check type is in the report or the BRK "
         "immediate).",
-        ("log:ubsan", "brk", "pc", "trace-top"),
+        ("log:ubsan", "el", "brk", "pc", "trace-top"),
     ),
     Rule(
         "cfi", C.CFI, _any(_log("cfi"), _trap(C.CFI)), 0.9,
         "CFI failure: indirect call with the wrong function type in {where}",
         "Make the called function's prototype match the pointer type (no casts between function "
         "types); the BRK immediate names the registers holding target and type.",
-        ("log:cfi", "brk", "pc", "trace-top"),
+        ("log:cfi", "el", "brk", "pc", "trace-top"),
     ),
     Rule(
         "pac", C.PAC_FAILURE, _any(_trap(C.PAC_FAILURE), _log("oops-fpac")), 0.9,
@@ -476,14 +476,14 @@ RULES: tuple[Rule, ...] = (
         "The compiler put the trap there because it proved the path undefined or unreachable: read the "
         "function's source for a division by zero, a NULL dereference or an unreachable()/missing return "
         "on the path the registers show.",
-        ("message", "brk", "code", "pc", "lr", "trace-top"),
+        ("message", "el", "brk", "code", "pc", "lr", "trace-top"),
     ),
     Rule(
         "stray-breakpoint", C.STRAY_BREAKPOINT, _trap(C.STRAY_BREAKPOINT), 0.75,
         "breakpoint with no handler ({brk_meaning}) {in_where}",
         "A kprobe/uprobe/kgdb BRK was hit with no handler registered for it: a probe left behind after its "
         "module was unloaded, a uprobe BRK in kernel text, or kgdb not attached.",
-        ("message", "brk", "code", "pc", "trace-top"),
+        ("message", "el", "brk", "code", "pc", "trace-top"),
     ),
     Rule(
         "illegal-state", C.ILLEGAL_STATE, _trap(C.ILLEGAL_STATE), 0.8,
