@@ -19,6 +19,8 @@ CASES = labelled_cases()
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.group}/{c.path.name}")
 def test_evidence_earns_its_place(case: Case) -> None:
     for rep in explain_log(case.text).reports:
+        confs = [h.confidence for h in rep.hypotheses]
+        assert confs == sorted(confs, reverse=True), "confidence never rises down the ranking"
         for h in rep.hypotheses:
             for text in (h.summary, h.next_step, *(e.text for e in h.evidence)):
                 assert "?" not in text.replace("?)", ")").replace("(?", "("), f"{h.cls}: {text}"

@@ -73,7 +73,12 @@ def rank(scored: list[Scored], table: Table = FITTED) -> list[tuple[Scored, floa
         prev = best.get(s.rule.cls.value)
         if prev is None or c > prev[2]:
             best[s.rule.cls.value] = (order, s, c)
-    return [(s, c) for _, s, c in sorted(best.values(), key=lambda item: (item[1].rule.generic, -item[2], item[0]))]
+    out: list[tuple[Scored, float]] = []
+    for _, s, c in sorted(best.values(), key=lambda item: (item[1].rule.generic, -item[2], item[0])):
+        # Confidence never rises down the ranking: a generic rule outranked by a specific one is
+        # no more likely than it (and renderers may re-sort by confidence).
+        out.append((s, min(c, out[-1][1]) if out else c))
+    return out
 
 
 def evaluate(facts: Facts, sources: Sources, rules: tuple[Rule, ...] = RULES) -> tuple[Hypothesis, ...]:
