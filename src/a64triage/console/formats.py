@@ -44,6 +44,7 @@ class Title:
     - ``header``: the function printed in the header line, then the call trace;
     - ``stall``: the frame just above the first dispatch "anchor" (syscall entry,
       workqueue, timer...): loops stall anywhere, their caller names the bug;
+    - ``rcu``: ``stall`` over the stalled CPU's backtrace (after its timer interrupt);
     - ``hang``: the first frame that is not a wait/lock primitive (rtnl_lock and the
       synchronize_* family are kept: they name the bucket);
     - ``lock``: the function of lockdep's ``at:`` line for the lock being taken;
@@ -188,9 +189,14 @@ FORMATS: tuple[Format, ...] = (
             _t("WARNING: kernel stack frame pointer has bad value", None, stack=False)), syz=True),
     Format("kasan", "kasan", Kind.KASAN, r"^BUG: KASAN: (?P<type>[\w-]{1,60}(?: or [\w-]{1,60})?) (?:in|on address) (?P<func>\S{1,300})",
            "BUG: KASAN: ", "B", "mm/kasan/report.c print_error_description()", (
-               _t("KASAN: invalid-free in {frame}", r"KASAN: (?:double-free|invalid-free)", "header",
-                  skip=("kmem_", "slab_", "kfree", "vunmap", "vfree"), alt=("invalid-free in {frame}",)),
-               _t("KASAN: {type} {access} in {frame}", None, "header", alt=_BAD_ACCESS),)),
+               _t("KASAN: {type} {access} in {frame}", r"^BUG: KASAN: [a-z-]{1,60} in ", "header",
+                  skip=("kernel_fault", "tag_check", "mem_abort", "^el1_", "^el1h_"), alt=_BAD_ACCESS,
+                  report=r"(?P<access>Read|Write) (?:of size|at addr) [0-9a-f]"),
+               _t("KASAN: invalid-free in {frame}", r"KASAN: (?:double-free or invalid-free|double-free|invalid-free) in ",
+                  "header", skip=("slab_", "kfree", "vunmap", "vfree"), alt=("invalid-free in {frame}",)),
+               _t("KASAN: {type} {access}", r" on address", stack=False,
+                  report=r"(?P<access>Read|Write) of size \d"),
+               _t("KASAN: {rest}", r"^BUG: KASAN: (?P<rest>.{1,300})", corrupted=True, stack=False))),
     Format("kmsan", "kasan", Kind.KMSAN, r"^BUG: KMSAN: (?P<type>[\w-]{1,60}) in (?P<func>\S{1,300})", "BUG: KMSAN: ",
            "B", "mm/kmsan/report.c kmsan_report()",
            (_t("KMSAN: {type} in {frame}", None, "trace", skip=("kmsan", "__msan", r"^memcpy", r"^copy_")),)),
@@ -217,7 +223,7 @@ FORMATS: tuple[Format, ...] = (
     Format("rcu-stall", "stall", Kind.RCU_STALL,
            r"^(?:rcu: )?INFO: (?P<flavor>rcu_\w{1,20}|rcu) (?:self-)?detected (?:expedited )?stalls? on CPUs?", "INFO: ",
            "rI", "kernel/rcu/tree_stall.h print_other_cpu_stall()",
-           (_t("INFO: rcu detected stall in {frame}", None, "stall", skip=("apic_timer_interrupt", "rcu"),
+           (_t("INFO: rcu detected stall in {frame}", None, "rcu", skip=("apic_timer_interrupt", "rcu"),
                alt=_STALL_ALT),)),
     Format("hung-task", "hung", Kind.HUNG_TASK,
            r"^INFO: task (?P<comm>.{1,64}?):(?P<pid>\d{1,10}) (?P<what>blocked (?:in I/O wait )?for more than|can't die for more than) (?P<secs>\d{1,10}) seconds\.",

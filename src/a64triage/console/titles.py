@@ -323,12 +323,21 @@ class SyzTitle:
 
 
 def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_func: str | None,
-            pc: Frame | None, frames: tuple[Frame, ...]) -> str | None:
+            pc: Frame | None, frames: tuple[Frame, ...], everything: tuple[Frame, ...]) -> str | None:
     if mode == "lock":
         lm = _FUNC_NAME.match(lock_func or "")
         return lm.group(0) if lm else None
-    trace = [f for f in frames if f.stack not in ("irq", "nmi")] if mode == "stall" else list(frames)
-    if mode in ("pc", "stall"):
+    trace = list(frames)
+    if mode == "rcu":
+        # The stalled CPU's backtrace: what follows its timer interrupt (x86: the first
+        # "apic_timer_interrupt" frame, then the interrupted RIP and its callers).
+        at = next((i for i, f in enumerate(everything) if f.function and "apic_timer_interrupt" in f.function), None)
+        if at is not None:
+            names = _names(everything[at + 1:])
+        else:
+            names = _names([pc, *trace])
+        mode = "stall"
+    elif mode in ("pc", "stall"):
         names = _names([pc, *trace])
     elif mode == "header":
         names = _names([Frame(function=header_func)] if header_func else []) + _names(trace)
@@ -352,7 +361,8 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_func
 
 
 def syz_title(fmt: Format, header: str, report_text: str, facts: dict[str, str], *, header_func: str | None,
-              lock_func: str | None, pc: Frame | None, frames: tuple[Frame, ...], has_trace: bool) -> SyzTitle | None:
+              lock_func: str | None, pc: Frame | None, frames: tuple[Frame, ...], has_trace: bool,
+              everything: tuple[Frame, ...] = ()) -> SyzTitle | None:
     """The title syzkaller gives a report opened by ``header`` (a line of format ``fmt``)."""
     m = fmt.rx.search(header)
     groups: dict[str, str] = {k: v for k, v in (m.groupdict() if m else {}).items() if v is not None}
@@ -369,14 +379,12 @@ def syz_title(fmt: Format, header: str, report_text: str, facts: dict[str, str],
         corrupted: str | None = "report format is marked as corrupted" if t.corrupted else None
         if t.report is not None:
             rm = re.search(t.report, report_text)
-            if rm is None:
-                corrupted = corrupted or "matched title but not report regexp"
-                values.update({k: "corrupted" for k in re.compile(t.report).groupindex})
-            else:
-                values.update({k: v for k, v in rm.groupdict().items() if v is not None})
+            if rm is None:  # the header matched, the report does not: try the next variant
+                continue
+            values.update({k: v for k, v in rm.groupdict().items() if v is not None})
         frame = None
         if t.frame != "none":
-            frame = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_func, pc, frames)
+            frame = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_func, pc, frames, everything)
             if frame is None:
                 corrupted = corrupted or "no frames in a stack trace"
         values["frame"] = frame or "corrupted"
