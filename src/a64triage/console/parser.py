@@ -225,7 +225,7 @@ class _Builder:
     cur_stack: str = "task"  # "irq" between <IRQ> markers (x86) or below call_on_irq_stack (arm64)
     syz_fmt: Format | None = None  # the format of the header that titles the report
     syz_header: str = ""  # that header line (from where the header starts)
-    lock_func: str | None = None  # lockdep's first "at:" function
+    lock_at: list[Frame] = field(default_factory=list)  # lockdep's "at:" functions, in order
     later: list[Frame] = field(default_factory=list)  # frames of later call traces (other tasks, NMI dumps)
     rips: list[Frame] = field(default_factory=list)  # every x86 "RIP:" line, in order
 
@@ -358,7 +358,7 @@ class _Builder:
         elif slot == "other":
             self._fact("other", g.get("what") or line.text)
             self.message = self.message or line.text
-        elif slot in ("trap", "leak", "reboot", "syz"):
+        elif slot in ("trap", "leak", "reboot", "syz", "warnx"):
             self.message = self.message or line.text
         elif slot == "hyp":
             self._take_hyp(g, line)
@@ -444,7 +444,7 @@ class _Builder:
             elif _is_frame(text):
                 if self.arch == "arm64" and text[:2] == "[<" and text[10:12] == ">]":
                     self.arch = "arm"  # "[<c035e500>]": a 32-bit address
-                if trace == "secondary" and len(self.later) < MAX_FRAMES:
+                if len(self.later) < MAX_FRAMES:
                     fr = _frame_from(text, self.cur_stack, line.no)
                     if fr is not None:
                         self.later.append(fr)  # titles look for the interrupted task's frames here
@@ -484,7 +484,10 @@ class _Builder:
                     self._add_frame(fr)
                 self._keep(line)
                 return True
-            if self.trace == "task" and name not in _IN_TRACE_OK and self.frames and text:
+            if name is None and self.trace == "task" and self.frames and text and self.frames[-1].line_no == line.no - 1 \
+                    and not text.startswith("---["):
+                pass  # one foreign line inside a trace (another CPU's printk): the trace goes on
+            elif self.trace == "task" and name not in _IN_TRACE_OK and self.frames and text:
                 self.trace = None
                 if self.phase in ("head", "body"):
                     self.phase = "after"
@@ -686,8 +689,8 @@ class _Builder:
             if self.kind is Kind.LOCKDEP and self.comm is None:
                 self.comm, self.pid = g["comm"], int(g["pid"])
         elif name == "lockdep_at":
-            if self.lock_func is None:
-                self.lock_func = g["func"]
+            if len(self.lock_at) < 8:
+                self.lock_at.append(Frame(function=g["func"], line_no=line.no))
             if self.kind is Kind.LOCKDEP and self.header_func is None:
                 self.header_func = g["func"]  # where the lock was being taken
         elif name == "irq_marker":
@@ -805,8 +808,8 @@ class _Builder:
             title = title.replace("BUG: unable to handle kernel unhandled fault", "Unhandled fault", 1)
         syz = None
         if self.syz_fmt is not None:
-            syz = syz_title(self.syz_fmt, self.syz_header, "\n".join(ln.text for ln in self.lines), facts,
-                            header_func=self.header_func, lock_func=self.lock_func, pc=pc,
+            syz = syz_title(self.syz_fmt, self.syz_header, tuple((ln.no, ln.text) for ln in self.lines), facts,
+                            header_func=self.header_func, lock_at=tuple(self.lock_at), pc=pc,
                             frames=tuple(self.frames), has_trace=bool(self.frames),
                             everything=tuple(sorted((*self.frames, *self.later, *self.rips), key=_LINE_NO)))
         entry = _exception_entry(frames)
