@@ -333,10 +333,7 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
         # The stalled CPU's backtrace: what follows its timer interrupt (x86: the first
         # "apic_timer_interrupt" frame, then the interrupted RIP and its callers).
         at = next((i for i, f in enumerate(everything) if f.function and "apic_timer_interrupt" in f.function), None)
-        if at is not None:
-            names = _names(everything[at + 1:])
-        else:
-            names = _names([pc, *trace])
+        names = _names(everything[at + 1:]) if at is not None else _names([pc, *trace])
         mode = "stall"
     elif mode == "locks":  # the two "at:" lines (lock taken, lock held), then the frames after them
         start = lock_at[1].line_no if len(lock_at) > 1 else 1 << 62
