@@ -40,6 +40,7 @@ def evaluate(facts: Facts, sources: Sources, rules: tuple[Rule, ...] = RULES) ->
     for order, rule in enumerate(fired(facts, rules)):
         confidence = rule.confidence
         evidence = list(collect(rule.evidence, sources))
+        evidence += [e for e in collect(("memory",), sources) if e not in evidence]  # a core's facts
         for boost in rule.boosts:
             if boost.when(facts):
                 confidence += boost.delta

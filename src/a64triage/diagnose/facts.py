@@ -20,6 +20,7 @@ from a64triage.diagnose.poison import Poison, poison_of
 from a64triage.disasm.types import Instruction
 from a64triage.relocs.findings import Finding, HazardClass
 from a64triage.symbols.types import Symbolized
+from a64triage.symbols.vmcore import MemoryFact
 
 PAGE_SIZE = 4096  # NULL-pointer window: arch/arm64/mm/fault.c uses addr < PAGE_SIZE
 # arch/arm64/include/asm/memory.h: THREAD_SHIFT = MIN_THREAD_SHIFT (14) + KASAN_THREAD_SHIFT
@@ -79,6 +80,7 @@ class Facts:
     registers: tuple[tuple[str, int], ...] = ()
     lr: str | None = None  # the printed lr symbol
     has_vmlinux: bool = False
+    memory: tuple[MemoryFact, ...] = ()  # what a core dump says about the report's addresses
 
     def has(self, *names: str) -> bool:
         """True when any of the named log patterns (patterns.py) occurs in the report."""
@@ -143,6 +145,18 @@ class Facts:
         return text
 
     @property
+    def free_object(self) -> MemoryFact | None:
+        """The fault address (or the slab object a slub report names) inside a FREE slab object."""
+        return next((m for m in self.memory if m.role in ("FAR", "corrupted byte", "object")
+                     and m.slab is not None and (m.slab.allocated is False or m.free_poisoned)), None)
+
+    @property
+    def freed_register_object(self) -> MemoryFact | None:
+        """A crash-time register pointing into a FREE slab object (the object being freed again)."""
+        return next((m for m in self.memory if m.role.startswith("x")
+                     and m.slab is not None and m.slab.allocated is False), None)
+
+    @property
     def at_hyp(self) -> bool:
         return self.el == 2
 
@@ -181,7 +195,16 @@ class Facts:
             "bug_type": self.extra.get("bug_type", "?"),
             "via": self.via,
             "insn": self.access_insn,
+            "free_object": _object_text(self.free_object or self.freed_register_object),
         }
+
+
+def _object_text(m: MemoryFact | None) -> str:
+    if m is None or m.slab is None:
+        return "?"
+    state = "which is free" if m.slab.allocated is False else "whose bytes still hold slub's free poison"
+    return (f"{m.role} {m.address:#x} is inside object {m.slab.start:#x} "
+            f"(+{m.address - m.slab.start:#x}) of slab cache {m.slab.cache}, {state}")
 
 
 def _spsr_el(ps: int | None) -> int | None:

@@ -17,11 +17,12 @@ Both return the chain innermost first, like ``addr2line -i``.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from a64triage.symbols.image import ImageLike
-from a64triage.symbols.types import SourceLocation
+from a64triage.symbols.types import SourceLocation, clean_path
 
 
 class LineBackend(Protocol):
@@ -32,21 +33,20 @@ class LineBackend(Protocol):
         ...
 
 
-def clean_path(path: str | None) -> str | None:
-    """``././inline.c`` -> ``inline.c``: the same spelling from every backend."""
-    if not path:
-        return None
-    while path.startswith("./"):
-        path = path[2:]
-    return path.replace("/./", "/")
+SLOW_PATH_NOTE = ("a64triage: note: drgn is not installed: DWARF is read by the slow pure-Python "
+                  "path (pyelftools); `pip install drgn` (Linux) gives the fast one")
+_noted: list[bool] = []  # the note is printed once a process
 
 
 def drgn_available() -> bool:
-    if os.environ.get("A64TRIAGE_NO_DRGN"):
+    if os.environ.get("A64TRIAGE_NO_DRGN"):  # tests choose the pure-Python path: no note
         return False
     try:
         import drgn  # noqa: F401
     except ImportError:
+        if not _noted:
+            _noted.append(True)
+            print(SLOW_PATH_NOTE, file=sys.stderr)
         return False
     return True
 

@@ -18,9 +18,8 @@ from typing import Any
 from elftools.common.exceptions import DWARFError, ELFError
 
 from a64triage.errors import InputError
-from a64triage.symbols.dwarf import clean_path
 from a64triage.symbols.elf import ElfImage
-from a64triage.symbols.types import SourceLocation
+from a64triage.symbols.types import SourceLocation, clean_path
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from operator import itemgetter, ne
 from typing import TYPE_CHECKING
 
 from a64triage.errors import InputError
-from a64triage.symbols import warmup
+from a64triage.symbols import helperpipe
 from a64triage.symbols.rawelf import STT_NAMES, RawElf
 
 if TYPE_CHECKING:
@@ -325,7 +325,7 @@ class SymbolTable:
         """Merge the lookups the helper made on its own copy of this table (same file, same
         columns), once: checked against the columns, ignored on any mismatch."""
         path, self._helper = self._helper, None
-        raw = warmup.from_helper(path) if path is not None else None
+        raw = helperpipe.from_helper(path) if path is not None else None
         try:
             n, memo = marshal.loads(raw) if raw else (0, None)
         except (EOFError, ValueError, TypeError):
@@ -658,7 +658,7 @@ def from_elf(image: ImageLike, layout: dict[str, int] | None = None, *,
 
 def _helper_of(image: ImageLike) -> str | None:
     """The path to take name lookups from (``SymbolTable._helper``): a command's helper's."""
-    return image.path if warmup.has_helper(image.path) else None
+    return image.path if helperpipe.has_helper(image.path) else None
 
 
 def build_index(path: str, names: Iterable[str], send: Callable[[bytes], object]) -> None:
@@ -666,15 +666,13 @@ def build_index(path: str, names: Iterable[str], send: Callable[[bytes], object]
     ``names`` up (as the command will: same code, same columns) and ``send`` the results;
     then save the index for later runs: with its address order the first time, with
     the name hash tables the second.  Nothing to do when the cache is complete."""
-    from a64triage.symbols import kernel
-
     with RawElf(path) as image:
         table = from_elf(image, cache=True)
         if table._on_index is None or table._hashes is not None:  # no build-id, or nothing to add
             send(b"")
             return
         table._want_hashes = False  # not before the command has its answers
-        for name in (*names, *kernel.LOOKED_UP):
+        for name in names:
             table.find(name)
         send(marshal.dumps((len(table._addr), table._memo)))
         if table._sorted is None:  # built here: save it with its address order
