@@ -35,6 +35,8 @@ UNCOVERED: dict[str, str] = {
     "double-free": "no public arm64 KASAN double-free log found yet",
     "pac": "no public FPAC log found (QEMU without FEAT_FPAC gives the e2e CORRUPT_PAC case)",
     "illegal-state": "no public log of an illegal execution state (EC 0x0e) oops found yet",
+    "core-free-object": "needs a core dump, not a log: tests/e2e/test_vmcore.py (WRITE_AFTER_FREE core)",
+    "core-double-free": "needs a core dump, not a log: tests/e2e/test_vmcore.py (SLAB_FREE_DOUBLE core)",
 }
 
 # Rules whose real logs are the Debian 6.1 QEMU crashes in tests/data/e2e (test_e2e_logs.py).

@@ -16,7 +16,7 @@ import os
 import sys
 from dataclasses import replace
 
-from a64triage.commands import symargs
+from a64triage.commands import symargs, vmcore
 from a64triage.commands.symbolize import for_each_log, log_paths, read_log
 from a64triage.diagnose import explain_log
 from a64triage.diagnose.types import Explanation
@@ -36,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write to FILE instead of stdout (several logs with --format html: a directory)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour the text output (auto: when stdout is a terminal and NO_COLOR is unset)")
+    vmcore.add_argument(parser)
 
 
 def _use_color(choice: str, to_file: bool) -> bool:
@@ -56,6 +57,8 @@ def _report_stderr(args: argparse.Namespace, expl: Explanation, name: str, prefi
 
 def _resolve(args: argparse.Namespace) -> None:
     """``args.vmlinux``/``args.modules`` from the symbol sources (the first log's build)."""
+    if args.vmcore is not None:
+        return vmcore.resolve(args)  # the build the core's VMCOREINFO names
     logs = log_paths(args)
     text = "" if logs == ["-"] else symargs.first_text(logs, read_log)
     files = symargs.debug_files(args, text)
@@ -73,11 +76,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    logs = log_paths(args)
-    if len(logs) > 1:
-        return _run_batch(args, logs)
-    log = logs[0]
-    expl = explain_log(log, vmlinux=args.vmlinux, modules_dir=args.modules, source_dir=args.source)
+    if args.vmcore is not None:
+        log = args.vmcore
+        expl = vmcore.explain_core(args)
+    else:
+        logs = log_paths(args)
+        if len(logs) > 1:
+            return _run_batch(args, logs)
+        log = logs[0]
+        expl = explain_log(log, vmlinux=args.vmlinux, modules_dir=args.modules, source_dir=args.source)
     _report_stderr(args, expl, "stdin" if log == "-" else log)
     text = render(expl, args.format, color=_use_color(args.color, args.output is not None))
     if not text.endswith("\n"):

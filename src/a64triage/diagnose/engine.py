@@ -88,6 +88,7 @@ def evaluate(facts: Facts, sources: Sources, rules: tuple[Rule, ...] = RULES) ->
     for s, conf in rank(score(facts, rules)):
         rule = s.rule
         evidence = list(collect(rule.evidence, sources))
+        evidence += [e for e in collect(("memory",), sources) if e not in evidence]  # a core's facts
         evidence += [Evidence("note", b.why) for b, on in zip(rule.boosts, s.boosts, strict=True) if on]
         evidence += [Evidence("note", f"missing: {n.missing}") for n, on in zip(rule.needs, s.missing, strict=True) if on]
         out.append(Hypothesis(

@@ -360,6 +360,10 @@ def _bug_site(s: Sources) -> list[Evidence]:
     return [Evidence("symbol", f"BUG/WARN site from __bug_table: {s.bug_site[0]}:{s.bug_site[1]}")]
 
 
+def _memory(s: Sources) -> list[Evidence]:
+    return [Evidence("memory", m.describe()) for m in s.facts.memory]
+
+
 def _extra(s: Sources) -> list[Evidence]:
     return [Evidence("log", f"{k}: {v}") for k, v in s.report.extra]
 
@@ -384,6 +388,7 @@ PRODUCERS: dict[str, Callable[[Sources], list[Evidence]]] = {
     "brk": _brk,
     "bug-site": _bug_site,
     "extra": _extra,
+    "memory": _memory,
     **{f"log:{name}": _log(name) for name in PATTERNS},
 }
 

@@ -32,6 +32,7 @@ from a64triage.relocs.findings import Finding
 from a64triage.symbols import Symbolizer, is_return_frame, open_symbolizer
 from a64triage.symbols.symbolizer import LogSymbols
 from a64triage.symbols.types import Symbolized
+from a64triage.symbols.vmcore import Vmcore
 
 MAX_STDIN_BYTES = 256 << 20  # stdin is held in memory; files are streamed
 MAX_KEPT_CONTEXT = 2000  # lines kept outside report spans (kvm boot lines ...)
@@ -50,6 +51,7 @@ class ExplainContext:
     vmlinux: str | None = None
     lines: Mapping[int, str] = field(default_factory=dict)
     log: LogSymbols | None = None  # the log's own state over the symbolizer (KASLR offset, warnings)
+    core: Vmcore | None = None  # the crash's core dump (explain --vmcore): memory evidence
 
 
 # --- reading the log ----------------------------------------------------------------
@@ -292,6 +294,7 @@ class Analysis:
 
     facts: Facts
     sources: Sources
+    core_registers: str | None = None  # the core's crash-time registers against the oops text
 
 
 def analyse(report: Report, ctx: ExplainContext | None = None) -> Analysis:
@@ -314,11 +317,17 @@ def analyse(report: Report, ctx: ExplainContext | None = None) -> Analysis:
     findings = _audit(ctx, pc_sym, el, view)
     facts = gather(report, symbolized_pc=pc_sym, findings=findings, disassembly=disassembly,
                    has_vmlinux=sym is not None, context_line=context_line)
+    core_check = None
+    if ctx.core is not None and arm64:
+        from a64triage.diagnose.memory import memory_facts
+
+        memory, core_check = memory_facts(report, ctx.core)
+        facts = replace(facts, memory=memory)
     sources = Sources(report, facts, ctx.lines, registers, frames, disassembly, findings, pc_sym,
                       _bug_site(report, log, pc_sym), pc_first=_pc_frame(report) is not None,
                       from_code_line=bool(disassembly) and not any(i.source for i in disassembly)
                       and bool(report.code) and len(disassembly) == len(report.code))
-    return Analysis(facts, sources)
+    return Analysis(facts, sources, core_check.describe() if core_check is not None else None)
 
 
 def explain_report(report: Report, ctx: ExplainContext | None = None) -> ReportExplanation:
@@ -334,11 +343,14 @@ def explain_report(report: Report, ctx: ExplainContext | None = None) -> ReportE
         disassembly=s.disassembly,
         findings=s.findings,
         notes=_notes(report, a.facts, ctx, s.frames),
+        memory=a.facts.memory,
+        core_registers=a.core_registers,
     )
 
 
 def _explain_all(reports: list[Report], lines: Mapping[int, str], sym: Symbolizer | None,
-                 vmlinux: str | None, log: LogSymbols | None = None) -> Iterator[tuple[ReportExplanation, list[str]]]:
+                 vmlinux: str | None, log: LogSymbols | None = None,
+                 core: Vmcore | None = None) -> Iterator[tuple[ReportExplanation, list[str]]]:
     for report in reports:
         warnings: list[str] = []
         use = sym
@@ -347,17 +359,22 @@ def _explain_all(reports: list[Report], lines: Mapping[int, str], sym: Symbolize
             if mismatch:
                 warnings += [f"{report.title}: {w}; using the log alone" for w in mismatch]
                 use = None
-        ctx = ExplainContext(use, vmlinux if use is not None else None, lines, log if use is not None else None)
+        ctx = ExplainContext(use, vmlinux if use is not None else None, lines, log if use is not None else None,
+                             core)
         yield explain_report(report, ctx), warnings
 
 
 def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: str | None = None,
-                source_dir: str | None = None, symbolizer: Symbolizer | None = None) -> Explanation:
+                source_dir: str | None = None, symbolizer: Symbolizer | None = None,
+                core: Vmcore | None = None) -> Explanation:
     """Explain every report of a log (a path, ``-`` for stdin, or the log text itself).
 
     ``symbolizer``: one already open for ``vmlinux`` (batch mode: many logs, one
     vmlinux loaded once); the log's own state (KASLR offset, the warnings of the
     modules it names) is kept in a ``LogSymbols`` of its own.
+    ``core``: the core dump the log was read from (explain --vmcore): its KASLR offset
+    is the log's, and each report gains the memory facts read from the core and the
+    check of its crash-time registers.
     """
     name, reports, lines = _load(path_or_text)
     sym = symbolizer
@@ -368,11 +385,12 @@ def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: s
         sym = open_symbolizer(vmlinux, modules_dir=modules_dir, source_dir=source_dir)
     elif sym is None and modules_dir is not None:
         warnings.append("--modules is used only together with --vmlinux")
-    log = sym.open_log() if sym is not None else None
+    kaslr = core.header.kaslr_offset if core is not None else None
+    log = sym.open_log(kaslr) if sym is not None else None
     if log is not None:
         warnings += log.warnings
     results: list[ReportExplanation] = []
-    for expl, warns in _explain_all(reports, lines, sym, vmlinux, log):
+    for expl, warns in _explain_all(reports, lines, sym, vmlinux, log, core):
         results.append(expl)
         warnings += warns
     if log is not None:

@@ -21,6 +21,7 @@ from a64triage.diagnose.poison import Poison, poison_of
 from a64triage.disasm.types import Instruction
 from a64triage.relocs.findings import Finding, HazardClass
 from a64triage.symbols.types import Symbolized
+from a64triage.symbols.vmcore import MemoryFact
 
 PAGE_SIZE = 4096  # NULL-pointer window: arch/arm64/mm/fault.c uses addr < PAGE_SIZE
 # arch/arm64/include/asm/memory.h: THREAD_SHIFT = MIN_THREAD_SHIFT (14) + KASAN_THREAD_SHIFT
@@ -82,6 +83,7 @@ class Facts:
     lr: str | None = None  # the printed lr symbol
     has_vmlinux: bool = False
     view: El2View = field(default_factory=KernelAtEl1)  # what ran at the faulting EL (el2.py)
+    memory: tuple[MemoryFact, ...] = ()  # what a core dump says about the report's addresses
 
     def has(self, *names: str) -> bool:
         """True when any of the named log patterns (patterns.py) occurs in the report."""
@@ -146,6 +148,18 @@ class Facts:
         return text
 
     @property
+    def free_object(self) -> MemoryFact | None:
+        """The fault address (or the slab object a slub report names) inside a FREE slab object."""
+        return next((m for m in self.memory if m.role in ("FAR", "corrupted byte", "object")
+                     and m.slab is not None and (m.slab.allocated is False or m.free_poisoned)), None)
+
+    @property
+    def freed_register_object(self) -> MemoryFact | None:
+        """A crash-time register pointing into a FREE slab object (the object being freed again)."""
+        return next((m for m in self.memory if m.role.startswith("x")
+                     and m.slab is not None and m.slab.allocated is False), None)
+
+    @property
     def at_hyp(self) -> bool:
         """The fault is in hyp code (nVHE/pKVM), not in a VHE host kernel that runs at EL2."""
         return self.view.hyp_rules_apply(self.el)
@@ -198,7 +212,17 @@ class Facts:
             "bug_type": self.extra.get("bug_type", "of a type the report does not name"),
             "via": self.via,
             "insn": self.access_insn,
+            "free_object": _object_text(self.free_object or self.freed_register_object),
         }
+
+
+def _object_text(m: MemoryFact | None) -> str:
+    if m is None or m.slab is None:
+        return "no slab object (the core dump does not place the address in one)"
+    state = "which is free" if m.slab.allocated is False else "whose bytes still hold slub's free poison"
+    return (f"{m.role} {m.address:#x} is inside object {m.slab.start:#x} "
+            f"(+{m.address - m.slab.start:#x}) of slab cache {m.slab.cache}, {state}")
+
 
 def _spsr_el(ps: int | None) -> int | None:
     """Exception level a SPSR/PSTATE value says the exception was taken from.

@@ -551,6 +551,22 @@ RULES: tuple[Rule, ...] = (
         "Fix the string/memory call that writes or reads past its buffer (the message names the function).",
         ("log:fortify", "trace-top"),
     ),
+    # ---- memory read from a core dump (explain --vmcore) --------------------
+    Rule(
+        "core-free-object", C.USE_AFTER_FREE, lambda f: f.free_object is not None, 0.97,
+        "use after free: the core shows {free_object}",
+        "The allocator holds this object as free, so whoever touched it kept a stale pointer: the "
+        "slub_debug 'Freed in' stack (or KASAN) names the last free; find the user after it.",
+        ("memory", "log:slub-poison", "message", "far", "pc", "trace-top"),
+    ),
+    Rule(
+        "core-double-free", C.DOUBLE_FREE,
+        _all(_log("slub-bug", "slub-double-free"), lambda f: f.freed_register_object is not None), 0.96,
+        "double free: the core shows {free_object} while it is being freed again",
+        "Find the other kfree()/kmem_cache_free() of this object (the caller in the call trace frees it "
+        "a second time).",
+        ("memory", "log:slub-bug", "log:slub-double-free", "pc", "trace-top"),
+    ),
     # ---- fallback ------------------------------------------------------------
     Rule(
         "panic", C.PANIC, lambda f: True, 0.3,
