@@ -83,7 +83,7 @@ def file_lines(path: str) -> Iterator[str]:
         raise InputError(path, exc.strerror or "cannot read") from None
 
 
-def _kept_lines(lines: Iterable[str], spans: Iterable[tuple[int, int]]) -> KeptLines:
+def _kept_lines(lines: Iterable[str], spans: Iterable[tuple[int, int] | Report]) -> KeptLines:
     """Input lines evidence may quote: each report's span (its first MAX_REPORT_LINES
     lines, the part the console stage keeps), plus the kvm/kernel context lines.
 
@@ -91,7 +91,8 @@ def _kept_lines(lines: Iterable[str], spans: Iterable[tuple[int, int]]) -> KeptL
     reports costs lines + reports, not their product; a report of 400,000 lines
     keeps what the parser keeps, not every line."""
     merged: list[list[int]] = []
-    for lo, hi in sorted((lo, min(hi, lo + MAX_REPORT_LINES - 1)) for lo, hi in spans):
+    pairs = (x.span if isinstance(x, Report) else x for x in spans)  # spans, or the reports themselves
+    for lo, hi in sorted((lo, min(hi, lo + MAX_REPORT_LINES - 1)) for lo, hi in pairs):
         if merged and lo <= merged[-1][1] + 1:
             merged[-1][1] = max(merged[-1][1], hi)
         else:
