@@ -19,7 +19,7 @@ if [ ! -f "$A64TRIAGE_CACHE_DIR/audit/build/clang-vmlinux/vmlinux" ]; then
   timeout 1800 bash scripts/build_audit_fixtures.sh vmlinux > "$A64TRIAGE_CACHE_DIR/audit/vmlinux-build.log" 2>&1 \
     || echo "test: small clang vmlinux not built (see skipped tests; $A64TRIAGE_CACHE_DIR/audit/vmlinux-build.log)" >&2
 fi
-.venv/bin/ruff check src tests scripts bench
+.venv/bin/ruff check src tests scripts bench fuzz
 .venv/bin/mypy src
 set +e
 .venv/bin/python -m pytest "$@"

@@ -354,7 +354,8 @@ def _cpio_entry(name: str, mode: int, data: bytes = b"", ino: int = 1,
     return out
 
 
-def build_initramfs(dest: Path, busybox: Path, modules: list[Path]) -> Path:
+def build_initramfs(dest: Path, busybox: Path, modules: list[Path],
+                    init_script: str = INIT_SCRIPT) -> Path:
     """A gzip'ed newc cpio: busybox, /init, the modules, /dev/console (no root needed)."""
     entries: list[bytes] = []
     ino = 100
@@ -364,7 +365,7 @@ def build_initramfs(dest: Path, busybox: Path, modules: list[Path]) -> Path:
     entries.append(_cpio_entry("dev/console", 0o020600, ino=90, rdev=(5, 1)))
     entries.append(_cpio_entry("dev/null", 0o020666, ino=91, rdev=(1, 3)))
     entries.append(_cpio_entry("bin/busybox", 0o100755, busybox.read_bytes(), ino=92))
-    entries.append(_cpio_entry("init", 0o100755, INIT_SCRIPT.encode(), ino=93))
+    entries.append(_cpio_entry("init", 0o100755, init_script.encode(), ino=93))
     for i, ko in enumerate(modules):
         entries.append(_cpio_entry(f"lib/modules/{ko.name}", 0o100644, ko.read_bytes(),
                                    ino=200 + i))

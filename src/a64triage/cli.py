@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import Protocol, cast
+from typing import NoReturn, Protocol, cast
 
 from a64triage import __version__
 from a64triage.errors import InputError
@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "disasm": "annotated disassembly around a function, an address or an oops Code: line",
     "audit": "find absolute addresses in code that runs at another virtual address",
     "explain": "ranked root cause of each crash report, with evidence",
+    "batch": "triage a corpus of logs into groups (local cores or a Dask cluster)",
 }
 
 
@@ -36,10 +37,20 @@ def _load(name: str) -> _Command:
     return cast(_Command, importlib.import_module(f"a64triage.commands.{name}"))
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors in the form of every other bad input: one line naming the
+    argument and the problem, exit code 2 (the usage block stays behind --help).
+    Sub-command parsers are of this class too (argparse copies the parent's)."""
+
+    def error(self, message: str) -> NoReturn:
+        where = self.prog.removeprefix("a64triage").strip()
+        self.exit(2, f"a64triage: {where + ': ' if where else ''}{message} (see {self.prog} --help)\n")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only ``command``'s module is imported (fast start, and one
     broken optional dependency cannot take the other commands down)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="a64triage",
         description="Explain arm64 Linux kernel and KVM hypervisor crashes.",
     )

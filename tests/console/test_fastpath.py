@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from a64triage.console import parse_file, parse_lines, report_to_json
 from a64triage.console import patterns as P
+from a64triage.console.formats import NOT_REPORTS
 from a64triage.console.lines import clean
 from a64triage.console.parser import _frame_from, _is_frame
 
@@ -51,8 +52,20 @@ def _body_reference(text: str) -> str | None:
 
 
 def _header_reference(text: str) -> P.Header | None:
+    """Table order at the line's start; else syzkaller's headers where their literal
+    first occurs inside the line (never in a ``---[ end`` marker); never a known non-report."""
     for h in P.HEADERS:
         if h.rx.match(text):
+            return None if NOT_REPORTS.match(text) else h
+    if text.startswith("---[ end "):
+        return None
+    starts = [i for i in range(1, len(text)) for h in P.HEADERS
+              if h.fmt.syz and h.fmt.literal and text.startswith(h.fmt.literal, i)]
+    if not starts or NOT_REPORTS.match(text[min(starts):]):
+        return None
+    rest = text[min(starts):]
+    for h in P.HEADERS:
+        if h.fmt.syz and h.rx.match(rest):
             return h
     return None
 

@@ -53,12 +53,13 @@ HEADLINES: dict[str, tuple[str, str, int | None, int | None, str | None]] = {
     "gh-fcos-1049-lockdep-circular-aarch64": ("lockdep", "possible deadlock", None, None, None),
     "gh-rpi-669-arm32-inconsistent-lock-state-3.12": (
         "lockdep", "inconsistent lock state in sdhci_spin_lock", None, None, None),
-    "gh-sonic-6866-list-del-bug-x86": ("list-corruption", "BUG: corrupted list", None, None, None),
+    "gh-sonic-6866-list-del-bug-x86": ("list-corruption", "BUG: corrupted list", None, None,
+                                       "__list_del_entry_valid.cold.1"),  # x86 RIP: line
     "gh-ipt-netflow-73-list-del-warning-syslog-x86": (
         "list-corruption", "BUG: corrupted list in netflow_target", None, None, None),
     "gh-bcachefs-693-list-add-warning-x86": (
         "list-corruption", "BUG: corrupted list in __list_add_valid_or_report", None, None, None),
-    "gh-mayastor-1693-usercopy-x86": ("usercopy", "BUG: bad usercopy", None, None, None),
+    "gh-mayastor-1693-usercopy-x86": ("usercopy", "BUG: bad usercopy", None, None, "usercopy_abort"),  # x86 RIP: line
     "gh-openbmc-208-arm32-fortify-memcpy": (
         "fortify", "fortify: detected buffer overflow in memcpy", None, None, "fortify_panic"),
     "gh-rpi-3530-arm32-fortify-kprobe": (
@@ -101,7 +102,7 @@ def test_headline(stem: str) -> None:
     case = load_case(DATA / f"{stem}.log")
     report = parse_text(case.body)[0]
     kind, title, esr, far, pc_func = HEADLINES[stem]
-    assert (report.kind, report.title, report.esr, report.far) == (kind, title, esr, far)
+    assert (report.kind, report.headline, report.esr, report.far) == (kind, title, esr, far)
     assert (report.pc.function if report.pc else None) == pc_func
 
 

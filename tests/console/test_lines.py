@@ -174,7 +174,7 @@ def test_debian_61_style_oops() -> None:
 """
     (report,) = parse_text(log)
     assert report.kind == "oops" and report.esr == 0x96000045 and report.far == 0xFFFFD2A9E2FD3E68
-    assert report.title == "BUG: unable to handle kernel write to read-only memory in lkdtm_WRITE_KERN"
+    assert report.headline == "BUG: unable to handle kernel write to read-only memory in lkdtm_WRITE_KERN"
     assert report.pc is not None and (report.pc.function, report.pc.offset, report.pc.size, report.pc.module) == (
         "lkdtm_WRITE_KERN", 0x3C, 0x70, "lkdtm")
     assert report.pstate == 0x60000005 and report.modules == ("lkdtm(E)", "binfmt_misc(E)")
@@ -195,7 +195,7 @@ def test_hyp_bug_and_cfi_formats_without_real_logs() -> None:
         "[  5.000003] FAR:0000000000000000 HPFAR:0000000000000000 PAR:0000000000000000\n"
         "[  5.000003] VCPU:0000000000000000\n"
     )
-    assert [(r.kind, r.title) for r in bug] == [("hyp-panic", "kernel panic: HYP BUG in mem_protect.c")]
+    assert [(r.kind, r.headline) for r in bug] == [("hyp-panic", "kernel panic: HYP BUG in mem_protect.c")]
     assert bug[0].kvm is not None and (bug[0].kvm.bug_file, bug[0].kvm.bug_line) == (
         "arch/arm64/kvm/hyp/nvhe/mem_protect.c", 1182)
     assert bug[0].kvm.hyp_offset == 0xFFFE8BE807E00000 and bug[0].esr == 0xF2000800
@@ -205,6 +205,6 @@ def test_hyp_bug_and_cfi_formats_without_real_logs() -> None:
         "[  7.100002] Kernel panic - not syncing: HYP panic:\n"
         "[  7.100002] PS:600003c9 PC:000079cbf7e1c1a4 ESR:00000000f2008228\n"
     )
-    assert [(r.kind, r.title) for r in cfi] == [
+    assert [(r.kind, r.headline) for r in cfi] == [
         ("hyp-panic", "kernel panic: HYP CFI failure in __kvm_nvhe_handle___kvm_vcpu_run")]
     assert ("cfi_type", "0x8fb84d4f") in cfi[0].extra

@@ -156,8 +156,7 @@ def test_kaslr_from_kernel_offset_line_and_from_addresses() -> None:
     hyp = Frame(function="__kvm_nvhe_handle_trap", offset=4, size=0xc, address=0x1234, stack="hyp")
     assert sym.kaslr_from_report(_report(pc=pc, lr=lr, call_trace=(hyp,))) == 0x2a00000
     assert sym.kaslr_from_report(_report()) is None
-    sym.kaslr_offset = 0x2a00000
-    res = sym.symbolize_address(lit.addr + 0xc + 0x2a00000)
+    res = sym.open_log(kaslr_offset=0x2a00000).symbolize_address(lit.addr + 0xc + 0x2a00000)
     assert (res.function, res.offset) == ("lit_user", 0xc)
 
 

@@ -15,6 +15,7 @@ from a64triage.arm64 import (
     kernel_mem_abort_lines,
     tree_lines,
 )
+from a64triage.arm64.address import VA_BITS_CHOICES
 from a64triage.errors import InputError
 
 _HEX = re.compile(r"^(0[xX])?([0-9a-fA-F]+(?:_[0-9a-fA-F]+)*)$")
@@ -39,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kernel-style", nargs="?", const="modern", choices=sorted(KERNEL_STYLES),
                         metavar="STYLE", help="also print an ESR the way Linux's mem_abort_decode() does "
                         f"(STYLE: {', '.join(KERNEL_STYLES)}; default modern)")
-    parser.add_argument("--va-bits", type=int, default=48, help="VA size for address classification (default 48)")
+    parser.add_argument("--va-bits", type=int, default=48, choices=VA_BITS_CHOICES,
+                        help="VA size for address classification (default 48)")
     parser.add_argument("--layout", default="auto", choices=("auto", "pre-5.4", "5.4+"),
                         help="kernel VA layout for address classification")
     parser.add_argument("--all", action="store_true", help="also show fields that are zero RES0")

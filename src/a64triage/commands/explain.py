@@ -16,28 +16,27 @@ import os
 import sys
 from dataclasses import replace
 
-from a64triage.commands.symbolize import ProblemTracker, for_each_log, log_paths, read_log
+from a64triage.commands import symargs, vmcore
+from a64triage.commands.symbolize import for_each_log, log_paths, read_log
 from a64triage.diagnose import explain_log
-from a64triage.diagnose.explain import file_lines
 from a64triage.diagnose.types import Explanation
 from a64triage.errors import InputError
 from a64triage.render import FORMATS, explanation_to_json, render
 from a64triage.symbols import Symbolizer, open_symbolizer, warmup
-from a64triage.symbols.frameline import match_line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("log", nargs="*", default=["-"], metavar="LOG",
                         help="console log, mail or syslog excerpt ('-' or omitted: stdin); "
                              "several share one open vmlinux")
-    parser.add_argument("--vmlinux", metavar="V", help="vmlinux of the crashed kernel (with DWARF for file:line)")
-    parser.add_argument("--modules", metavar="DIR", help="directory tree with the kernel's .ko files (needs --vmlinux)")
+    symargs.add_arguments(parser)
     parser.add_argument("--source", metavar="DIR", help="kernel source tree: quote the source lines")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     parser.add_argument("--output", metavar="FILE",
                         help="write to FILE instead of stdout (several logs with --format html: a directory)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour the text output (auto: when stdout is a terminal and NO_COLOR is unset)")
+    vmcore.add_argument(parser)
 
 
 def _use_color(choice: str, to_file: bool) -> bool:
@@ -56,7 +55,20 @@ def _report_stderr(args: argparse.Namespace, expl: Explanation, name: str, prefi
             print(f"a64triage: warning: {prefix}{warning}", file=sys.stderr)
 
 
+def _resolve(args: argparse.Namespace) -> None:
+    """``args.vmlinux``/``args.modules`` from the symbol sources (the first log's build)."""
+    if args.vmcore is not None:
+        return vmcore.resolve(args)  # the build the core's VMCOREINFO names
+    logs = log_paths(args)
+    text = "" if logs == ["-"] else symargs.first_text(logs, read_log)
+    files = symargs.debug_files(args, text)
+    args.vmlinux = str(files.vmlinux) if files else None
+    dirs = [str(d) for d in (files.modules if files else symargs.source_options(args).modules)]
+    args.modules = os.pathsep.join(dirs) or None
+
+
 def run(args: argparse.Namespace) -> int:
+    _resolve(args)
     if args.source is not None and args.vmlinux is None:
         raise InputError("--source", "needs --vmlinux (source lines come from its DWARF file:line)")
     with warmup.helping(args.vmlinux):  # the disk reads the vmlinux while the logs are parsed
@@ -64,11 +76,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    logs = log_paths(args)
-    if len(logs) > 1:
-        return _run_batch(args, logs)
-    log = logs[0]
-    expl = explain_log(log, vmlinux=args.vmlinux, modules_dir=args.modules, source_dir=args.source)
+    if args.vmcore is not None:
+        log = args.vmcore
+        expl = vmcore.explain_core(args)
+    else:
+        logs = log_paths(args)
+        if len(logs) > 1:
+            return _run_batch(args, logs)
+        log = logs[0]
+        expl = explain_log(log, vmlinux=args.vmlinux, modules_dir=args.modules, source_dir=args.source)
     _report_stderr(args, expl, "stdin" if log == "-" else log)
     text = render(expl, args.format, color=_use_color(args.color, args.output is not None))
     if not text.endswith("\n"):
@@ -105,46 +121,26 @@ def _html_names(logs: list[str], out_dir: str | None) -> dict[str, str]:
 
 
 class _Batch:
-    """One Symbolizer (when --vmlinux) shared by every log; per-log warnings as a fresh run's."""
+    """One Symbolizer (when --vmlinux) shared by every log; each log's state is its own."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.sym: Symbolizer | None = None
-        self.tracker: ProblemTracker | None = None
         if args.vmlinux is not None:
             if not os.path.isfile(args.vmlinux):
                 raise InputError(args.vmlinux, "no such file")
             self.sym = open_symbolizer(args.vmlinux, modules_dir=args.modules, source_dir=args.source)
-            # __bug_table is read lazily by the first report with a PC: read it now so that
-            # a problem with it is one of every log's warnings, not only the first's.
-            self.sym.bug_site(0)
-            self.tracker = ProblemTracker(self.sym)
 
     def explain(self, log: str) -> Explanation:
-        sym, tracker = self.sym, self.tracker
         target = log
         if log == "-":  # stdin cannot be read twice (pre-scan, then explain)
             target = read_log("-")
             target += "" if "\n" in target else "\n"
-        if sym is None or tracker is None:
+        if self.sym is None:
             return replace(explain_log(target, modules_dir=self.args.modules), source=log)
-        lines = target.splitlines() if log == "-" else file_lines(log)
-        for no, line in enumerate(lines, start=1):
-            for hit in match_line(line.rstrip("\r\n"), no):
-                if hit.frame.module:
-                    tracker.touch(hit.frame.module)
-        sym.kaslr_offset = None  # each log has its own KASLR offset
-        before = len(sym.problems)
         expl = explain_log(target, vmlinux=self.args.vmlinux, modules_dir=self.args.modules,
-                           source_dir=self.args.source, symbolizer=sym)
-        shared = set(sym.problems)
-        modules = [f.frame.module for r in expl.reports for f in r.frames
-                   if f.frame.module and f.symbolized is not None]
-        # A fresh run lists: the problems found when opening, the log's own warnings (a vmlinux
-        # that does not match), then the problems of the modules the log names.
-        warnings = [*tracker.opened, *(w for w in expl.warnings if w not in shared),
-                    *tracker.problems_for(modules), *sym.problems[before:]]
-        return replace(expl, source=log, warnings=tuple(dict.fromkeys(warnings)))
+                           source_dir=self.args.source, symbolizer=self.sym)
+        return replace(expl, source=log)
 
 
 def _run_batch(args: argparse.Namespace, logs: list[str]) -> int:

@@ -34,7 +34,10 @@ def _frame(f: Frame | None) -> str:
 
 
 def _text(r: Report) -> str:
-    out = [r.title, f"  kind: {r.kind}  arch: {r.arch}  lines: {r.span[0]}-{r.span[1]}"]
+    out = [r.title, f"  kind: {r.kind}  arch: {r.arch}  lines: {r.span[0]}-{r.span[1]}"
+           + (f"  type: {r.type}" if r.type else "") + ("  panicked" if r.panicked else "")]
+    if r.headline != r.title:
+        out.append(f"  headline: {r.headline}")
     if r.corrupted:
         out.append(f"  corrupted: {r.corrupted}")
     who = []

@@ -18,42 +18,34 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from a64triage.commands import symargs
+from a64triage.commands.argtypes import u64
 from a64triage.errors import InputError
 from a64triage.symbols import warmup
-from a64triage.symbols.files import module_key
 
 if TYPE_CHECKING:  # imported when first used: run() starts the warmup helpers before them
     from a64triage.console.records import Frame, Report
     from a64triage.symbols import Symbolized, Symbolizer
     from a64triage.symbols.frameline import FrameHit
+    from a64triage.symbols.sources import DebugFiles
+    from a64triage.symbols.symbolizer import LogSymbols
 
 MAX_LOG_BYTES = 256 * 1024 * 1024
 _ENTRY_PREFIXES = ("el1h_64_", "el0t_64_", "el0t_32_", "el1_", "el0_")
 
 
-def _int(text: str) -> int:
-    try:
-        return int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("log", nargs="*", default=["-"], metavar="LOG",
                         help="console log(s) (default: stdin); several share one open vmlinux")
-    parser.add_argument("--vmlinux", help="vmlinux with DWARF (or without: function+offset only)")
+    symargs.add_arguments(parser)
     parser.add_argument("--system-map", help="System.map (when no vmlinux)")
     parser.add_argument("--kallsyms", help="a /proc/kallsyms dump (when no vmlinux)")
-    parser.add_argument("--modules", action="append", default=[], metavar="DIR",
-                        help="directory searched for NAME.ko[.xz] (repeatable)")
-    parser.add_argument("--debug-dir", action="append", default=[], metavar="DIR",
-                        help="root of separate debug files (.build-id/, like /usr/lib/debug)")
     parser.add_argument("--source", metavar="DIR", help="kernel source tree: show the source lines")
-    parser.add_argument("--kaslr-offset", type=_int, help="KASLR offset (default: from the log)")
+    parser.add_argument("--kaslr-offset", type=u64, help="KASLR offset (default: from the log)")
     parser.add_argument("--json", action="store_true", help="print the symbolized frames as JSON")
 
 
@@ -157,49 +149,19 @@ def _annotate(line: str, hits: list[tuple[FrameHit, Symbolized]], with_source: b
     return ["".join(pieces), *extra]
 
 
-class ProblemTracker:
-    """Which warnings of a Symbolizer shared by several logs belong to each log.
-
-    A Symbolizer records a problem once, when a module is first looked up; a
-    fresh process per log would report it for every log naming that module.
-    Touching each module before its first frame attributes its problems exactly.
-    """
-
-    def __init__(self, sym: Symbolizer) -> None:
-        self.sym = sym
-        self.opened = list(sym.problems)
-        self.by_module: dict[str, list[str]] = {}
-
-    def touch(self, module: str) -> None:
-        """Look ``module`` up (once) and remember the problems that lookup added."""
-        key = module_key(module)
-        if key in self.by_module:
-            return
-        before = len(self.sym.problems)
-        self.sym.module_symbol(module, "")
-        self.by_module[key] = self.sym.problems[before:]
-
-    def problems_for(self, modules: Iterable[str]) -> list[str]:
-        """The problems a fresh Symbolizer would hold after looking up ``modules`` in order."""
-        out = list(self.opened)
-        for mod in modules:
-            out.extend(p for p in self.by_module.get(module_key(mod), []) if p not in out)
-        return out
-
-
 def symbolize_log(sym: Symbolizer, text: str,
-                  tracker: ProblemTracker | None = None) -> tuple[list[str], list[Annotated], list[str]]:
-    """The annotated lines, the frames and the warnings for one log (``tracker``: batch mode)."""
+                  log: LogSymbols | None = None) -> tuple[list[str], list[Annotated], list[str]]:
+    """The annotated lines, the frames and the warnings for one log; ``log`` holds the
+    log's own state (KASLR offset, warnings) over a Symbolizer shared by several logs."""
     from a64triage.symbols.frameline import match_line
 
+    log = log or sym.open_log()
     reports = _reports(text)
     warnings: list[str] = []
-    if sym.kaslr_offset is None:
-        for r in reports:
-            off = sym.kaslr_from_report(r)
-            if off is not None:
-                sym.kaslr_offset = off
-                break
+    for r in reports:
+        log.use_report(r)
+        if log.kaslr_offset is not None:
+            break
     for r in reports:
         for w in sym.check_match(r):
             if w not in warnings:
@@ -227,18 +189,14 @@ def symbolize_log(sym: Symbolizer, text: str,
                 ret = hit.is_return
             if hit.kind == "trace":
                 first_in_trace, prev_func = False, fr.function
-            if tracker is not None and fr.module:
-                tracker.touch(fr.module)
             if hit.kind == "hyp-pc":
-                res = sym.symbolize_address(fr.address or 0, is_return=False)
+                res = log.symbolize_address(fr.address or 0, is_return=False)
             else:
-                res = sym.symbolize_frame(fr, is_return=ret)
+                res = log.symbolize_frame(fr, is_return=ret)
             done.append((hit, res))
             frames.append(Annotated(no, hit.kind, fr, res, ret))
         out.extend(_annotate(line, done, sym.source_dir is not None) if done else [line])
-    problems = sym.problems if tracker is None else \
-        tracker.problems_for(a.frame.module for a in frames if a.frame.module)
-    return out, frames, warnings + [p for p in problems if p not in warnings]
+    return out, frames, warnings + [p for p in log.warnings if p not in warnings]
 
 
 def _hex(v: int | None) -> str | None:
@@ -285,35 +243,46 @@ def for_each_log(logs: list[str], work: Callable[[str], None]) -> int:
     return 2 if failed else 0
 
 
-def _document(args: argparse.Namespace, sym: Symbolizer, frames: list[Annotated],
+def _document(files: DebugFiles | None, sym: Symbolizer, log: LogSymbols, frames: list[Annotated],
               warnings: list[str]) -> dict[str, Any]:
-    return {"vmlinux": args.vmlinux, "build_id": sym.build_id, "release": sym.release,
-            "kaslr_offset": _hex(sym.kaslr_offset), "backend": sym.backend,
+    return {"vmlinux": str(files.vmlinux) if files else None, "build_id": sym.build_id,
+            "release": sym.release, "kaslr_offset": _hex(log.kaslr_offset), "backend": sym.backend,
             "warnings": warnings, "frames": [frame_json(a) for a in frames]}
 
 
-def _open(args: argparse.Namespace) -> Symbolizer:
+def _open(args: argparse.Namespace, files: DebugFiles | None) -> Symbolizer:
+    import os
+
     from a64triage.symbols import open_symbolizer
 
-    return open_symbolizer(args.vmlinux, system_map=args.system_map, kallsyms=args.kallsyms,
-                           modules_dir=":".join(args.modules) or None,
+    return open_symbolizer(str(files.vmlinux) if files else None, system_map=args.system_map,
+                           kallsyms=args.kallsyms,
+                           modules_dir=os.pathsep.join(map(str, files.modules if files else args.modules)) or None,
                            kaslr_offset=args.kaslr_offset, source_dir=args.source,
                            debug_dirs=args.debug_dir)
 
 
 def run(args: argparse.Namespace) -> int:
     logs = log_paths(args)
-    text = read_log(logs[0]) if len(logs) == 1 else ""
+    # the build asked for: the first log's (several logs share one vmlinux)
+    text = read_log(logs[0]) if len(logs) == 1 else symargs.first_text(logs, read_log)
+    files = symargs.debug_files(args, text)
+    if files is None and not (args.system_map or args.kallsyms):
+        raise InputError("symbolize", "nothing to symbolize with: give --vmlinux, --kernel-release, "
+                         "--build-id, --system-map or --kallsyms")
     # first: helpers read the vmlinux ahead and look its names up while the rest is imported
-    with warmup.helping(args.vmlinux, warmup.printed_names(text)):
-        return _run_batch(args, logs) if len(logs) > 1 else _run_one(args, text)
+    with warmup.helping(str(files.vmlinux) if files else None, warmup.printed_names(text)):
+        if len(logs) > 1:
+            return _run_batch(args, files, logs)
+        return _run_one(args, files, text)
 
 
-def _run_one(args: argparse.Namespace, text: str) -> int:
-    sym = _open(args)
-    lines, frames, warnings = symbolize_log(sym, text)
+def _run_one(args: argparse.Namespace, files: DebugFiles | None, text: str) -> int:
+    sym = _open(args, files)
+    log = sym.open_log()
+    lines, frames, warnings = symbolize_log(sym, text, log)
     if args.json:
-        doc = _document(args, sym, frames, warnings)
+        doc = _document(files, sym, log, frames, warnings)
         json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
@@ -323,17 +292,16 @@ def _run_one(args: argparse.Namespace, text: str) -> int:
     return 0
 
 
-def _run_batch(args: argparse.Namespace, logs: list[str]) -> int:
+def _run_batch(args: argparse.Namespace, files: DebugFiles | None, logs: list[str]) -> int:
     """Several logs against one Symbolizer: headers, or JSON Lines with a "source" key."""
-    sym = _open(args)
-    tracker = ProblemTracker(sym)
+    sym = _open(args, files)
 
     def one(path: str) -> None:
         text = read_log(path)
-        sym.kaslr_offset = args.kaslr_offset  # each log has its own KASLR offset
-        lines, frames, warnings = symbolize_log(sym, text, tracker)
+        log = sym.open_log()  # each log has its own KASLR offset and warnings
+        lines, frames, warnings = symbolize_log(sym, text, log)
         if args.json:
-            doc = {"source": path, **_document(args, sym, frames, warnings)}
+            doc = {"source": path, **_document(files, sym, log, frames, warnings)}
             sys.stdout.write(json.dumps(doc) + "\n")
         else:
             sys.stdout.flush()

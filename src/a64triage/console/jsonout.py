@@ -12,7 +12,7 @@ from typing import Any
 
 from a64triage.console.records import Frame, KvmInfo, Report
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA_ID = "https://a64triage.invalid/schemas/report.schema.json"
 
 
@@ -64,6 +64,11 @@ def report_to_json(r: Report) -> dict[str, Any]:
     return {
         "kind": str(r.kind),
         "title": r.title,
+        "headline": r.headline,
+        "alt_titles": list(r.alt_titles),
+        "type": r.type,
+        "panicked": r.panicked,
+        "guilty": r.guilty,
         "arch": r.arch,
         "span": [r.span[0], r.span[1]],
         "corrupted": r.corrupted,

@@ -35,11 +35,25 @@ class Kind(StrEnum):
     REFCOUNT = "refcount"
     STACK_OVERFLOW = "stack-overflow"
     OTHER_BUG = "other-bug"
+    KMSAN = "kmsan"
+    KCSAN = "kcsan"
+    MEMORY_LEAK = "memory-leak"
+    GPF = "general-protection"  # x86 general protection / stack segment fault
+    TRAP = "trap"  # x86 divide error, invalid opcode, int3, double fault
+    REBOOT = "reboot"  # the kernel booted again in the middle of a log
+    SYZ_FAILURE = "syz-failure"  # syzkaller's executor reported its own failure
 
 
 # Higher wins when two headers of one report disagree.
 RANK: dict[Kind, int] = {
     Kind.PANIC: 0,
+    Kind.REBOOT: 1,
+    Kind.SYZ_FAILURE: 2,
+    Kind.TRAP: 12,
+    Kind.GPF: 12,
+    Kind.MEMORY_LEAK: 45,
+    Kind.KCSAN: 50,
+    Kind.KMSAN: 50,
     Kind.OOPS: 10,
     Kind.OTHER_BUG: 15,
     Kind.WARNING: 20,

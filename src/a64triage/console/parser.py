@@ -17,10 +17,11 @@ from dataclasses import dataclass, field, replace
 from operator import attrgetter
 
 from a64triage.console import patterns as P
+from a64triage.console.formats import PREFILTER, Format
 from a64triage.console.kinds import RANK, Kind
 from a64triage.console.lines import CleanState, Line, Skip, clean
 from a64triage.console.records import Frame, KvmInfo, Report
-from a64triage.console.titles import ENTRY, build_title
+from a64triage.console.titles import ENTRY, build_title, syz_title
 
 MAX_REPORT_LINES = 3000
 MAX_FRAMES = 512
@@ -30,7 +31,9 @@ EXPECTED_XREGS = 30  # x0..x29 are always printed by arm64 __show_regs
 
 _TAIL = {"smp_stop", "kernel_offset", "phys_offset", "cpu_features", "memory_limit", "end_panic", "end_trace"}
 _IN_TRACE_OK = {"cpu", "cpu_old", "hardware", "trace_start", "exception_stack", "hexdump", "irq_marker",
-                "taint_line", "workqueue", "arm32_cpu"}
+                "taint_line", "workqueue", "arm32_cpu", "x86_rip", "x86_regs", "code"}
+_IMPLICIT_TRACE = frozenset((Kind.KFENCE, Kind.KMSAN))  # their frames follow the header without "Call Trace:"
+_MARKER_THEN_FRAME = re.compile(r"^<(IRQ|/IRQ|EOI|NMI|/NMI|TASK|/TASK|SOFTIRQ|/SOFTIRQ)>\s{1,8}(?=\S)")
 _NOTE = re.compile(r"^(?:note: |Rebooting in |---\[ end |Press any key|Sending NMI|NMI backtrace)")
 
 
@@ -220,6 +223,11 @@ class _Builder:
     dropped: int = 0
     panic_msg_open: bool = False
     cur_stack: str = "task"  # "irq" between <IRQ> markers (x86) or below call_on_irq_stack (arm64)
+    syz_fmt: Format | None = None  # the format of the header that titles the report
+    syz_header: str = ""  # that header line (from where the header starts)
+    lock_at: list[Frame] = field(default_factory=list)  # lockdep's "at:" functions, in order
+    later: list[Frame] = field(default_factory=list)  # frames of later call traces (other tasks, NMI dumps)
+    rips: list[Frame] = field(default_factory=list)  # every x86 "RIP:" line, in order
 
     # ---------------------------------------------------------------- helpers
     def _set_kind(self, kind: Kind | None) -> None:
@@ -254,7 +262,14 @@ class _Builder:
         return header.slot == "internal" and not self.frames
 
     # ---------------------------------------------------------------- headers
+    def _title_from(self, header: P.Header, m: re.Match[str]) -> None:
+        """The first header syzkaller knows titles the report (else the first one titled at all)."""
+        f = header.fmt
+        if f.titles and (self.syz_fmt is None or (f.syz and not self.syz_fmt.syz)):
+            self.syz_fmt, self.syz_header = f, m.string
+
     def take_header(self, header: P.Header, m: re.Match[str], line: Line) -> None:
+        self._title_from(header, m)
         self.slots.add(header.slot)
         self._set_kind(header.kind)
         g = m.groupdict()
@@ -299,11 +314,10 @@ class _Builder:
             if g.get("comm") and self.comm is None:
                 self.comm = g["comm"]
         elif slot == "kasan":
-            if header.kind is Kind.UBSAN:
-                self._fact("type", g["type"])
+            self._fact("type", g.get("type") or g.get("what") or "")
+            if g.get("loc"):
                 self._fact("ubsan_loc", g["loc"])
-            else:
-                self._fact("type", g["type"])
+            if g.get("func"):
                 fm = P.SYMBOL.match(g["func"])
                 self.header_func = fm["func"] if fm else g["func"]
         elif slot == "lockup":
@@ -319,7 +333,7 @@ class _Builder:
             self.comm, self.pid = g["comm"], int(g["pid"])
             self._fact("blocked_seconds", g["secs"])
         elif slot == "lockdep":
-            self._fact("lockdep", g["what"])
+            self._fact("lockdep", g.get("what") or line.text)
         elif slot == "cause":
             self.message = self.message or line.text
             fn = g.get("fn") or g.get("fn2")
@@ -342,7 +356,9 @@ class _Builder:
             self._fact("other", "slab " + g["what"].strip())
             self.message = self.message or line.text
         elif slot == "other":
-            self._fact("other", g["what"])
+            self._fact("other", g.get("what") or line.text)
+            self.message = self.message or line.text
+        elif slot in ("trap", "leak", "reboot", "syz", "warnx"):
             self.message = self.message or line.text
         elif slot == "hyp":
             self._take_hyp(g, line)
@@ -373,7 +389,8 @@ class _Builder:
             self.panic_at = Frame(address=addr if addr is not None else (_hex(hm["v"]) if hm else None),
                                   stack="hyp", line_no=line.no)
 
-    def take_panic(self, m: re.Match[str], line: Line) -> None:
+    def take_panic(self, header: P.Header, m: re.Match[str], line: Line) -> None:
+        self._title_from(header, m)
         msg = m["msg"].strip()
         self.slots.add("panic")
         self.sealed = False
@@ -404,6 +421,12 @@ class _Builder:
             return True
         if self.sealed:
             return False
+        if text[:1] == "<":
+            mm = _MARKER_THEN_FRAME.match(text)
+            if mm is not None:  # x86 "<EOI>  [<ffffffff8111a2a9>] f+0x59/0x60": the marker, then a frame
+                marker = mm.group(1)
+                self.cur_stack = "task" if marker.startswith("/") or marker in ("TASK", "EOI") else marker.lower()
+                text = text[mm.end():]
         trace = self.trace
         tried = False  # _frame_from already said "no frame"
         if (trace == "task" or trace == "secondary" or trace == "aux") and self.phase != "stopping" and text:
@@ -421,6 +444,10 @@ class _Builder:
             elif _is_frame(text):
                 if self.arch == "arm64" and text[:2] == "[<" and text[10:12] == ">]":
                     self.arch = "arm"  # "[<c035e500>]": a 32-bit address
+                if len(self.later) < MAX_FRAMES:
+                    fr = _frame_from(text, self.cur_stack, line.no)
+                    if fr is not None:
+                        self.later.append(fr)  # titles look for the interrupted task's frames here
                 self._keep(line)
                 return True
         name, m = self._match_body(text)
@@ -432,7 +459,7 @@ class _Builder:
             return True
         # Frames
         implicit = name is None and not self.frames and self.trace is None and (
-            self.kind is Kind.KFENCE or _is_arm32_frame(text)
+            self.kind in _IMPLICIT_TRACE or _is_arm32_frame(text)
         )
         if self.trace is not None or implicit:
             stack = "hyp" if self.trace == "hyp" else "task"
@@ -457,7 +484,10 @@ class _Builder:
                     self._add_frame(fr)
                 self._keep(line)
                 return True
-            if self.trace == "task" and name not in _IN_TRACE_OK and self.frames and text:
+            if name is None and self.trace == "task" and self.frames and text and self.frames[-1].line_no == line.no - 1 \
+                    and not text.startswith("---["):
+                pass  # one foreign line inside a trace (another CPU's printk): the trace goes on
+            elif self.trace == "task" and name not in _IN_TRACE_OK and self.frames and text:
                 self.trace = None
                 if self.phase in ("head", "body"):
                     self.phase = "after"
@@ -659,6 +689,8 @@ class _Builder:
             if self.kind is Kind.LOCKDEP and self.comm is None:
                 self.comm, self.pid = g["comm"], int(g["pid"])
         elif name == "lockdep_at":
+            if len(self.lock_at) < 8:
+                self.lock_at.append(Frame(function=g["func"], line_no=line.no))
             if self.kind is Kind.LOCKDEP and self.header_func is None:
                 self.header_func = g["func"]  # where the lock was being taken
         elif name == "irq_marker":
@@ -668,6 +700,13 @@ class _Builder:
             self.cur_stack = "task" if marker.startswith("/") or marker == "TASK" else marker.lower()
         elif name == "arm32_cpu":
             self.arch = "arm"
+        elif name == "x86_rip":
+            self.arch = "x86"
+            rip = _symbol_or_address(g["v"], "task", line.no)
+            if rip is not None and len(self.rips) < MAX_FRAMES:
+                self.rips.append(rip)
+            if self.pc is None:
+                self.pc = rip
         elif name == "x86_regs":
             self.arch = "x86"
         elif name == "ubsan_detail" and self.kind is Kind.UBSAN:
@@ -767,6 +806,12 @@ class _Builder:
                             facts=facts)
         if self.kind is Kind.OOPS and headline and headline.startswith("unhandled fault"):
             title = title.replace("BUG: unable to handle kernel unhandled fault", "Unhandled fault", 1)
+        syz = None
+        if self.syz_fmt is not None:
+            syz = syz_title(self.syz_fmt, self.syz_header, tuple((ln.no, ln.text) for ln in self.lines), facts,
+                            header_func=self.header_func, lock_at=tuple(self.lock_at), pc=pc,
+                            frames=tuple(self.frames), has_trace=bool(self.frames),
+                            everything=tuple(sorted((*self.frames, *self.later, *self.rips), key=_LINE_NO)))
         entry = _exception_entry(frames)
         last = max(self.last, self.first)
         kept = self.lines
@@ -775,7 +820,10 @@ class _Builder:
         else:
             lines = tuple(ln.text for ln in kept if ln.no <= last)
         return Report(
-            kind=self.kind.value, title=title, span=(self.first, last), arch=self.arch, corrupted=corrupted,
+            kind=self.kind.value, title=syz.title if syz else title, span=(self.first, last), arch=self.arch,
+            corrupted=corrupted or (syz.corrupted if syz else None), headline=title,
+            alt_titles=syz.alt_titles if syz else (), type=syz.type if syz else "",
+            panicked="panic" in self.slots, guilty=syz.guilty if syz else None,
             kernel_version=self.kernel_version or ctx.kernel_version,
             build=self.build if self.kernel_version else ctx.build,
             hardware=self.hardware or ctx.hardware, cpu=self.cpu, pid=self.pid, comm=self.comm,
@@ -788,6 +836,7 @@ class _Builder:
 
 
 _TEXT = attrgetter("text")
+_LINE_NO = attrgetter("line_no")
 
 
 def _exception_entry(frames: tuple[Frame, ...]) -> str | None:
@@ -841,7 +890,7 @@ class Parser:
         self.active[key] = b
         self._touch(key)
         if header.slot == "panic":
-            b.take_panic(m, line)
+            b.take_panic(header, m, line)
         else:
             b.take_header(header, m, line)
 
@@ -880,7 +929,7 @@ class Parser:
             header, m = hm
             if b is not None:
                 if header.slot == "panic" and b.joinable():
-                    b.take_panic(m, line)
+                    b.take_panic(header, m, line)
                     self._touch(key)
                     return out
                 if header.slot != "panic" and b.can_take(header):
@@ -946,15 +995,13 @@ def parse_raw(lines: Iterable[str | bytes]) -> Iterator[Report]:
     return parse_clean(clean(lines))
 
 
-# Literal text every header and context regex needs (patterns.HEADERS, patterns.CONTEXT),
-# caller ids, quoted-printable hints, ANSI escapes and carriage returns inside a line.
-# A stamped line with none of them cannot change the parser's state while no report is
-# open: it is no header, no context line, sets no caller and is never glued to another.
+# Literal text every header and context regex needs (formats.PREFILTER, derived from the
+# format rows), caller ids, quoted-printable hints, ANSI escapes and carriage returns inside
+# a line.  A stamped line with none of them cannot change the parser's state while no report
+# is open: it is no header, no context line, sets no caller and is never glued to another.
 _INTERESTING = re.compile(
-    r"cut here|nVHE|Unable to handle|Unhandled fault|Mem abort info|Insufficient stack|Internal error"
-    r"|BUG|WARNING|INFO|UBSAN|LOCKUP|list_|usercopy|detected |refcount_t|SError|Bad mode|Kernel panic"
-    r"|Linux version|kvm \[|Machine model"
-    r"|\[\s{0,12}[TC]\d{1,8}\]|@\d{1,4}\]|=3D|=(?:20|09)?\r?(?:\n|\Z)|\x1b|\r(?=[^\n])"
+    "|".join(re.escape(lit) for lit in PREFILTER)
+    + r"|\[\s{0,12}[TC]\d{1,8}\]|@\d{1,4}\]|=3D|=(?:20|09)?\r?(?:\n|\Z)|\x1b|\r(?=[^\n])"
 )
 _INTERESTING_QP = re.compile(_INTERESTING.pattern + "|=")  # a QP log decodes every "=XX"
 _STAMPED_RUN = re.compile(r"(?:\[\s{0,12}\d{1,10}\.\d{1,9}\][^\n]*\n)*")  # lines starting with "[ 12.345]"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from a64triage.console.formats import FORMATS, NOT_REPORTS, Format
 from a64triage.console.kinds import Kind
 
 _HEX = r"[0-9a-fA-F]"
@@ -28,7 +29,7 @@ _SYM = r"[\w.$@:\-]{1,256}?"  # symbol names: foo.isra.0, $x, __kvm_nvhe_foo
 
 @dataclass(frozen=True)
 class Header:
-    """A line that opens (or joins) a crash report.
+    """A line that opens (or joins) a crash report: a ``formats.Format`` row as the parser sees it.
 
     ``slot`` names the piece of the report it fills; a second header for an
     already-filled slot starts a new report instead of joining the current one.
@@ -38,10 +39,7 @@ class Header:
     kind: Kind | None
     rx: re.Pattern[str]
     first: str  # characters the line can start with ("" = any): lets the parser skip most headers
-
-
-def _h(slot: str, kind: Kind | None, rx: str, first: str) -> Header:
-    return Header(slot, kind, re.compile(rx), first)
+    fmt: Format
 
 
 def ungroup(pattern: str) -> str:
@@ -76,68 +74,8 @@ def ungroup(pattern: str) -> str:
     return "".join(out)
 
 
-_LOCKDEP_WHAT = (
-    r"possible circular locking dependency detected|possible recursive locking detected"
-    r"|inconsistent lock state|suspicious RCU usage|bad unlock balance detected|held lock freed"
-    r"|lock held when returning to user space|possible irq lock inversion dependency detected"
-    r"|lock held at task exit time|bad contention detected|nested lock was not taken"
-    r"|bad unlock balance|MAX_LOCKDEP_\w{1,30} too low"
-)
-
-# Order matters: the first match wins (lockdep "WARNING: possible ..." before WARNING:).
-HEADERS: tuple[Header, ...] = (
-    _h("cut", None, r"^(?:-{4,40}\[ cut here \]-{4,40}|8<-{2,10} cut here -{2,10})$", "-8"),
-    _h("hyp", Kind.HYP_PANIC,
-       r"^(?:kvm \[\d{1,10}\]: )?nVHE hyp (?P<what>panic|BUG|CFI failure) at: "
-       r"(?:\[<(?P<addr>" + _HEX + r"{1,16})>\] )?(?P<where>\S{1,300}?)!?$", "kn"),
-    _h("hyp", Kind.HYP_PANIC, r"^(?:kvm \[\d{1,10}\]: )?Invalid host exception to nVHE hyp!", "kI"),
-    _h("fault", Kind.OOPS,
-       r"^Unable to handle kernel (?P<msg>.{1,120}?) at virtual address (?P<addr>" + _HEX + r"{1,16})\b", "U"),
-    _h("fault", Kind.OOPS, r"^Unhandled fault(?::| at) (?P<msg>.{0,200})$", "U"),
-    _h("abort", Kind.OOPS, r"^Mem abort info:$", "M"),
-    _h("stackovf", Kind.STACK_OVERFLOW, r"^Insufficient stack space to handle exception!", "I"),
-    _h("internal", Kind.OOPS,
-       r"^Internal error: (?P<what>.{1,80}?): (?P<err>" + _HEX + r"{1,16}) \[#(?P<n>\d{1,6})\](?P<flags>.{0,80})$", "I"),
-    _h("bug", Kind.BUG, r"^kernel BUG at (?P<file>[^\s:]{1,200}):(?P<line>\d{1,7})!", "k"),
-    _h("lockdep", Kind.LOCKDEP, r"^(?:WARNING|BUG): (?P<what>" + _LOCKDEP_WHAT + ")", "WB"),
-    # Before v4.11 lockdep's banner was "[ INFO: inconsistent lock state ]" (kernel/locking/lockdep.c).
-    _h("lockdep", Kind.LOCKDEP, r"^\[ INFO: (?P<what>" + _LOCKDEP_WHAT + r") \]$", "["),
-    _h("warning", Kind.WARNING,
-       r"^WARNING: CPU: (?P<cpu>\d{1,5}) PID: (?P<pid>\d{1,10}) at (?P<loc>\S{1,300}) (?P<func>\S{1,300})", "W"),
-    _h("warning", Kind.WARNING,
-       r"^WARNING: (?P<loc>\S{1,300}:\d{1,7}) at (?P<func>[^,\s]{1,300}), CPU#(?P<cpu>\d{1,5}): (?P<comm>.{1,64})/(?P<pid>\d{1,10})$", "W"),
-    _h("warning", Kind.WARNING, r"^WARNING: at (?P<loc>\S{1,300}) (?P<func>\S{1,300})", "W"),
-    _h("kasan", Kind.KASAN, r"^BUG: KASAN: (?P<type>.{1,60}?) in (?P<func>\S{1,300})", "B"),
-    _h("kasan", Kind.KFENCE, r"^BUG: KFENCE: (?P<type>.{1,60}?) in (?P<func>\S{1,300})", "B"),
-    _h("kasan", Kind.UBSAN, r"^UBSAN: (?P<type>[\w-]{1,60}) in (?P<loc>\S{1,300})", "U"),
-    _h("lockup", Kind.SOFT_LOCKUP,
-       r"^(?:watchdog: |NMI watchdog: )?BUG: soft lockup - CPU#(?P<cpu>\d{1,5}) stuck for (?P<secs>\d{1,10})s! "
-       r"\[(?P<comm>.{1,64}):(?P<pid>\d{1,10})\]", "wNB"),
-    _h("lockup", Kind.HARD_LOCKUP,
-       r"^(?:watchdog: |NMI watchdog: )?(?:BUG: )?Watchdog detected hard LOCKUP on cpu (?P<cpu>\d{1,5})", "wNBW"),
-    _h("stall", Kind.RCU_STALL,
-       r"^(?:rcu: )?INFO: (?P<flavor>rcu_\w{1,20}|rcu) (?:self-)?detected (?:expedited )?stalls? on CPUs?", "rI"),
-    _h("hung", Kind.HUNG_TASK,
-       r"^INFO: task (?P<comm>.{1,64}):(?P<pid>\d{1,10}) blocked for more than (?P<secs>\d{1,10}) seconds\.", "I"),
-    _h("cause", Kind.LIST_CORRUPTION, r"^(?P<what>list_(?:add|del|add_tail)) corruption", "l"),
-    _h("cause", Kind.USERCOPY, r"^usercopy: Kernel memory (?P<what>exposure|overwrite) attempt detected", "u"),
-    _h("cause", Kind.FORTIFY,
-       r"^(?:(?P<fn>\w{1,40}): )?detected (?:buffer overflow|field-spanning write)(?: in (?P<fn2>\w{1,40}))?", ""),
-    _h("cause", Kind.REFCOUNT, r"^refcount_t: (?P<what>[^.;]{1,60})[.;]", "r"),
-    _h("serror", Kind.SERROR,
-       r"^SError Interrupt on CPU(?P<cpu>\d{1,5}), code (?:0x)?(?P<esr>" + _HEX + r"{1,16})", "S"),
-    _h("badmode", Kind.BAD_MODE,
-       r"^Bad mode in (?P<handler>.{1,40}?) handler detected(?: on CPU(?P<cpu>\d{1,5}))?, code (?:0x)?(?P<esr>"
-       + _HEX + r"{1,16})", "B"),
-    _h("slub", Kind.OTHER_BUG,
-       r"^BUG (?P<cache>[^\s()]{1,64}) \((?:Not tainted|Tainted: [A-Z ]{0,40})\): (?P<what>.{1,160})$", "B"),
-    _h("other", Kind.OTHER_BUG,
-       r"^BUG: (?P<what>sleeping function called from invalid context|scheduling while atomic|Bad page state"
-       r"|Bad page map|Bad rss-counter state|workqueue lockup|spinlock \w{1,20}|rwlock \w{1,20}"
-       r"|unable to handle page fault|using \w{1,40}\(\) in preemptible|non-zero pgtables_bytes"
-       r"|looking up invalid subclass|key \w{1,20} has not been registered|MAX_STACK_TRACE_ENTRIES too low)", "B"),
-    _h("panic", Kind.PANIC, r"^Kernel panic - not syncing: ?(?P<msg>.{0,400})$", "K"),
-)
+# Derived from formats.FORMATS (one row per report format); order matters: the first match wins.
+HEADERS: tuple[Header, ...] = tuple(Header(f.slot, f.kind, f.rx, f.first, f) for f in FORMATS)
 
 _HEADER_ANY: tuple[Header, ...] = tuple(h for h in HEADERS if not h.first)
 HEADERS_BY_FIRST: dict[str, tuple[Header, ...]] = {
@@ -153,6 +91,16 @@ _HEADERS_NO_FORTIFY: dict[str, tuple[Header, ...]] = {
 }
 
 
+# syzkaller's headers may start anywhere in a line ("2018/01/09 14:28:48 BUG: memory leak",
+# "Oops: int3: 0000"): their literals, found by one search, say where to try them.
+_ANYWHERE_LIT = re.compile("|".join(sorted({re.escape(f.literal) for f in FORMATS if f.syz and f.literal},
+                                           key=len, reverse=True)))
+_BY_LITERAL: dict[str, tuple[Header, ...]] = {}
+for _h in HEADERS:
+    if _h.fmt.syz and _h.fmt.literal:
+        _BY_LITERAL[_h.fmt.literal] = (*_BY_LITERAL.get(_h.fmt.literal, ()), _h)
+
+
 def match_header(text: str) -> tuple[Header, re.Match[str]] | None:
     """The first header (in table order) matching ``text``, trying only those that can."""
     if _FORTIFY_NEEDS in text:
@@ -162,7 +110,18 @@ def match_header(text: str) -> tuple[Header, re.Match[str]] | None:
     for h in candidates:
         m = h.rx.match(text)
         if m is not None:
-            return h, m
+            return None if NOT_REPORTS.match(text) else (h, m)
+    lit = _ANYWHERE_LIT.search(text, 1)
+    if lit is None or text.startswith("---[ end "):
+        return None
+    rest = text[lit.start():]
+    if NOT_REPORTS.match(rest):
+        return None
+    for h in HEADERS:  # table order, as for a header at the line's start
+        if h.fmt.syz:
+            m = h.rx.match(rest)
+            if m is not None:
+                return h, m
     return None
 
 
@@ -170,7 +129,7 @@ def match_header(text: str) -> tuple[Header, re.Match[str]] | None:
 BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(rx))
     for name, rx in (
-        ("trace_start", r"^(?:Call trace|Call Trace|Backtrace|stack backtrace):\s?$"),
+        ("trace_start", r"^(?:Call trace|Call Trace|Backtrace|stack backtrace|backtrace(?: \(crc [0-9a-f]{1,16}\))?):\s?$"),
         ("hyp_trace_start", r"^(?:kvm \[\d{1,10}\]: )?(?:Protected )?nVHE (?:HYP )?call trace:"),
         ("hyp_trace_end", r"^(?:kvm \[\d{1,10}\]: )?-{3,4}\[? end (?:of )?(?:Protected )?nVHE (?:HYP )?call trace \]?-{3,4}"),
         ("hyp_offset", r"^(?:kvm \[\d{1,10}\]: )?Hyp Offset: 0x(?P<v>" + _HEX + r"{1,16})"),
@@ -235,7 +194,8 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("stack_dump", r"^Stack: \(0x" + _HEX + r"{1,16} to 0x" + _HEX + r"{1,16}\)"),
         ("irq_marker", r"^<(?P<v>IRQ|/IRQ|TASK|/TASK|NMI|/NMI|SOFTIRQ|/SOFTIRQ|EOI)>$"),
         ("arm32_cpu", r"^CPU: ARMv\d|^Function entered at|^\s?r\d{1,2}:" + _HEX + r"{8}"),
-        ("x86_regs", r"^(?:RIP: [0-9a-f]{4}:|RSP: [0-9a-f]{4}:|RAX: [0-9a-f]{16}|EFLAGS: )"),
+        ("x86_rip", r"^(?:RIP|IP): (?:[0-9a-f]{4}:)?(?:\[<" + _HEX + r"{8,16}>\]\s{1,4}){0,2}(?P<v>[\w.$]{1,256}\+0x" + _HEX + r"{1,16}/0x" + _HEX + r"{1,16})"),
+        ("x86_regs", r"^(?:RIP: [0-9a-f]{4}:|RSP: [0-9a-f]{4}:|RAX: [0-9a-f]{16}|EFLAGS: |R[A-Z0-9]{1,2}: ?[0-9a-f]{4,16}|EFLAGS: |[CDEFG]S: )"),
         ("ubsan_detail", r"^(?:index \d|shift exponent|signed integer overflow|load of value|.{0,80} is out of range for type)"),
         # lockdep: "ffff... (css_set_lock){..-.}-{2:2}, at: _raw_spin_lock_irqsave+0x1c/0x30" (3.x: "at: [<c035d398>] f+0x10/0x4c")
         # lockdep's own kernel line ("5.17.0-...aarch64 #1 Not tainted") and the task taking the lock
@@ -249,7 +209,7 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # First characters each body line can start with ("" = any).  Lets the parser try
 # only the few patterns that can match a line instead of all of them.
 _FIRST: dict[str, str] = {
-    "trace_start": "CBs", "hyp_trace_start": "kPn", "hyp_trace_end": "k-", "hyp_offset": "kH", "hyp_cfi": "k(",
+    "trace_start": "CBsb", "hyp_trace_start": "kPn", "hyp_trace_end": "k-", "hyp_offset": "kH", "hyp_cfi": "k(",
     "end_trace": "-", "end_panic": "-", "cpu": "C", "cpu_old": "C", "taint_ver": "NT", "taint_line": "T",
     "hardware": "H", "modules": "M", "workqueue": "W", "process": "P", "pstate": "p", "old_pc": "p", "pc": "p",
     "lr": "l", "sp": "s", "pc_is_at": "P", "lr_is_at": "L", "old_sp32": "s", "xregs": "x", "rregs": "r",
@@ -258,7 +218,7 @@ _FIRST: dict[str, str] = {
     "hyp_far": "F", "hyp_vcpu": "V", "kasan_access": "RW", "kfence_access": "", "aux_stack": "",
     "stack_trace_kasan_end": "=", "smp_stop": "S", "kernel_offset": "K", "phys_offset": "P", "cpu_features": "C",
     "memory_limit": "M", "exception_stack": "E", "hexdump": "0123456789abcdefABCDEF", "stack_dump": "S",
-    "irq_marker": "<", "arm32_cpu": "CFr", "x86_regs": "RE", "ubsan_detail": "", "slub_site": "AF", "slub_dump": "ROPSD", "slub_fix": "F",
+    "irq_marker": "<", "arm32_cpu": "CFr", "x86_rip": "RI", "x86_regs": "RECDFG", "ubsan_detail": "", "slub_site": "AF", "slub_dump": "ROPSD", "slub_fix": "F",
     "lockdep_at": "0123456789abcdef(", "lockdep_ver": "0123456789", "lockdep_task": "",
 }
 

@@ -55,7 +55,7 @@ class Report:
     """One crash report found in a log."""
 
     kind: str  # "oops", "panic", "hyp-panic", "bug", "warning", "kasan", ...
-    title: str
+    title: str  # the title syzkaller would give (docs/TITLES.md): the dedup signature
     span: tuple[int, int]  # first/last line numbers (1-based, inclusive)
     arch: str = "arm64"  # "arm64" or "arm" (32-bit logs are recognised, never decoded as arm64)
     corrupted: str | None = None  # reason, when truncated or interleaved beyond repair
@@ -85,3 +85,12 @@ class Report:
     cpu_features: str | None = None
     lines: tuple[str, ...] = ()  # the cleaned lines of the report (for quoting evidence)
     extra: tuple[tuple[str, str], ...] = field(default=())  # kind-specific facts (e.g. KASAN access)
+    headline: str = ""  # the project's richer one-line title (names the fault, the hyp, the handler...)
+    alt_titles: tuple[str, ...] = ()  # further titles syzkaller matches duplicates by
+    type: str = ""  # syzkaller's crash type ("" = unknown): KASAN-READ, WARNING, HANG, LOCKDEP...
+    panicked: bool = False  # the kernel panicked in this report ("Kernel panic - not syncing")
+    guilty: str | None = None  # the function the title blames
+
+    def __post_init__(self) -> None:
+        if not self.headline:  # a report built by hand (tests, other tools) reads its title as headline
+            object.__setattr__(self, "headline", self.title)

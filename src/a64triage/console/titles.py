@@ -12,7 +12,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from a64triage.console.formats import (
+    HANG_ANCHORS,
+    HANG_SKIP,
+    SKIP_FRAMES,
+    STALL_ANCHORS,
+    STRIP_PREFIXES,
+    Format,
+    crash_type,
+)
 from a64triage.console.kinds import Kind
 from a64triage.console.records import Frame
 
@@ -233,3 +243,180 @@ def build_title(
     # Plain panic: the message says it all (syzkaller: "kernel panic: Attempted to kill init!").
     msg = normalize(_SYMBOL_IN_TEXT.sub(r"\1", message or ""))
     return f"kernel panic: {msg}" if msg else "kernel panic"
+
+
+# ---------------------------------------------------------------- syzkaller-compatible titles
+# The rules are the rows of formats.FORMATS; docs/TITLES.md lists where we differ.
+
+_SKIP_RX = re.compile("|".join(f"(?:{p})" for p in SKIP_FRAMES))
+_STALL_RX = re.compile("|".join(f"(?:{p})" for p in STALL_ANCHORS))
+_FUNC_NAME = re.compile(r"^[A-Za-z0-9_]{1,256}")  # syzkaller's function: up to the first "." suffix
+_EXTRA_SKIP: dict[tuple[str, ...], re.Pattern[str]] = {}
+# Title normalisation (addresses, numbers, file:line, executor names), applied last.
+_NORMALISE: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"syz-executor\.?[0-9]+(?:[/:][0-9]+)?"), "syz-executor"),
+    (re.compile(r"syzkaller[0-9]+(?:[/:][0-9]+)?"), "syzkaller"),
+    (re.compile(r"([^a-zA-Z0-9])(?:0x)?[0-9a-f]{6,}"), r"\1ADDR"),
+    (re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"), "IP"),
+    (re.compile(r"(\.\w+)(?::[0-9]+)+"), r"\1:LINE"),
+    (re.compile(r"([a-zA-Z][a-zA-Z0-9_.]+)\+0x[0-9a-z]+/0x[0-9a-z]+"), r"\1"),
+    (re.compile(r"CPU#[0-9]+"), "CPU"),
+    (re.compile(r"(\W)(\d+)(\W|$)"), r"\1NUM\3"),
+    (re.compile(r"\d{7,}"), "NUM"),
+)
+_FAULT_INJECTION = re.compile(r"^should_fail(?:slab)?$")
+_TIMESTAMP_IN_TITLE = re.compile(r"\[ *[0-9]+\.[0-9]+\]")
+
+
+def normalise_title(title: str) -> str:
+    """Numbers, addresses and per-run names out; control characters and repeated spaces
+    out; at most 120 characters (syzkaller's title rules)."""
+    for rx, repl in _NORMALISE:
+        while True:
+            new = rx.sub(repl, title)
+            if new == title:
+                break
+            title = new
+    out: list[str] = []
+    prev = " "
+    for ch in title[:120]:
+        if ch == "\t":
+            ch = " "
+        elif ch < " " or ch >= "\x7f":
+            continue
+        if ch == " " and prev == " ":
+            continue
+        out.append(ch)
+        prev = ch
+    return "".join(out).strip()
+
+
+def _skip_rx(extra: tuple[str, ...]) -> re.Pattern[str]:
+    rx = _EXTRA_SKIP.get(extra)
+    if rx is None:
+        rx = _EXTRA_SKIP[extra] = re.compile("|".join(f"(?:{p})" for p in (*SKIP_FRAMES, *extra)))
+    return rx
+
+
+def _strip(name: str) -> str:
+    best = name
+    for p in STRIP_PREFIXES:
+        if name.startswith(p) and len(name) - len(p) < len(best):
+            best = name[len(p):]
+    return best
+
+
+def _names(frames: Iterable[Frame | None]) -> list[str]:
+    out = []
+    for f in frames:
+        if f is None or not f.function or f.marker == "?" or f.stack == "hyp":
+            continue
+        m = _FUNC_NAME.match(f.function)
+        if m:
+            out.append(m.group(0))
+    return out
+
+
+@dataclass(frozen=True)
+class SyzTitle:
+    """A report's syzkaller-compatible identity."""
+
+    title: str
+    alt_titles: tuple[str, ...]
+    type: str
+    corrupted: str | None  # the reason, when syzkaller's rules call the report corrupted
+    guilty: str | None  # the guilty function (the title's frame)
+
+
+def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: tuple[Frame, ...],
+            pc: Frame | None, frames: tuple[Frame, ...], everything: tuple[Frame, ...], after: int) -> str | None:
+    if mode == "lock":
+        names = _names(lock_at[:1])
+        return names[0] if names else None
+    trace = list(frames)
+    if mode == "rcu":
+        # The stalled CPU's backtrace: what follows its timer interrupt (x86: the first
+        # "apic_timer_interrupt" frame, then the interrupted RIP and its callers).
+        at = next((i for i, f in enumerate(everything) if f.function and "apic_timer_interrupt" in f.function), None)
+        names = _names(everything[at + 1:]) if at is not None else _names([pc, *trace])
+        mode = "stall"
+    elif mode == "locks":  # the two "at:" lines (lock taken, lock held), then the frames after them
+        start = lock_at[1].line_no if len(lock_at) > 1 else 1 << 62
+        names = _names(lock_at[:2]) + _names(f for f in everything if f.line_no > start)
+    elif mode == "after":  # the frames printed after the title's ``after`` line
+        names = _names(f for f in everything if f.line_no > after)
+    elif mode in ("pc", "stall"):
+        names = _names([pc, *trace])
+    elif mode == "header":
+        names = _names([Frame(function=header_func)] if header_func else []) + _names(trace)
+    else:
+        names = _names(trace)
+    if any(_FAULT_INJECTION.match(n) for n in names):
+        return None  # a fault-injection stack is mixed into the report: which frame is guilty is unknown
+    kept = [n for n in names if not skip.search(n)]
+    if mode == "stall":
+        prev = kept[0] if kept else None
+        for n in kept:
+            if _STALL_RX.search(n):
+                return "smp_call_function" if "smp_call_function" in n else (prev and _strip(prev))
+            prev = n
+        return None
+    if mode == "hang":
+        for n in names:
+            for anchor, repl in HANG_ANCHORS:
+                if anchor in n:
+                    return repl or n
+        kept = [n for n in names if not any(s in n for s in HANG_SKIP)]
+    return _strip(kept[0]) if kept else None
+
+
+def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], facts: dict[str, str], *,
+              header_func: str | None, lock_at: tuple[Frame, ...], pc: Frame | None, frames: tuple[Frame, ...],
+              has_trace: bool, everything: tuple[Frame, ...] = ()) -> SyzTitle | None:
+    """The title syzkaller gives a report opened by ``header`` (a line of format ``fmt``);
+    ``lines`` are the report's (line number, text)."""
+    report_text = "\n".join(text for _, text in lines)
+    m = fmt.rx.search(header)
+    groups: dict[str, str] = {k: v for k, v in (m.groupdict() if m else {}).items() if v is not None}
+    for t in fmt.titles:
+        values = dict(facts)
+        values.update(groups)
+        if t.when_rx is not None:
+            wm = t.when_rx.search(header)
+            if wm is None:
+                continue
+            values.update({k: v for k, v in wm.groupdict().items() if v is not None})
+            if "what" not in groups and wm.lastindex is None:
+                values.setdefault("what", wm.group(0))
+        corrupted: str | None = "report format is marked as corrupted" if t.corrupted else None
+        if t.report is not None:
+            rm = re.search(t.report, report_text)
+            if rm is None:  # the header matched, the report does not: try the next variant
+                continue
+            values.update({k: v for k, v in rm.groupdict().items() if v is not None})
+        after = 1 << 62
+        if t.after is not None:
+            after = next((no for no, text in lines if re.search(t.after, text)), after)
+        frame = None
+        if t.frame != "none":
+            frame = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_at, pc, frames, everything, after)
+            if frame is None:
+                corrupted = corrupted or "no frames in a stack trace"
+        values["frame"] = frame or "corrupted"
+        values.setdefault("access", "")
+        try:
+            title = t.template.format_map(values)
+        except (KeyError, IndexError):
+            continue
+        title = normalise_title(title.replace("  ", " "))
+        alts = tuple(dict.fromkeys(normalise_title(a.format_map(values)) for a in t.alt))
+        if corrupted is None and _TIMESTAMP_IN_TITLE.search(title):
+            corrupted = "title matches corrupted regexp"
+        if corrupted is None and t.stack and not has_trace:
+            corrupted = "no stack trace in report"
+        return SyzTitle(title, alts, crash_type(title), corrupted, frame)
+    if not fmt.titles:
+        return None
+    # The header matched but no variant's report did: the header line itself, corrupted.
+    title = normalise_title(header)
+    return SyzTitle(title, (), crash_type(title), "matched title but not report regexp", None)

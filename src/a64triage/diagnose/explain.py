@@ -21,15 +21,18 @@ from a64triage.arm64.fields import FieldTree
 from a64triage.arm64.registry import decode
 from a64triage.console import parse_file, parse_text
 from a64triage.console.records import Frame, Report
+from a64triage.diagnose.el2 import El2View, KernelAtEl1
 from a64triage.diagnose.engine import evaluate
-from a64triage.diagnose.evidence import KeptLines, Sources
-from a64triage.diagnose.facts import Facts, fault_el, gather
+from a64triage.diagnose.evidence import KeptLines, Sources, first_match_line
+from a64triage.diagnose.facts import Facts, exception_view, gather
 from a64triage.diagnose.types import Explanation, FrameResult, ReportExplanation
 from a64triage.disasm.types import Instruction
 from a64triage.errors import InputError
 from a64triage.relocs.findings import Finding
 from a64triage.symbols import Symbolizer, is_return_frame, open_symbolizer
+from a64triage.symbols.symbolizer import LogSymbols
 from a64triage.symbols.types import Symbolized
+from a64triage.symbols.vmcore import Vmcore
 
 MAX_STDIN_BYTES = 256 << 20  # stdin is held in memory; files are streamed
 MAX_KEPT_CONTEXT = 2000  # lines kept outside report spans (kvm boot lines ...)
@@ -47,6 +50,8 @@ class ExplainContext:
     symbolizer: Symbolizer | None = None
     vmlinux: str | None = None
     lines: Mapping[int, str] = field(default_factory=dict)
+    log: LogSymbols | None = None  # the log's own state over the symbolizer (KASLR offset, warnings)
+    core: Vmcore | None = None  # the crash's core dump (explain --vmcore): memory evidence
 
 
 # --- reading the log ----------------------------------------------------------------
@@ -122,26 +127,31 @@ def _panic(report: Report, key: str) -> int | None:
     return next((v for k, v in report.kvm.panic if k == key), None)
 
 
-def decode_registers(report: Report, el: int | None) -> tuple[FieldTree, ...]:
-    """ESR, FAR, SPSR/PSTATE, HPFAR and PAR of the report, decoded by the arm64 stage."""
-    level = el if el in (1, 2, 3) else 1
+def decode_registers(report: Report, el: int | None, view: El2View | None = None) -> tuple[FieldTree, ...]:
+    """ESR, FAR, SPSR/PSTATE, HPFAR and PAR of the report, decoded by the arm64 stage.
+
+    ESR, FAR and SPSR are named for the one exception level that took the
+    exception (ESR_EL2/FAR_EL2/SPSR_EL2 for a VHE host or hyp code, _EL1 for a
+    kernel at EL1): the printed pstate is the SPSR of that level.
+    """
     hyp = report.kvm is not None and bool(report.kvm.panic)
+    level = 2 if hyp else (view or KernelAtEl1()).register_el(el)
     wanted: list[tuple[str, int | None]] = []
     esr = report.esr if report.esr is not None else _panic(report, "ESR")
     far = report.far if report.far is not None else _panic(report, "FAR")
-    wanted.append((f"ESR_EL{2 if hyp else level}", esr))
-    wanted.append((f"FAR_EL{2 if hyp else level}", far))
+    wanted.append((f"ESR_EL{level}", esr))
+    wanted.append((f"FAR_EL{level}", far))
     if hyp:
         wanted += [("SPSR_EL2", _panic(report, "PS")), ("HPFAR_EL2", _panic(report, "HPFAR")),
                    ("PAR_EL1", _panic(report, "PAR"))]
     else:
-        wanted.append(("SPSR_EL1", report.pstate))
+        wanted.append((f"SPSR_EL{level}", report.pstate))
     out: list[FieldTree] = []
     for name, value in wanted:
         if value is None:
             continue
         try:
-            out.append(decode(name, value, el=2 if hyp else level))
+            out.append(decode(name, value, el=level))
         except InputError:
             continue  # a register this build of the decoder does not know: keep the others
     return tuple(out)
@@ -170,7 +180,7 @@ def _code_only(sym: Symbolized | None) -> Symbolized | None:
                           "(data, heap or stack, or a wrong address)"))
 
 
-def _symbolize_frames(report: Report, sym: Symbolizer | None) -> tuple[tuple[FrameResult, ...], Symbolized | None]:
+def _symbolize_frames(report: Report, sym: LogSymbols | None) -> tuple[tuple[FrameResult, ...], Symbolized | None]:
     pc_frame = _pc_frame(report)
     frames: list[FrameResult] = []
     pc_sym: Symbolized | None = None
@@ -220,26 +230,26 @@ def _disassemble(report: Report, sym: Symbolizer | None, pc_sym: Symbolized | No
     return ()
 
 
-def _in_hyp(pc_sym: Symbolized | None, el: int | None) -> bool:
-    if el == 2:
+def _in_hyp(pc_sym: Symbolized | None, el: int | None, view: El2View) -> bool:
+    if view.hyp_rules_apply(el):
         return True
     if pc_sym is None or not pc_sym.function:
         return False
     return (pc_sym.section or "").startswith(".hyp") or pc_sym.function.startswith(_HYP_PREFIX)
 
 
-def _audit(ctx: ExplainContext, pc_sym: Symbolized | None, el: int | None) -> tuple[Finding, ...]:
-    """Audit findings in the faulting function when it is code that runs at EL2."""
+def _audit(ctx: ExplainContext, pc_sym: Symbolized | None, el: int | None, view: El2View) -> tuple[Finding, ...]:
+    """Audit findings in the faulting function when it is hyp code (nVHE/pKVM EL2 code)."""
     if ctx.vmlinux is None or pc_sym is None or not pc_sym.function or pc_sym.module is not None:
         return ()
-    if not _in_hyp(pc_sym, el):
+    if not _in_hyp(pc_sym, el, view):
         return ()
     from a64triage import relocs
 
     return tuple(relocs.audit_function(ctx.vmlinux, pc_sym.function))
 
 
-def _bug_site(report: Report, sym: Symbolizer | None, pc_sym: Symbolized | None) -> tuple[str, int] | None:
+def _bug_site(report: Report, sym: LogSymbols | None, pc_sym: Symbolized | None) -> tuple[str, int] | None:
     if sym is not None and pc_sym is not None:
         site = sym.bug_site(pc_sym.address)
         if site is not None:
@@ -257,7 +267,9 @@ def _bug_site(report: Report, sym: Symbolizer | None, pc_sym: Symbolized | None)
 def _notes(report: Report, facts: Facts, ctx: ExplainContext, frames: tuple[FrameResult, ...]) -> tuple[str, ...]:
     notes: list[str] = []
     if report.arch != "arm64":
-        notes.append(f"a 32-bit ARM ({report.arch}) report: arm64 register decoding does not apply; "
+        what = "a 32-bit ARM" if report.arch == "arm" else f"an {report.arch}" if report.arch[:1] in "aeiox" \
+            else f"a {report.arch}"
+        notes.append(f"{what} report, not arm64: arm64 register decoding does not apply; "
                      "explained from its messages only")
     if report.corrupted:
         notes.append(f"the report is damaged ({report.corrupted}): some facts may be missing")
@@ -271,7 +283,7 @@ def _notes(report: Report, facts: Facts, ctx: ExplainContext, frames: tuple[Fram
                          and not any(loc.file for loc in f.symbolized.locations))
         if unresolved:
             notes.append(f"{unresolved} frame(s) have no file:line in this vmlinux (no DWARF for them)")
-    if facts.el == 2 and facts.hyp_range is None:
+    if facts.at_hyp and facts.hyp_range is None:
         notes.append("the log has no 'HYP VA range' line: cannot check the address against the EL2 mapping")
     return tuple(notes)
 
@@ -282,30 +294,40 @@ class Analysis:
 
     facts: Facts
     sources: Sources
+    core_registers: str | None = None  # the core's crash-time registers against the oops text
 
 
 def analyse(report: Report, ctx: ExplainContext | None = None) -> Analysis:
     """Run the stages on one report and gather the facts the rules test."""
     ctx = ctx or ExplainContext()
     sym = ctx.symbolizer
-    esr_value = report.esr if report.esr is not None else _panic(report, "ESR")
-    from a64triage.arm64.esr import esr_summary
+
+    def context_line(regex: re.Pattern[str]) -> str | None:
+        no = first_match_line(ctx.lines, regex)
+        return ctx.lines[no] if no is not None else None
 
     arm64 = report.arch == "arm64"
-    el = fault_el(report, esr_summary(esr_value) if esr_value is not None else None) if arm64 else None
-    registers = decode_registers(report, el) if arm64 else ()
-    if sym is not None and sym.kaslr_offset is None:
-        sym.kaslr_offset = sym.kaslr_from_report(report)
-    frames, pc_sym = _symbolize_frames(report, sym)
+    el, view = exception_view(report, context_line)
+    registers = decode_registers(report, el, view) if arm64 else ()
+    log = ctx.log or (sym.open_log() if sym is not None else None)
+    if log is not None:
+        log.use_report(report)
+    frames, pc_sym = _symbolize_frames(report, log)
     disassembly = _disassemble(report, sym, pc_sym)
-    findings = _audit(ctx, pc_sym, el)
+    findings = _audit(ctx, pc_sym, el, view)
     facts = gather(report, symbolized_pc=pc_sym, findings=findings, disassembly=disassembly,
-                   has_vmlinux=sym is not None)
+                   has_vmlinux=sym is not None, context_line=context_line)
+    core_check = None
+    if ctx.core is not None and arm64:
+        from a64triage.diagnose.memory import memory_facts
+
+        memory, core_check = memory_facts(report, ctx.core)
+        facts = replace(facts, memory=memory)
     sources = Sources(report, facts, ctx.lines, registers, frames, disassembly, findings, pc_sym,
-                      _bug_site(report, sym, pc_sym), pc_first=_pc_frame(report) is not None,
+                      _bug_site(report, log, pc_sym), pc_first=_pc_frame(report) is not None,
                       from_code_line=bool(disassembly) and not any(i.source for i in disassembly)
                       and bool(report.code) and len(disassembly) == len(report.code))
-    return Analysis(facts, sources)
+    return Analysis(facts, sources, core_check.describe() if core_check is not None else None)
 
 
 def explain_report(report: Report, ctx: ExplainContext | None = None) -> ReportExplanation:
@@ -321,11 +343,14 @@ def explain_report(report: Report, ctx: ExplainContext | None = None) -> ReportE
         disassembly=s.disassembly,
         findings=s.findings,
         notes=_notes(report, a.facts, ctx, s.frames),
+        memory=a.facts.memory,
+        core_registers=a.core_registers,
     )
 
 
 def _explain_all(reports: list[Report], lines: Mapping[int, str], sym: Symbolizer | None,
-                 vmlinux: str | None) -> Iterator[tuple[ReportExplanation, list[str]]]:
+                 vmlinux: str | None, log: LogSymbols | None = None,
+                 core: Vmcore | None = None) -> Iterator[tuple[ReportExplanation, list[str]]]:
     for report in reports:
         warnings: list[str] = []
         use = sym
@@ -334,34 +359,40 @@ def _explain_all(reports: list[Report], lines: Mapping[int, str], sym: Symbolize
             if mismatch:
                 warnings += [f"{report.title}: {w}; using the log alone" for w in mismatch]
                 use = None
-        ctx = ExplainContext(use, vmlinux if use is not None else None, lines)
+        ctx = ExplainContext(use, vmlinux if use is not None else None, lines, log if use is not None else None,
+                             core)
         yield explain_report(report, ctx), warnings
 
 
 def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: str | None = None,
-                source_dir: str | None = None, symbolizer: Symbolizer | None = None) -> Explanation:
+                source_dir: str | None = None, symbolizer: Symbolizer | None = None,
+                core: Vmcore | None = None) -> Explanation:
     """Explain every report of a log (a path, ``-`` for stdin, or the log text itself).
 
     ``symbolizer``: one already open for ``vmlinux`` (batch mode: many logs, one
-    vmlinux loaded once); its ``kaslr_offset`` is left as the caller set it, and
-    every problem it holds is reported (the caller filters them per log).
+    vmlinux loaded once); the log's own state (KASLR offset, the warnings of the
+    modules it names) is kept in a ``LogSymbols`` of its own.
+    ``core``: the core dump the log was read from (explain --vmcore): its KASLR offset
+    is the log's, and each report gains the memory facts read from the core and the
+    check of its crash-time registers.
     """
     name, reports, lines = _load(path_or_text)
     sym = symbolizer
     warnings: list[str] = []
-    if sym is not None:
-        warnings += sym.problems
-    elif vmlinux is not None:
+    if sym is None and vmlinux is not None:
         if not os.path.isfile(vmlinux):
             raise InputError(vmlinux, "no such file")
         sym = open_symbolizer(vmlinux, modules_dir=modules_dir, source_dir=source_dir)
-        warnings += sym.problems
-    elif modules_dir is not None:
+    elif sym is None and modules_dir is not None:
         warnings.append("--modules is used only together with --vmlinux")
+    kaslr = core.header.kaslr_offset if core is not None else None
+    log = sym.open_log(kaslr) if sym is not None else None
+    if log is not None:
+        warnings += log.warnings
     results: list[ReportExplanation] = []
-    for expl, warns in _explain_all(reports, lines, sym, vmlinux):
+    for expl, warns in _explain_all(reports, lines, sym, vmlinux, log, core):
         results.append(expl)
         warnings += warns
-    if sym is not None:
-        warnings += [p for p in sym.problems if p not in warnings]
+    if log is not None:
+        warnings += [p for p in log.warnings if p not in warnings]
     return Explanation(name, tuple(results), vmlinux, tuple(dict.fromkeys(warnings)))

@@ -9,11 +9,12 @@ from a64triage.console.records import Frame, Report
 from a64triage.disasm.types import Instruction
 from a64triage.relocs.findings import Finding
 from a64triage.symbols.types import Symbolized
+from a64triage.symbols.vmcore import MemoryFact
 
 
 @dataclass(frozen=True)
 class Evidence:
-    kind: str  # "log", "register", "symbol", "disasm", "audit", "note"
+    kind: str  # "log", "register", "symbol", "disasm", "audit", "note", "memory" (from a core)
     text: str
     line_no: int | None = None
 
@@ -46,6 +47,8 @@ class ReportExplanation:
     disassembly: tuple[Instruction, ...] = ()  # around the faulting PC, faulting one marked
     findings: tuple[Finding, ...] = ()  # audit findings in the faulting function/region
     notes: tuple[str, ...] = ()  # e.g. "with --vmlinux: file:line for 12 frames"
+    memory: tuple[MemoryFact, ...] = ()  # from a core dump (explain --vmcore): FAR, PC, SP, objects
+    core_registers: str | None = None  # the core's crash-time registers against the oops text
 
 
 @dataclass(frozen=True)

@@ -295,6 +295,8 @@ def decode_code_line(line: str, pc: int | None = None) -> list[Instruction]:
     if fault is None:
         fault = len(words) - 1 if len(words) == 1 else None
     base = (pc - 4 * fault) if (pc is not None and fault is not None) else 0
+    if base < 0 or base + 4 * len(words) > 1 << 64:
+        raise InputError("Code:", f"{len(words)} words around pc 0x{pc or 0:x} run outside the 64-bit address space")
     out = []
     for i, w in enumerate(words):
         addr = base + 4 * i

@@ -49,6 +49,11 @@ section.report{background:var(--card);border:1px solid var(--line);border-radius
 .ev code{background:var(--bg);border:1px solid var(--line);border-radius:4px;padding:0 4px;white-space:pre-wrap;word-break:break-all}
 .next{margin:8px 0 0;padding:8px 12px;background:#eaf6ee;border-left:4px solid var(--ok);border-radius:5px}
 .reg{margin:14px 0 20px}
+.regmem{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:18px;align-items:start}
+.memory{border-left:3px solid var(--muted);padding-left:12px}
+.memory li{margin:6px 0}.memory .mrole{font-weight:700;margin-right:6px}
+.memory code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:90%;word-break:break-all}
+@media (max-width:900px){.regmem{grid-template-columns:1fr}}
 .reg .rname{font-weight:700}
 .reg .rval{font-family:ui-monospace,Menlo,Consolas,monospace;margin-left:8px}
 .reg .rsum{color:var(--muted);margin-left:10px}
@@ -127,7 +132,7 @@ def render_html(explanation: Explanation) -> str:
         for i, rx in enumerate(explanation.reports, 1):
             top = next((h for _, h in c.iter_hypotheses(rx)), None)
             guess = f" &mdash; <code>{_e(top.cls)}</code> {c.percent(top.confidence)}" if top else ""
-            out.append(f'<li><a href="#r{i}">{_e(rx.report.title)}</a>{guess}</li>')
+            out.append(f'<li><a href="#r{i}">{_e(rx.report.headline)}</a>{guess}</li>')
         out.append("</ol>")
     for i, rx in enumerate(explanation.reports, 1):
         out.append(_report(rx, i))
@@ -146,7 +151,7 @@ def _report(rx: ReportExplanation, index: int) -> str:
     rid = f"r{index}"
     first, last = r.span
     parts: list[str] = [f'<section class="report" id="{rid}">']
-    parts.append(f'<h2><span class="kind">{_e(r.kind)}</span>{_e(r.title)}</h2>')
+    parts.append(f'<h2><span class="kind">{_e(r.kind)}</span>{_e(r.headline)}</h2>')
     ctx = c.context_line(r)
     parts.append(f'<p class="ctx">{_e(ctx) + " &middot; " if ctx else ""}log lines {first}&ndash;{last}</p>')
     if r.corrupted:
@@ -175,7 +180,11 @@ def _report(rx: ReportExplanation, index: int) -> str:
             parts.append("</div>")
     else:
         parts.append("<p>No hypothesis: nothing in this report matched a known cause.</p>")
-    if rx.registers:
+    if rx.memory or rx.core_registers is not None:  # the core's memory beside the registers
+        parts.append('<div class="regmem"><div><h3>Registers</h3>')
+        parts.extend(_register(t) for t in rx.registers)
+        parts.append(f"</div>{_memory(rx)}</div>")
+    elif rx.registers:
         parts.append("<h3>Registers</h3>")
         parts.extend(_register(t) for t in rx.registers)
     if rx.frames:
@@ -216,6 +225,17 @@ def _evidence(rx: ReportExplanation, ev: Evidence, rid: str) -> str:
     if comment:
         body += (" &mdash; " if body else "") + _e(comment)
     return f'<li class="ev"><span class="evk">{_e(ev.kind)}</span><span>{body}{where}</span></li>'
+
+
+def _memory(rx: ReportExplanation) -> str:
+    items = []
+    if rx.core_registers is not None:
+        items.append(f'<li><span class="mrole">registers</span>{_e(rx.core_registers)}</li>')
+    for m in rx.memory:
+        text = m.describe()
+        head, _, rest = text.partition(": ")
+        items.append(f'<li><span class="mrole">{_e(head)}</span><code>{_e(rest)}</code></li>')
+    return f'<aside class="memory"><h3>Memory (from the core)</h3><ul>{"".join(items)}</ul></aside>'
 
 
 def _register(tree: FieldTree) -> str:

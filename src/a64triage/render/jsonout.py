@@ -16,9 +16,10 @@ from a64triage.disasm.types import Instruction
 from a64triage.relocs.findings import Finding
 from a64triage.render import common as c
 from a64triage.symbols.types import SourceLocation
+from a64triage.symbols.vmcore import MemoryFact
 
-SCHEMA_VERSION = "1.0"
-SCHEMA_ID = "https://a64triage.invalid/schemas/explain-1.0.schema.json"
+SCHEMA_VERSION = "1.1"
+SCHEMA_ID = "https://a64triage.invalid/schemas/explain-1.1.schema.json"
 
 
 def explanation_to_json(explanation: Explanation) -> dict[str, Any]:
@@ -57,6 +58,30 @@ def _report(rx: ReportExplanation) -> dict[str, Any]:
         "disassembly": [_instruction(i) for i in rx.disassembly],
         "findings": [_finding(f) for f in rx.findings],
         "notes": list(rx.notes),
+        "memory": [_memory(m) for m in rx.memory],
+        "core_registers": rx.core_registers,
+    }
+
+
+def _memory(m: MemoryFact) -> dict[str, Any]:
+    mp = m.mapping
+    return {
+        "role": m.role,
+        "address": f"{m.address:#x}",
+        "mapped": mp.mapped if mp is not None else None,
+        "permissions": mp.permissions() if mp is not None else None,
+        "phys": f"{mp.phys:#x}" if mp is not None and mp.phys is not None else None,
+        "words_at": f"{m.words_at:#x}" if m.words_at is not None and m.words else None,
+        "word_bytes": m.word_bytes,
+        "words": [f"{w:#x}" for w in m.words],
+        "slab": None if m.slab is None else {
+            "cache": m.slab.cache, "object": f"{m.slab.start:#x}", "size": m.slab.size,
+            "allocated": m.slab.allocated},
+        "stack": None if m.stack is None else {
+            "task": m.stack.task, "base": f"{m.stack.base:#x}", "end": f"{m.stack.end:#x}"},
+        "free_poisoned": m.free_poisoned,
+        "notes": list(m.notes),
+        "text": m.describe(),
     }
 
 

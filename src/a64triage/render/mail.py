@@ -85,7 +85,7 @@ def _report(m: _Mail, rx: ReportExplanation, index: int, total: int, ex: Explana
     r = rx.report
     which = f"Report {index} of {total}: " if total > 1 else ""
     ctx = c.context_line(r)
-    m.para(f"{which}\"{r.title}\" ({r.kind}" + (f"; {ctx}" if ctx else "") + ")")
+    m.para(f"{which}\"{r.headline}\" ({r.kind}" + (f"; {ctx}" if ctx else "") + ")")
     m.blank()
     ranked = [h for _, h in c.iter_hypotheses(rx)]
     if not ranked:

@@ -108,7 +108,7 @@ def _report(out: _Out, rx: ReportExplanation, index: int, total: int) -> None:
     r = rx.report
     out.add()
     first, last = r.span
-    out.wrap(f"== [{index}/{total}] {r.title}  ({r.kind}, log lines {first}-{last})", "", "   ",
+    out.wrap(f"== [{index}/{total}] {r.headline}  ({r.kind}, log lines {first}-{last})", "", "   ",
              role=Role.TITLE)
     ctx = c.context_line(r)
     if ctx:
@@ -129,6 +129,7 @@ def _report(out: _Out, rx: ReportExplanation, index: int, total: int) -> None:
     else:
         out.add("   No hypothesis: nothing in this report matched a known cause.")
     _registers(out, rx)
+    _memory(out, rx)
     _frames(out, rx)
     _disassembly(out, rx)
     _findings(out, rx)
@@ -192,6 +193,16 @@ def _registers(out: _Out, rx: ReportExplanation) -> None:
             out.wrap(fl.field.meaning, f"    {out.paint(Role.DIM, label)}  ", " " * (6 + name_w))
         for note in tree.notes:
             out.wrap(note, "    note: ", "          ")
+
+
+def _memory(out: _Out, rx: ReportExplanation) -> None:
+    if not rx.memory and rx.core_registers is None:
+        return
+    out.section("Memory (from the core)")
+    if rx.core_registers is not None:
+        out.wrap(rx.core_registers, "  registers: ", "    ")
+    for m in rx.memory:
+        out.wrap(m.describe(), "  ", "    ")
 
 
 def _frames(out: _Out, rx: ReportExplanation) -> None:

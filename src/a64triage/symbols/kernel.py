@@ -7,6 +7,7 @@ import struct
 
 from a64triage.errors import InputError
 from a64triage.symbols.image import ImageLike
+from a64triage.symbols.rawelf import SYM, RawElf, cstr
 from a64triage.symbols.symtab import SymbolTable
 
 # include/asm-generic/bug.h (v6.1) with CONFIG_GENERIC_BUG_RELATIVE_POINTERS (selected by
@@ -27,7 +28,29 @@ def linux_banner(image: ImageLike, symtab: SymbolTable) -> str | None:
         size = sym.size or _BANNER_MAX
         data = image.read(sym.addr, min(size, _BANNER_MAX))
         if data:
-            return data.split(b"\0", 1)[0].decode("utf-8", "replace").strip() or None
+            return cstr(data).strip() or None
+    return None
+
+
+def banner_of(image: RawElf) -> str | None:
+    """``linux_banner`` without building a symbol table (the matching check runs before one
+    is built): the name searched in the string table, its entry in the symbol table."""
+    parts = image.symtab_parts()
+    if parts is None:
+        return None
+    _tab, body, strs = parts
+    k = strs.find(b"\0" + BANNER_SYMBOL.encode() + b"\0")
+    if k < 0:
+        return None
+    pat = (k + 1).to_bytes(4, "little")
+    i = body.find(pat)
+    while i >= 0:
+        if i % SYM.size == 0:
+            _nm, _info, _other, _shndx, value, size = SYM.unpack_from(body, i)
+            data = image.read(value, min(size or _BANNER_MAX, _BANNER_MAX))
+            if data:
+                return cstr(data).strip() or None
+        i = body.find(pat, i + 1)
     return None
 
 
@@ -36,7 +59,7 @@ def banner_release(banner: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _version_tokens(build: str) -> list[str]:
+def version_tokens(build: str) -> list[str]:
     """The parts of a ``#1 SMP Debian 6.1.158-1 (2025-..)`` string that identify a build."""
     return [t for t in build.replace("(", " ").replace(")", " ").split()
             if t.startswith("#") or re.search(r"\d+\.\d+", t)]
@@ -54,7 +77,7 @@ def banner_mismatch(banner: str | None, version: str | None, build: str | None) 
     if logged and rel and logged != rel:
         out.append(f"vmlinux is {rel} but the log is from {logged}: file:line may be wrong")
     if build:
-        missing = [t for t in _version_tokens(build) if t not in banner]
+        missing = [t for t in version_tokens(build) if t not in banner]
         if missing:
             out.append(f"vmlinux build ({banner.split(' (')[0]} ...) lacks {' '.join(missing)} "
                        "printed in the log: a different build, file:line may be wrong")
@@ -118,7 +141,7 @@ def _read_str(image: ImageLike, addr: int | None, layout: dict[str, int] | None)
             sec = image.section(name)
             if sec is not None and base <= addr < base + sec.size:
                 data = image.section_data(sec)[addr - base: addr - base + 256]
-                return data.split(b"\0", 1)[0].decode("utf-8", "replace")
+                return cstr(data)
         return None
     raw = image.read(addr, 256)
-    return raw.split(b"\0", 1)[0].decode("utf-8", "replace") if raw else None
+    return cstr(raw) if raw else None

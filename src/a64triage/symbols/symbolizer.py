@@ -120,9 +120,11 @@ class Symbolizer:
                  kallsyms: str | None = None, modules_dirs: Iterable[str] = (),
                  kaslr_offset: int | None = None, source_dir: str | None = None,
                  debug_dirs: Iterable[str] = ()) -> None:
-        self.kaslr_offset = kaslr_offset
+        self.default_kaslr_offset = kaslr_offset  # given by the user: every log's, unless it says
         self.source_dir = source_dir
-        self.problems: list[str] = []  # one-line warnings about the inputs
+        self.opening_problems: list[str] = []  # one-line warnings about the inputs, found opening them
+        self._module_problems: dict[str, list[str]] = {}  # module key -> warnings from looking it up
+        self.bug_problems: list[str] = []  # from reading __bug_table (read on first use)
         self._drgn: dwarf.DrgnLines | None = None
         self._source_cache: dict[str, list[str] | None] = {}
         self._modules: dict[str, LoadedObject | None] = {}
@@ -197,7 +199,7 @@ class Symbolizer:
         self._attach_debug(obj, image, (path,),
                            [r for r in (files.debug_root_of(path), "/usr/lib/debug") if r])
         table.warm_up()
-        self.problems.extend(obj.problems)
+        self.opening_problems.extend(obj.problems)
         return obj
 
     def _module(self, name: str) -> LoadedObject | None:
@@ -222,12 +224,30 @@ class Symbolizer:
             break
         if obj is None:
             where = ", ".join(self.module_index.dirs) or "no --modules directory given"
-            self.problems.append(f"module {name} not found ({where})" +
-                                 (f": {problems[0]}" if problems else ""))
+            self._module_problems[key] = [f"module {name} not found ({where})" +
+                                          (f": {problems[0]}" if problems else "")]
         else:
-            self.problems.extend(obj.problems)
+            self._module_problems[key] = list(obj.problems)
         self._modules[key] = obj
         return obj
+
+    def module_problems(self, name: str) -> list[str]:
+        """Warnings from looking module ``name`` up (it is looked up now if it was not yet)."""
+        self._module(name)
+        return self._module_problems.get(files.module_key(name), [])
+
+    @property
+    def problems(self) -> list[str]:
+        """Every warning so far: opening, the modules looked up, ``__bug_table``.  A command
+        that shares the Symbolizer between logs takes each log's from its ``LogSymbols``."""
+        out = list(self.opening_problems)
+        for found in self._module_problems.values():
+            out.extend(p for p in found if p not in out)
+        return out + [p for p in self.bug_problems if p not in out]
+
+    def open_log(self, kaslr_offset: int | None = None) -> LogSymbols:
+        """The per-log state for one log symbolized against this build."""
+        return LogSymbols(self, kaslr_offset if kaslr_offset is not None else self.default_kaslr_offset)
 
     # --- facts about the build ----------------------------------------------------------
 
@@ -281,7 +301,7 @@ class Symbolizer:
             try:
                 self._bugs = kernel.bug_sites(img) if img is not None else {}
             except InputError as exc:
-                self.problems.append(str(exc))
+                self.bug_problems.append(str(exc))
                 self._bugs = {}
         return self._bugs.get(addr)
 
@@ -347,7 +367,7 @@ class Symbolizer:
             sec = obj.section_of(addr) if obj.layout is not None else None
             if obj.lines.name == "pyelftools" and sec is not None and sec[0] != ".text":
                 notes.append(f"no file:line for {sec[0]} of a module without drgn "
-                             "(pip install 'a64triage[dwarf]')")
+                             "(pip install drgn)")
             else:
                 notes.append(f"no line information there in {where}")
         if locs and locs[-1].function == "??" and sym_name:
@@ -394,24 +414,28 @@ class Symbolizer:
         return Symbolized(link, sym.name, offset, size, module, section, locs, tuple(notes), look)
 
     def symbolize_address(self, addr: int, *, is_return: bool = False,
-                          runtime: bool = True) -> Symbolized:
-        """A vmlinux address; ``runtime`` addresses have the KASLR offset removed first."""
+                          runtime: bool = True, kaslr_offset: int | None = None) -> Symbolized:
+        """A vmlinux address; ``runtime`` addresses have the KASLR offset removed first
+        (``kaslr_offset``: the log's, see ``LogSymbols``; else the one given when opening)."""
         assert self.vmlinux is not None
+        if kaslr_offset is None:
+            kaslr_offset = self.default_kaslr_offset
         notes: list[str] = []
         link = addr
         if runtime and self.vmlinux.table.source is not SymSource.KALLSYMS:
-            if self.kaslr_offset is None:
+            if kaslr_offset is None:
                 rng = self.vmlinux.table.range()
                 if rng and not rng[0] <= addr < rng[1] + 0x100000:
                     notes.append("KASLR offset unknown and the address is outside vmlinux: "
                                  "give --kaslr-offset or a log with 'Kernel Offset:'")
             else:
-                link = addr - self.kaslr_offset
+                link = addr - kaslr_offset
         if self.vmlinux.dwarf_broken:
             notes.append("DWARF unusable: function+offset only")
         return self._resolve(self.vmlinux, link, is_return, notes)
 
-    def symbolize_frame(self, frame: Frame, *, is_return: bool = True) -> Symbolized:
+    def symbolize_frame(self, frame: Frame, *, is_return: bool = True,
+                        kaslr_offset: int | None = None) -> Symbolized:
         """A printed frame: by name (+module) when there is one, else by address."""
         notes: list[str] = []
         if frame.module:
@@ -421,11 +445,13 @@ class Symbolizer:
         if frame.function is None:
             if frame.address is None:
                 return Symbolized(0, None, None, None, notes=("frame has neither name nor address",))
-            return self.symbolize_address(frame.address, is_return=is_return, runtime=not hyp)
+            return self.symbolize_address(frame.address, is_return=is_return, runtime=not hyp,
+                                          kaslr_offset=kaslr_offset)
         cands = self.vmlinux.table.find(frame.function, frame.size)
         if not cands:
             if frame.address is not None:
-                res = self.symbolize_address(frame.address, is_return=is_return, runtime=not hyp)
+                res = self.symbolize_address(frame.address, is_return=is_return, runtime=not hyp,
+                                             kaslr_offset=kaslr_offset)
                 return replace(res, notes=(f"{frame.function} not in the symbol table; "
                                            "used the printed address", *res.notes))
             return Symbolized(0, frame.function, frame.offset, frame.size,
@@ -472,9 +498,60 @@ class Symbolizer:
         return self._resolve(obj, sym.addr + (frame.offset or 0), is_return, notes, sym=sym)
 
     def symbolize_report(self, report: Report) -> list[tuple[Frame, Symbolized]]:
-        """pc, lr and every call-trace frame of a report, with the right return-address rule."""
+        """pc, lr and every call-trace frame of one report (a one-report log)."""
+        return self.open_log().symbolize_report(report)
+
+
+@dataclass
+class LogSymbols:
+    """One log's state over a ``Symbolizer`` that several logs may share (the vmlinux,
+    its index and drgn's debug info opened once): the log's KASLR offset and its
+    warnings, which are those a fresh run over this log alone would print (the
+    opening problems, then those of the modules this log names, in order)."""
+
+    symbolizer: Symbolizer
+    kaslr_offset: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    _touched: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.add_warnings(self.symbolizer.opening_problems)
+
+    def add_warnings(self, items: Iterable[str]) -> None:
+        self.warnings.extend(w for w in items if w not in self.warnings)
+
+    def use_report(self, report: Report) -> None:
+        """The KASLR offset from this report when the log has none yet."""
         if self.kaslr_offset is None:
-            self.kaslr_offset = self.kaslr_from_report(report)
+            self.kaslr_offset = self.symbolizer.kaslr_from_report(report)
+
+    def touch_module(self, name: str) -> None:
+        """Look module ``name`` up and take its warnings (once per log)."""
+        key = files.module_key(name)
+        if key not in self._touched:
+            self._touched.add(key)
+            self.add_warnings(self.symbolizer.module_problems(name))
+
+    def symbolize_frame(self, frame: Frame, *, is_return: bool = True) -> Symbolized:
+        if frame.module:
+            self.touch_module(frame.module)
+        return self.symbolizer.symbolize_frame(frame, is_return=is_return, kaslr_offset=self.kaslr_offset)
+
+    def symbolize_address(self, addr: int, *, is_return: bool = False, runtime: bool = True) -> Symbolized:
+        return self.symbolizer.symbolize_address(addr, is_return=is_return, runtime=runtime,
+                                                 kaslr_offset=self.kaslr_offset)
+
+    def bug_site(self, addr: int) -> tuple[str, int] | None:
+        site = self.symbolizer.bug_site(addr)
+        self.add_warnings(self.symbolizer.bug_problems)
+        return site
+
+    def check_match(self, report: Report) -> list[str]:
+        return self.symbolizer.check_match(report)
+
+    def symbolize_report(self, report: Report) -> list[tuple[Frame, Symbolized]]:
+        """pc, lr and every call-trace frame of a report, with the right return-address rule."""
+        self.use_report(report)
         out: list[tuple[Frame, Symbolized]] = []
         if report.pc is not None:
             out.append((report.pc, self.symbolize_frame(report.pc, is_return=False)))

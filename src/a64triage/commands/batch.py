@@ -1,0 +1,343 @@
+"""`a64triage batch INPUT... --out DIR`: triage a corpus of crash logs into groups.
+
+Inputs are files, directory trees, tar/zip archives and JSON Lines
+(``triage/inputs.py``); each log is parsed and explained by a worker — a local
+process pool on every core by default, or a Dask cluster with
+``--scheduler tcp://HOST:PORT`` — and the client folds the reports into groups
+as they come back (``triage/outputs.py``).  Nothing is held per report: a
+report is written when it is done.  Ctrl-C stops submitting, waits for
+nothing, and still writes groups.jsonl and the index from what is done;
+``--resume`` goes on from there.  File formats: docs/BATCH.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any, Protocol
+
+from a64triage.commands.argtypes import bounded
+from a64triage.errors import InputError
+from a64triage.triage.groups import read_known
+from a64triage.triage.inputs import DEFAULT_MAX_BYTES, Item, Problem, walk
+from a64triage.triage.outputs import OutputDir
+from a64triage.triage.worker import InputResult, Symbols, example_html, triage_input
+
+TOP_GROUPS = 10
+IN_FLIGHT_PER_WORKER = 4
+
+
+MAX_JOBS = 4096
+MAX_INPUT_BYTES = 1 << 40
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="log file, directory (recursive), .tar/.tar.gz/.tar.xz/.zip archive, "
+                             "or .jsonl with a 'log' field per line")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
+    parser.add_argument("--vmlinux", metavar="V", help="vmlinux of the crashed kernel (the same path on every worker)")
+    parser.add_argument("--modules", metavar="DIR", help="directory tree with the kernel's .ko files")
+    parser.add_argument("--known", metavar="GROUPS", help="groups.jsonl of an earlier run: mark groups new or known")
+    parser.add_argument("--resume", action="store_true", help="go on with DIR: skip inputs already done (content hash)")
+    parser.add_argument("--jobs", "-j", type=bounded(1, MAX_JOBS), default=None,
+                        help="local worker processes (default: every core)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler")
+    parser.add_argument("--max-bytes", type=bounded(1, MAX_INPUT_BYTES), default=DEFAULT_MAX_BYTES,
+                        help=f"larger inputs are listed in errors.jsonl (default: {DEFAULT_MAX_BYTES})")
+    parser.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
+                        help="progress bar on stderr (auto: when stderr is a terminal)")
+
+
+# --- engines: where triage_input runs ------------------------------------------------------
+
+
+@dataclass
+class Job:
+    index: int
+    item: Item
+    sha: str
+    attempts: int = 0
+
+
+class Engine(Protocol):
+    workers: int
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any: ...
+
+    def wait_one(self, handles: set[Any]) -> tuple[set[Any], set[Any]]: ...
+
+    def outcome(self, handle: Any) -> tuple[Any, str | None]:
+        """(result, None) or (None, why the worker failed)."""
+        ...
+
+    def restart(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the client decides what Ctrl-C does
+
+
+class LocalEngine:
+    """A process pool on this machine; a worker that dies breaks the pool, which is rebuilt."""
+
+    def __init__(self, jobs: int | None) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = jobs or len(os.sched_getaffinity(0))
+        self._context = multiprocessing.get_context("fork")
+        self._executor = ProcessPoolExecutor
+        self.pool = self._make()
+
+    def _make(self) -> Any:
+        return self._executor(self.workers, mp_context=self._context, initializer=_ignore_sigint)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.pool.submit(fn, *args)
+
+    def wait_one(self, handles: set[Any]) -> tuple[set[Any], set[Any]]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        done, pending = wait(handles, timeout=0.5, return_when=FIRST_COMPLETED)
+        return set(done), set(pending)
+
+    def outcome(self, handle: Any) -> tuple[Any, str | None]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return handle.result(), None
+        except BrokenProcessPool:
+            return None, "the worker process died"
+
+    def restart(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._make()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskEngine:
+    """A Dask distributed cluster: the client submits, results stream back as they finish."""
+
+    def __init__(self, address: str) -> None:
+        try:
+            self.dask: Any = importlib.import_module("distributed")  # optional: the [dask] extra
+        except ImportError:
+            raise InputError("--scheduler", "needs the 'distributed' package (pip install a64triage[dask])") from None
+        try:
+            self.client = self.dask.Client(address, timeout="5s")
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            raise InputError(address, f"cannot reach the Dask scheduler: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        info = self.client.scheduler_info()
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.client.submit(fn, *args, pure=False)
+
+    def wait_one(self, handles: set[Any]) -> tuple[set[Any], set[Any]]:
+        try:
+            res = self.dask.wait(list(handles), timeout=0.5, return_when="FIRST_COMPLETED")
+        except TimeoutError:  # nothing finished yet: let the caller check for Ctrl-C
+            return set(), handles
+        return set(res.done), set(res.not_done)
+
+    def outcome(self, handle: Any) -> tuple[Any, str | None]:
+        try:
+            return handle.result(), None
+        except Exception as exc:  # KilledWorker, CommClosedError ...: the input is retried once
+            return None, f"the Dask worker failed: {type(exc).__name__}"
+
+    def restart(self) -> None:
+        return None  # the scheduler reschedules on the surviving workers
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close(timeout=5)
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+class _Stop:
+    """Ctrl-C: the first stops submitting and finishes the outputs, the second aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.previous = signal.signal(signal.SIGINT, self._handler)
+
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def restore(self) -> None:
+        signal.signal(signal.SIGINT, self.previous)
+
+
+def _progress(choice: str) -> Any:
+    if choice == "never" or (choice == "auto" and not sys.stderr.isatty()):
+        return None
+    tqdm: Any = importlib.import_module("tqdm").tqdm
+    tqdm.monitor_interval = 0  # no monitor thread (the pool forks)
+    return tqdm(unit="log", file=sys.stderr, dynamic_ncols=True)
+
+
+def _items(args: argparse.Namespace, out: OutputDir) -> Iterator[Job | Problem]:
+    for index, entry in enumerate(walk(args.inputs, args.max_bytes)):
+        if isinstance(entry, Problem):
+            yield entry
+            continue
+        sha = entry.sha256
+        if sha in out.done:
+            continue
+        yield Job(index, entry, sha)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.modules is not None and args.vmlinux is None:
+        raise InputError("--modules", "needs --vmlinux")
+    if args.vmlinux is not None and not os.path.isfile(args.vmlinux):
+        raise InputError(args.vmlinux, "no such file")
+    known: tuple[set[str], set[str]] | None = None
+    if args.known is not None:
+        try:
+            known = read_known(args.known)
+        except OSError as exc:
+            raise InputError(args.known, exc.strerror or "cannot read") from None
+    engine: LocalEngine | DaskEngine = DaskEngine(args.scheduler) if args.scheduler else LocalEngine(args.jobs)
+    out = OutputDir(args.out, resume=args.resume)
+    symbols = Symbols(args.vmlinux, args.modules)
+    stop = _Stop()
+    bar = _progress(args.progress)
+    try:
+        _drive(engine, out, symbols, _items(args, out), stop, bar)
+        _examples(engine, out, symbols, stop)
+    finally:
+        stop.restore()
+        if bar is not None:
+            bar.close()
+        engine.close()
+    summary = _summary(out, known, interrupted=stop.requested)
+    out.finish(summary.splitlines()[0], known[0] if known else None)
+    sys.stdout.write(summary)
+    return 130 if stop.requested else 0
+
+
+def _drive(engine: Engine, out: OutputDir, symbols: Symbols, jobs: Iterator[Job | Problem],
+           stop: _Stop, bar: Any) -> None:
+    """Keep the workers busy with a bounded number of inputs in flight; write each result."""
+    limit = engine.workers * IN_FLIGHT_PER_WORKER
+    running: dict[Any, Job] = {}
+    retry: list[Job] = []  # inputs in flight when a worker died: run again, one at a time
+    exhausted = False
+    while not stop.requested:
+        while not exhausted and not retry and len(running) < limit:
+            nxt = next(jobs, None)
+            if nxt is None:
+                exhausted = True
+            elif isinstance(nxt, Problem):
+                out.add_error(nxt)
+            else:
+                running[engine.submit(triage_input, nxt.item.name, nxt.item.data, nxt.sha, symbols)] = nxt
+        if retry and not running:
+            job = retry.pop()
+            running[engine.submit(triage_input, job.item.name, job.item.data, job.sha, symbols)] = job
+        if not running:
+            break
+        done, _ = engine.wait_one(set(running))
+        broken = False
+        for handle in done:
+            job = running.pop(handle)
+            result, failure = engine.outcome(handle)
+            if failure is not None:
+                broken = True
+                job.attempts += 1
+                if job.attempts >= 2:
+                    out.add_error(Problem(job.item.name, f"{failure} twice on this input", "worker"),
+                                  job.index, job.sha)
+                else:
+                    retry.append(job)
+                continue
+            _record(out, job, result)
+            if bar is not None:
+                bar.update(1)
+        if broken and isinstance(engine, LocalEngine):
+            for job in running.values():  # every input in flight is lost with the pool
+                retry.append(job)
+            running.clear()
+            engine.restart()
+
+
+def _record(out: OutputDir, job: Job, result: InputResult) -> None:
+    if result.error is not None:
+        out.add_error(Problem(job.item.name, result.error, "worker"), job.index, job.sha)
+        return
+    firsts = {str(r["signature"]): out.table.groups[str(r["signature"])].first
+              for r in result.records if str(r["signature"]) in out.table.groups}
+    out.add_reports(job.index, job.item.name, job.sha, result.records)
+    for rec in result.records:
+        g = out.table.groups[str(rec["signature"])]
+        if g.example_sha256 == job.sha and firsts.get(g.signature) != g.first:
+            out.save_example(job.sha, job.item.data)
+
+
+def _examples(engine: Engine, out: OutputDir, symbols: Symbols, stop: _Stop) -> None:
+    """The full explain page of each group's example, rendered by the workers."""
+    pending: dict[Any, str] = {}
+    seen: set[str] = set()
+    for g in out.table.by_count():
+        sha = g.example_sha256
+        log, page = out.example_paths(sha)
+        if sha in seen or stop.requested or not os.path.exists(out.file(log)) or os.path.exists(out.file(page)):
+            continue
+        seen.add(sha)
+        with open(out.file(log), "rb") as fh:
+            pending[engine.submit(example_html, g.first[1], fh.read(), symbols)] = page
+        while len(pending) >= engine.workers * IN_FLIGHT_PER_WORKER and not stop.requested:
+            _write_pages(engine, out, pending)
+    while pending and not stop.requested:
+        _write_pages(engine, out, pending)
+
+
+def _write_pages(engine: Engine, out: OutputDir, pending: dict[Any, str]) -> None:
+    from a64triage.triage.outputs import write_atomic
+
+    done, _ = engine.wait_one(set(pending))
+    for handle in done:
+        page = pending.pop(handle)
+        text, failure = engine.outcome(handle)
+        if failure is None and isinstance(text, str):
+            write_atomic(out.file(page), text)
+
+
+def _summary(out: OutputDir, known: tuple[set[str], set[str]] | None, *, interrupted: bool) -> str:
+    table = out.table
+    clusters = len({g.cluster for g in table.groups.values()})
+    head = (f"a64triage batch: {out.inputs} input(s), {table.reports()} report(s) in {len(table.groups)} "
+            f"group(s), {clusters} cluster(s); {out.errors} error(s), {out.empty} input(s) without a crash report")
+    if out.resumed:
+        head += f"; {out.resumed} input(s) done by an earlier run"
+    lines = [head + (" (interrupted: --resume to go on)" if interrupted else "")]
+    if known is not None:
+        new = [g for g in table.groups.values() if g.signature not in known[0]]
+        new_clusters = {g.cluster for g in new if g.cluster not in known[1]}
+        lines.append(f"known: {len(table.groups) - len(new)} group(s) seen before, {len(new)} new "
+                     f"({len(new_clusters)} in a new cluster)")
+    if table.groups:
+        lines.append("top groups:")
+        for g in table.by_count()[:TOP_GROUPS]:
+            mark = "" if known is None else ("  [new]" if g.signature not in known[0] else "")
+            lines.append(f"  {g.count:7d}  {g.signature}{mark}")
+    lines.append(f"outputs in {out.path}: reports.jsonl groups.jsonl errors.jsonl index.html")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,140 @@
+"""Groups: reports with one exact signature, folded as the records stream in.
+
+Memory grows with the number of groups, never with the number of reports:
+each group keeps counts, the first and last input (by input order, so the
+result does not depend on which worker finished first) and at most
+``MAX_VALUES`` distinct kernels and hardware names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from a64triage.triage.signature import SIGNATURE_VERSION
+
+GROUP_SCHEMA_VERSION = "1.0"
+MAX_VALUES = 32
+
+
+@dataclass
+class Group:
+    signature: str
+    cluster: str
+    type: str
+    count: int = 0
+    inputs: int = 0
+    first: tuple[int, str, int] = (1 << 62, "", 0)  # (input index, input, report) of the first report
+    last: tuple[int, str] = (-1, "")
+    example_sha256: str = ""
+    kernels: set[str] = field(default_factory=set)
+    hardware: set[str] = field(default_factory=set)
+    more_kernels: bool = False
+    more_hardware: bool = False
+    _last_input: str = ""
+
+    def add(self, rec: dict[str, Any]) -> None:
+        self.count += 1
+        key = (int(rec["input_index"]), str(rec["input"]), int(rec["report"]))
+        if rec["input"] != self._last_input:
+            self.inputs += 1  # records of one input arrive together
+            self._last_input = str(rec["input"])
+        if key < self.first:
+            self.first = key
+            self.example_sha256 = str(rec["input_sha256"])
+        if key[0] > self.last[0]:
+            self.last = (key[0], key[1])
+        facts = rec.get("facts", {})
+        self.more_kernels |= _add_bounded(self.kernels, facts.get("kernel_version"))
+        self.more_hardware |= _add_bounded(self.hardware, facts.get("hardware"))
+
+    def to_json(self, known: bool | None, example_html: str | None) -> dict[str, Any]:
+        return {
+            "schema_version": GROUP_SCHEMA_VERSION,
+            "signature": self.signature,
+            "cluster": self.cluster,
+            "signature_version": SIGNATURE_VERSION,
+            "type": self.type,
+            "count": self.count,
+            "inputs": self.inputs,
+            "first_input": self.first[1],
+            "last_input": self.last[1],
+            "kernels": sorted(self.kernels),
+            "kernels_truncated": self.more_kernels,
+            "hardware": sorted(self.hardware),
+            "hardware_truncated": self.more_hardware,
+            "example": {"input": self.first[1], "input_sha256": self.example_sha256,
+                        "report": self.first[2], "html": example_html},
+            "known": known,
+        }
+
+
+def _add_bounded(values: set[str], value: object) -> bool:
+    """Add ``value``; True when it had to be dropped (the set is full)."""
+    if not isinstance(value, str) or not value or value in values:
+        return False
+    if len(values) >= MAX_VALUES:
+        return True
+    values.add(value)
+    return False
+
+
+class GroupTable:
+    """signature -> Group, in a deterministic order for the outputs."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, Group] = {}
+
+    def add(self, rec: dict[str, Any]) -> Group:
+        sig = str(rec["signature"])
+        g = self.groups.get(sig)
+        if g is None:
+            g = self.groups[sig] = Group(sig, str(rec["cluster"]), str(rec["type"]))
+        g.add(rec)
+        return g
+
+    def by_count(self) -> list[Group]:
+        return sorted(self.groups.values(), key=lambda g: (-g.count, g.signature))
+
+    def clusters(self) -> dict[str, list[Group]]:
+        out: dict[str, list[Group]] = {}
+        for g in self.by_count():
+            out.setdefault(g.cluster, []).append(g)
+        return out
+
+    def reports(self) -> int:
+        return sum(g.count for g in self.groups.values())
+
+
+def read_known(path: str) -> tuple[set[str], set[str]]:
+    """(signatures, clusters) of a groups.jsonl from an earlier run; unreadable lines are skipped.
+    Clusters are compared only when the earlier run used this signature version."""
+    sigs: set[str] = set()
+    clusters: set[str] = set()
+    for obj in iter_jsonl(path):
+        if isinstance(obj.get("signature"), str):
+            sigs.add(obj["signature"])
+        if obj.get("signature_version") == SIGNATURE_VERSION and isinstance(obj.get("cluster"), str):
+            clusters.add(obj["cluster"])
+    return sigs, clusters
+
+
+def iter_jsonl(path: str) -> Iterator[dict[str, Any]]:
+    """The complete JSON objects of a JSON Lines file (a line cut by an interrupted write is skipped)."""
+    with open(path, "rb") as fh:
+        for line in fh:
+            if not line.endswith(b"\n"):
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                yield obj
+
+
+def dump_lines(objs: Iterable[dict[str, Any]]) -> Iterator[str]:
+    for obj in objs:
+        yield json.dumps(obj, ensure_ascii=False, sort_keys=False) + "\n"

@@ -1,0 +1,157 @@
+"""The batch's output directory, kept consistent whatever stops the run.
+
+Append-only JSON Lines, each line flushed whole: ``reports.jsonl`` gets an
+input's reports, then ``inputs.jsonl`` the line saying that input is done.  A
+run stopped anywhere (Ctrl-C, a kill) leaves at worst the reports of one
+unfinished input without its ``inputs.jsonl`` line; ``--resume`` drops those
+and any cut line, and skips every input whose content hash is done.
+``groups.jsonl`` and the index pages are rewritten whole (written aside, then
+renamed) at the end of every run, interrupted or not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from typing import IO, Any
+
+from a64triage.errors import InputError
+from a64triage.triage.groups import GroupTable, iter_jsonl
+from a64triage.triage.index import PAGES, render_index
+from a64triage.triage.inputs import Problem
+
+INPUT_SCHEMA_VERSION = "1.0"
+ERROR_SCHEMA_VERSION = "1.0"
+REPORTS, GROUPS, ERRORS, INPUTS, EXAMPLES = "reports.jsonl", "groups.jsonl", "errors.jsonl", "inputs.jsonl", "examples"
+
+
+def _line(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, ensure_ascii=False) + "\n"
+
+
+def write_atomic(path: str, text: str | Iterable[str]) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        if isinstance(text, str):
+            fh.write(text)
+        else:
+            fh.writelines(text)
+    os.replace(tmp, path)
+
+
+class OutputDir:
+    """The files of one batch; ``done`` holds the content hashes of the finished inputs."""
+
+    def __init__(self, path: str, *, resume: bool) -> None:
+        self.path = path
+        self.table = GroupTable()
+        self.done: set[str] = set()
+        self.errors = 0
+        self.inputs = 0
+        self.empty = 0  # inputs without a crash report
+        self.resumed = 0
+        try:
+            os.makedirs(os.path.join(path, EXAMPLES), exist_ok=True)
+        except OSError as exc:
+            raise InputError(path, exc.strerror or "cannot create the output directory") from None
+        if resume:
+            self._reload()
+        elif any(os.path.exists(self.file(n)) for n in (REPORTS, INPUTS)):
+            raise InputError(path, "holds the outputs of an earlier batch: give --resume to go on with it, "
+                             "or another --out")
+        mode = "a" if resume else "w"
+        self._reports: IO[str] = open(self.file(REPORTS), mode, encoding="utf-8")  # noqa: SIM115
+        self._inputs: IO[str] = open(self.file(INPUTS), mode, encoding="utf-8")  # noqa: SIM115
+        self._errors: IO[str] = open(self.file(ERRORS), mode, encoding="utf-8")  # noqa: SIM115
+
+    def file(self, name: str) -> str:
+        return os.path.join(self.path, name)
+
+    def _reload(self) -> None:
+        """Keep what a finished input wrote; drop the rest (cut lines, unfinished inputs)."""
+        if not os.path.exists(self.file(INPUTS)):
+            return
+        for obj in iter_jsonl(self.file(INPUTS)):
+            if isinstance(obj.get("input_sha256"), str):
+                self.done.add(obj["input_sha256"])
+                self.inputs += 1
+                self.empty += obj.get("reports") == 0 and obj.get("status") == "ok"
+        self.resumed = self.inputs
+        write_atomic(self.file(INPUTS), (_line(o) for o in self._kept(INPUTS)))
+        kept_reports = list(self._kept(REPORTS)) if os.path.exists(self.file(REPORTS)) else []
+        for rec in kept_reports:
+            self.table.add(rec)
+        write_atomic(self.file(REPORTS), (_line(o) for o in kept_reports))
+        if os.path.exists(self.file(ERRORS)):
+            # Problems found while reading inputs are found again; a worker's error is kept with its input.
+            errs = [o for o in iter_jsonl(self.file(ERRORS)) if o.get("input_sha256") in self.done]
+            self.errors = len(errs)
+            write_atomic(self.file(ERRORS), (_line(o) for o in errs))
+
+    def _kept(self, name: str) -> Iterable[dict[str, Any]]:
+        for obj in iter_jsonl(self.file(name)):
+            if obj.get("input_sha256") in self.done:
+                yield obj
+
+    def add_reports(self, index: int, name: str, sha: str, records: list[dict[str, Any]]) -> None:
+        for rec in records:
+            rec["input_index"] = index
+            self.table.add(rec)
+            self._reports.write(_line(rec))
+        self._reports.flush()
+        self._finish(index, name, sha, len(records), "ok")
+        self.empty += not records
+
+    def add_error(self, problem: Problem, index: int | None = None, sha: str | None = None) -> None:
+        self.errors += 1
+        self._errors.write(_line({"schema_version": ERROR_SCHEMA_VERSION, "input": problem.name,
+                                  "input_sha256": sha, "kind": problem.kind, "problem": problem.problem}))
+        self._errors.flush()
+        if sha is not None and index is not None:
+            self._finish(index, problem.name, sha, 0, "error")
+
+    def _finish(self, index: int, name: str, sha: str, reports: int, status: str) -> None:
+        self.done.add(sha)
+        self.inputs += 1
+        self._inputs.write(_line({"schema_version": INPUT_SCHEMA_VERSION, "input": name, "input_sha256": sha,
+                                  "input_index": index, "reports": reports, "status": status}))
+        self._inputs.flush()
+
+    def example_paths(self, sha: str) -> tuple[str, str]:
+        base = os.path.join(EXAMPLES, sha[:16])
+        return base + ".log", base + ".html"
+
+    def save_example(self, sha: str, data: bytes) -> None:
+        log, _ = self.example_paths(sha)
+        path = self.file(log)
+        if not os.path.exists(path):
+            with open(path + ".tmp", "wb") as fh:
+                fh.write(data)
+            os.replace(path + ".tmp", path)
+
+    def _drop_superseded_examples(self, wanted: set[str]) -> None:
+        """An example saved before an earlier input of its group finished is not the example."""
+        keep = {os.path.basename(p) for sha in wanted for p in self.example_paths(sha)}
+        folder = self.file(EXAMPLES)
+        for name in os.listdir(folder):
+            if name not in keep:
+                os.unlink(os.path.join(folder, name))
+
+    def finish(self, summary: str, known: set[str] | None) -> None:
+        """groups.jsonl and the index pages, from every report written so far."""
+        for fh in (self._reports, self._inputs, self._errors):
+            fh.close()
+
+        def links(g: Any) -> tuple[str | None, str | None]:
+            log, page = self.example_paths(g.example_sha256)
+            return (page if os.path.exists(self.file(page)) else None,
+                    log if os.path.exists(self.file(log)) else None)
+
+        groups = self.table.by_count()
+        self._drop_superseded_examples({g.example_sha256 for g in groups})
+        write_atomic(self.file(GROUPS), (_line(g.to_json(None if known is None else g.signature in known,
+                                                         links(g)[0])) for g in groups))
+        for page, _ in PAGES:
+            write_atomic(self.file(page), render_index(self.table, page, summary=summary, links=links,
+                                                       known=known))
