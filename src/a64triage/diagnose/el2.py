@@ -117,7 +117,9 @@ def el2_view(report: Report, el: int | None, pc_class: str | None, esr_is_fetch_
     ``pc_class`` is the arm64 address class of the faulting PC; ``context`` the
     log lines outside the report that explain kept (kvm boot lines).
     """
-    lines = [*report.lines, *context]
+    if el != 2:
+        return KernelAtEl1()  # the common case costs nothing: no line is scanned
+    lines = (*report.lines, *context)
     kvm = report.kvm
     hyp_frames = [f for f in report.call_trace if f.stack == "hyp" or _fn(f).startswith(_NVHE_FN)]
     at = kvm.panic_at if kvm is not None else None
@@ -135,8 +137,6 @@ def el2_view(report: Report, el: int | None, pc_class: str | None, esr_is_fetch_
             return PkvmHyp(tuple(reasons + extra))
         return NvheHyp(tuple(reasons))
 
-    if el != 2:
-        return KernelAtEl1()
     if mode == "vhe":
         return VheHost(("the log says 'kvm [1]: VHE mode initialized successfully': the kernel runs at EL2",))
     hyp_panic = report.kind == "hyp-panic" or (kvm is not None and bool(kvm.panic))
