@@ -165,3 +165,25 @@ def test_truncated_real_core_is_one_line(dumped: dict[str, Any], fmt: str, tmp_p
     assert out.returncode == 2 and out.stdout == ""
     line, = out.stderr.strip().splitlines()
     assert str(cut) in line and "truncated" in line, line
+
+
+def test_parse_and_symbolize_read_the_core(dumped: dict[str, Any]) -> None:
+    """parse/symbolize --vmcore: the ring buffer's reports and the core's KASLR offset."""
+    res, log = run_case(dumped, LIVE[0])
+    prep: e2elib.Prepared = dumped["prep"]
+    core = str(res.cores["elf"])
+
+    def parsed(*args: str) -> list[tuple[str, str]]:
+        out = a64triage("parse", "--json", *args)
+        assert out.returncode == 0, out.stderr[-500:]
+        return [(r["kind"], r["title"]) for r in json.loads(out.stdout)["reports"]]
+
+    assert parsed("--vmcore", core, "--vmlinux", str(prep.vmlinux)) == parsed(str(log))
+    out = a64triage("symbolize", "--json", "--vmcore", core, "--vmlinux", str(prep.vmlinux),
+                    "--modules", str(prep.debug_modules))
+    assert out.returncode == 0, out.stderr[-500:]
+    doc = json.loads(out.stdout)
+    printed = re.search(r"Kernel Offset: (0x[0-9a-f]+) from", res.console)
+    assert printed and int(doc["kaslr_offset"], 16) == int(printed.group(1), 16)
+    assert doc["frames"] and all(any(loc.get("file") for loc in f["locations"])
+                                 for f in doc["frames"][:3]), doc["frames"][:3]
