@@ -9,6 +9,7 @@ Packages (all from Debian's archive, fetched with ``apt-get download``):
   headers  linux-headers-<abi>-cloud-arm64 (+ linux-headers-<abi>-common, linux-kbuild-6.1)
   source   linux-source-6.1                         the matching kernel source tarball
   busybox  busybox-static:arm64
+  dbgdeb   the dbg package as a .deb, kept (the debuginfod test serves it)
 
 Cache: ``$A64TRIAGE_CACHE`` or ``~/.cache/a64triage``, then ``debian/<abi>/<part>/``
 holding the unpacked package tree and a ``.complete`` stamp.  Prints one
@@ -24,34 +25,23 @@ import gzip
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
+# apt/dpkg calls are the package's (a64triage.symbols.debian: standard library only, so any
+# python3 runs this script): one download logic for the tests and for users' --fetch
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from a64triage.symbols.debian import FetchError, download, unpack
+from a64triage.symbols.debian import run as _run
+
 FLAVOUR = "cloud-arm64"
-PARTS = ("image", "dbg", "headers", "source", "busybox")
-
-
-class FetchError(Exception):
-    pass
+PARTS = ("image", "dbg", "headers", "source", "busybox", "dbgdeb")
 
 
 def cache_root() -> Path:
-    base = os.environ.get("A64TRIAGE_CACHE") or os.path.join(Path.home(), ".cache", "a64triage")
-    return Path(base) / "debian"
+    from a64triage.symbols.sources import default_cache_dir
 
-
-def _run(cmd: list[str], cwd: Path | None = None, timeout: int = 1800) -> str:
-    try:
-        res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    except FileNotFoundError as exc:
-        raise FetchError(f"{cmd[0]} not found") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise FetchError(f"{' '.join(cmd[:3])} timed out after {timeout}s") from exc
-    if res.returncode != 0:
-        last = (res.stderr.strip().splitlines() or ["failed"])[-1]
-        raise FetchError(f"{' '.join(cmd[:4])}: {last}")
-    return res.stdout
+    return default_cache_dir() / "debian"
 
 
 def ensure_arm64_arch() -> None:
@@ -94,6 +84,7 @@ def packages_for(part: str, abi: str) -> list[str]:
         ],
         "source": [f"linux-source-{major}"],
         "busybox": ["busybox-static:arm64"],
+        "dbgdeb": [f"linux-image-{abi}-{FLAVOUR}-dbg:arm64"],
     }[part]
 
 
@@ -113,17 +104,16 @@ def image_version(abi: str) -> str | None:
     return None
 
 
-def _download(pkg: str, abi: str, debs: Path) -> None:
+def _download(pkg: str, abi: str, debs: Path) -> Path:
     """``apt-get download``; unversioned packages are pinned to the image's version first."""
     version = image_version(abi) if pkg.startswith(UNVERSIONED) else None
     if version:
         try:
-            _run(["apt-get", "download", "-q", f"{pkg}={version}"], cwd=debs)
-            return
+            return download(pkg, debs, version)
         except FetchError as exc:
             print(f"debian_kernel: {pkg}={version} unavailable ({exc}); using apt's candidate",
                   file=sys.stderr)
-    _run(["apt-get", "download", "-q", pkg], cwd=debs)
+    return download(pkg, debs)
 
 
 def fetch(abi: str, part: str) -> Path:
@@ -134,19 +124,14 @@ def fetch(abi: str, part: str) -> Path:
     if any(pkg.endswith(":arm64") for pkg in packages_for(part, abi)):
         ensure_arm64_arch()  # a pinned --abi skips latest_abi(), which would have done it
     debs = cache_root() / abi / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     for pkg in packages_for(part, abi):
-        before = set(debs.glob("*.deb"))
-        _download(pkg, abi, debs)
-        new = set(debs.glob("*.deb")) - before
-        name = pkg.split(":")[0]
-        candidates = new or {p for p in debs.glob(f"{name}_*.deb")}
-        for deb in sorted(candidates):
-            _run(["dpkg-deb", "-x", str(deb), str(dest)])
-            deb.unlink()  # keep the unpacked tree only: the .debs are hundreds of MB
+        deb = _download(pkg, abi, dest if part == "dbgdeb" else debs)
+        if part != "dbgdeb":  # keep the unpacked tree only: the .debs are hundreds of MB
+            unpack(deb, dest)
+            deb.unlink()
     (dest / ".complete").write_text(abi + "\n")
     return dest
 
@@ -162,6 +147,7 @@ def interesting_paths(abi: str, part: str, root: Path) -> dict[str, Path]:
                 "debug_modules": root / "usr" / "lib" / "debug" / "lib" / "modules" / kver},
         "headers": {"kbuild": root / "usr" / "src" / f"linux-headers-{kver}"},
         "busybox": {"busybox": root / "bin" / "busybox"},
+        "dbgdeb": {"deb": next(iter(sorted(root.glob("*.deb"))), root / "missing.deb")},
     }.get(part, {})
     if part == "source":
         tarballs = sorted((root / "usr" / "src").glob("linux-source-*.tar.*"))

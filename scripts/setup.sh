@@ -10,11 +10,12 @@ want_debs=(python3-venv)
 if [ "${1:-}" = test ]; then
   # llvm: llvm-symbolizer/llvm-objdump for cross-checks; binutils-aarch64: addr2line/objdump;
   # gcc-aarch64 + make: the out-of-tree LKDTM module of the end-to-end suite; qemu + cpio:
-  # booting Debian's arm64 kernel; chromium: the HTML test.
+  # booting Debian's arm64 kernel; chromium: the HTML test; debuginfod + libarchive-tools
+  # (bsdtar, its .deb reader): the debuginfod client test's server.
   # clang + lld: rebuilding the 2017 replay image and the audit fixtures (the tests check
   # the committed outputs are what the scripts make); flex, bison, bc: the small clang vmlinux.
   want_debs+=(llvm clang lld binutils-aarch64-linux-gnu gcc-aarch64-linux-gnu make xz-utils cpio
-              qemu-system-arm chromium flex bison bc)
+              qemu-system-arm chromium flex bison bc debuginfod libarchive-tools)
 fi
 for d in "${want_debs[@]}"; do
   dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q "install ok installed" || need_debs+=("$d")
@@ -31,7 +32,7 @@ fi
 
 python3 -m venv .venv
 if [ "${1:-}" = test ]; then
-  .venv/bin/pip install -q --disable-pip-version-check -e '.[test,dwarf]'
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
 else
-  .venv/bin/pip install -q --disable-pip-version-check -e '.[dwarf]'
+  .venv/bin/pip install -q --disable-pip-version-check -e .
 fi

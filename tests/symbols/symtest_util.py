@@ -23,7 +23,7 @@ def drgn_installed() -> bool:
 
 
 BACKENDS = ["pyelftools", pytest.param("drgn", marks=pytest.mark.skipif(
-    not drgn_installed(), reason="drgn not installed (pip install a64triage[dwarf])"))]
+    not drgn_installed(), reason="drgn not installed (pip install drgn)"))]
 
 
 def check_golden(path: Path, text: str) -> None:

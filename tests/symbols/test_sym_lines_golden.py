@@ -18,6 +18,7 @@ from symtest_util import FIXTURES, GOLDEN, UPDATE
 
 from a64triage.symbols import dwarf, symtab
 from a64triage.symbols.elf import ElfImage
+from a64triage.symbols.types import clean_path
 
 IMAGES = ["image-clang.elf", "image-gcc.elf"]
 
@@ -33,7 +34,7 @@ def _norm(chain: list[tuple[str, str | None, int | None]]) -> list[list[object]]
     for k, (fn, file, line) in enumerate(chain):
         if k == len(chain) - 1:
             fn = symtab.base_name(fn)
-        out.append([fn, dwarf.clean_path(file), line or None])
+        out.append([fn, clean_path(file), line or None])
     return out
 
 

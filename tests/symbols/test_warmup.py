@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from symtest_util import FIXTURES, ROOT
 
-from a64triage.symbols import symtab, warmup
+from a64triage.symbols import helperpipe, symtab, warmup
 from a64triage.symbols.rawelf import RawElf
 
 IMAGE = FIXTURES / "image-clang.elf"
@@ -124,7 +124,7 @@ def _index_columns(cache: Path) -> list[bytes] | None:
         doc = marshal.loads(paths[0].read_bytes())
     except (EOFError, ValueError):
         return None  # not there yet (written under another name, then renamed: never half)
-    return list(doc[6:])
+    return list(doc[-len(symtab._INDEX_CODES):])
 
 
 def test_command_index_lifecycle(tmp_path: Path) -> None:
@@ -155,7 +155,7 @@ def _library_json(log: Path, vmlinux: Path) -> list[dict[str, object]]:
     from a64triage.commands.symbolize import frame_json, symbolize_log
     from a64triage.symbols import open_symbolizer
 
-    assert not warmup.has_helper(str(vmlinux))
+    assert not helperpipe.has_helper(str(vmlinux))
     sym = open_symbolizer(str(vmlinux))
     return [frame_json(a) for a in symbolize_log(sym, log.read_text())[1]]
 
@@ -220,12 +220,12 @@ def test_helper_answers_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
                 marshal.dumps((n, ["outer"])), b"\x00garbage", b""):
         fresh = symtab.from_elf(RawElf(str(IMAGE)))
         fresh._helper = str(IMAGE)
-        monkeypatch.setattr(warmup, "from_helper", lambda _p, raw=raw: raw)
+        monkeypatch.setattr(helperpipe, "from_helper", lambda _p, raw=raw: raw)
         assert fresh._named_idx("outer") == right
         assert fresh._helper is None  # asked once
     good = symtab.from_elf(RawElf(str(IMAGE)))
     good._helper = str(IMAGE)
-    monkeypatch.setattr(warmup, "from_helper", lambda _p: marshal.dumps((n, {"outer": right, "x": []})))
+    monkeypatch.setattr(helperpipe, "from_helper", lambda _p: marshal.dumps((n, {"outer": right, "x": []})))
     assert good._named_idx("x") == []  # taken from the helper: "x" exists nowhere else
 
 
@@ -252,6 +252,6 @@ def test_failed_command_stops_its_helpers(tmp_path: Path, capsys: pytest.Capture
     assert main(["symbolize", "--vmlinux", str(garbage), str(LOG)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(garbage) in err
-    assert not warmup._HELPERS and not warmup._INDEXERS
+    assert not warmup._HELPERS and not helperpipe._INDEXERS
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)

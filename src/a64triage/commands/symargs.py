@@ -83,7 +83,7 @@ def query(args: argparse.Namespace, text: str) -> BuildQuery:
     elif release is not None and (not release or "/" in release or release.startswith(".")):
         raise InputError("--kernel-release", f"{release!r} is not a kernel release")
     build_id = valid_build_id(args.build_id) if args.build_id else logged.build_id
-    return BuildQuery(build_id, release or logged.release, logged.banner)
+    return BuildQuery(build_id, release or logged.release, logged.banner, logged.modules)
 
 
 def wants_lookup(args: argparse.Namespace, q: BuildQuery) -> bool:

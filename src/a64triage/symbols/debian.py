@@ -80,6 +80,14 @@ def from_apt_archive(pkg: str) -> Path | None:
     return found[-1] if found else None
 
 
+def known(pkg: str) -> bool:
+    """Whether apt knows a version of ``pkg`` it could download."""
+    try:
+        return "Version:" in run(["apt-cache", "show", pkg], timeout=120)
+    except FetchError:
+        return False
+
+
 def unpack(deb: Path, dest: Path) -> None:
     run(["dpkg-deb", "-x", str(deb), str(dest)])
 
@@ -129,7 +137,7 @@ def fetch_dbg(release: str, dest: Path) -> Path:
                 shutil.rmtree(partial, ignore_errors=True)  # nothing half-unpacked stays
                 raise
     except FetchError as exc:
-        if "Unable to locate" in str(exc) or "Can't select" in str(exc) or "No packages found" in str(exc):
+        if not known(pkg):
             near = nearest_releases(release)
             hint = f"; the archive has {', '.join(near)}" if near else \
                 "; apt knows no release of that flavour (arm64 not a dpkg architecture? apt-get update?)"

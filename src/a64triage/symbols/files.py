@@ -29,8 +29,13 @@ def module_key(name: str) -> str:
 
 
 def cache_dir(*parts: str) -> str:
-    """``$A64TRIAGE_CACHE`` or ``~/.cache/a64triage``, joined with ``parts`` (os.path: no pathlib import)."""
-    base = os.environ.get("A64TRIAGE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "a64triage")
+    """``$A64TRIAGE_CACHE``, else ``$XDG_CACHE_HOME/a64triage``, else ``~/.cache/a64triage``
+    (the XDG base directory rule), joined with ``parts`` (os.path: no pathlib import)."""
+    base = os.environ.get("A64TRIAGE_CACHE")
+    if not base:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
+        base = os.path.join(root, "a64triage")
     return os.path.join(base, *parts)
 
 

@@ -44,12 +44,9 @@ LOCAL_DEBUG_ROOT = Path("/usr/lib/debug")
 
 def default_cache_dir() -> Path:
     """``$A64TRIAGE_CACHE``, else ``$XDG_CACHE_HOME/a64triage``, else ``~/.cache/a64triage``."""
-    own = os.environ.get("A64TRIAGE_CACHE")
-    if own:
-        return Path(own)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "a64triage"
+    from a64triage.symbols.files import cache_dir
+
+    return Path(cache_dir())
 
 
 def env_debuginfod_urls() -> tuple[str, ...]:
@@ -64,6 +61,7 @@ class BuildQuery:
     build_id: str | None = None  # hex GNU build id of vmlinux
     release: str | None = None  # uname -r
     banner: str | None = None  # linux_banner text ("Linux version ...")
+    modules: tuple[tuple[str, str], ...] = ()  # (module name, its build id) from "[mod <id>]" frames
 
     def describe(self) -> str:
         parts = [f"build id {self.build_id}" if self.build_id else "",
@@ -109,7 +107,7 @@ def log_query(text: str) -> BuildQuery:
     if bm:
         banner = bm.group(0).strip()
         release = release or bm.group("release")
-    return BuildQuery(build_id, release, banner)
+    return BuildQuery(build_id, release, banner, tuple(module_build_ids(text).items()))
 
 
 def module_build_ids(text: str) -> dict[str, str]:
@@ -158,7 +156,34 @@ def _checked(path: Path, query: BuildQuery, options: SourceOptions, origin: str)
     why = None if options.force else mismatch(path, query)
     if why:
         raise InputError(str(path), f"not the kernel that printed the log: {why} (--force to use it anyway)")
-    return DebugFiles(path, _module_dirs(path, query, options), origin)
+    return DebugFiles(path, _module_dirs(path, query, options) + _modules_by_build_id(query, options),
+                      origin)
+
+
+def _modules_by_build_id(query: BuildQuery, options: SourceOptions) -> tuple[Path, ...]:
+    """Directories holding ``NAME.ko`` debug files of the modules the log names with a build id:
+    from the debug trees, the cache or debuginfod (a module not found stays a warning)."""
+    out: list[Path] = []
+    for name, bid in query.modules:
+        found = next((p for p in build_id_paths(bid, options) if p.is_file()), None)
+        if found is None and options.debuginfod_urls and not options.offline:
+            from a64triage.symbols import debuginfod
+
+            try:
+                found = debuginfod.fetch(bid, "debuginfo", options).path
+            except InputError:
+                continue  # reported as "module NAME not found" when its frames are symbolized
+        if found is None:
+            continue
+        link = options.cache_dir / "modules" / bid / f"{name}.ko"
+        try:
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if not link.exists():
+                link.symlink_to(found.resolve())
+        except OSError:
+            continue
+        out.append(link.parent)
+    return tuple(out)
 
 
 def _module_dirs(vmlinux: Path, query: BuildQuery, options: SourceOptions) -> tuple[Path, ...]:

@@ -367,7 +367,7 @@ class Symbolizer:
             sec = obj.section_of(addr) if obj.layout is not None else None
             if obj.lines.name == "pyelftools" and sec is not None and sec[0] != ".text":
                 notes.append(f"no file:line for {sec[0]} of a module without drgn "
-                             "(pip install 'a64triage[dwarf]')")
+                             "(pip install drgn)")
             else:
                 notes.append(f"no line information there in {where}")
         if locs and locs[-1].function == "??" and sym_name:

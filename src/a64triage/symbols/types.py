@@ -35,3 +35,12 @@ class Symbolized:
     # the address whose file:line ``locations`` give: ``address - 4`` for a return
     # address (the call instruction), ``address`` for a PC; same space as ``address``
     looked_up: int | None = None
+
+
+def clean_path(path: str | None) -> str | None:
+    """``././inline.c`` -> ``inline.c``: the same spelling from every DWARF backend."""
+    if not path:
+        return None
+    while path.startswith("./"):
+        path = path[2:]
+    return path.replace("/./", "/")

@@ -55,6 +55,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
+from a64triage.symbols.helperpipe import _INDEXERS
+
 # What symbolizing reads, in the order it reads it: the build-id note, the symbols, the
 # release string (linux_banner in .rodata), the code before each return address
 # (symbolizer.follows_call), what libdwfl reads of an ET_DYN vmlinux (.rela.dyn), then
@@ -77,8 +79,6 @@ _PRINTED = re.compile(r"([A-Za-z_.$][\w.$]{0,255})\+0x[0-9a-fA-F]{1,16}(?![0-9a-
 PRINTED_NAMES_MAX = 64  # a few oopses' worth: the indexer must be done before the command needs them
 
 _HELPERS: dict[int, bool] = {}  # pid -> whether finish() may stop it (the reader: its work is moot)
-_INDEXERS: dict[str, int] = {}  # realpath of a vmlinux -> read end of its indexer's pipe
-WAIT_SECONDS = 5.0  # how long a command waits for its indexer's answers before looking names up itself
 EXIT_WAIT_SECONDS = 2.0  # finish() waits this long at most for the indexer to save the index
 
 
@@ -150,7 +150,7 @@ def start(path: str | None, names: Iterable[str] = ()) -> None:
 
     def index() -> None:
         os.close(rfd)  # else a command that stops reading would not make the writes fail
-        from a64triage.symbols import symtab
+        from a64triage.symbols import kernel, symtab
 
         def send(raw: bytes) -> None:  # the command waits for this, then the helper goes on
             try:
@@ -162,7 +162,7 @@ def start(path: str | None, names: Iterable[str] = ()) -> None:
             finally:
                 os.close(wfd)
 
-        symtab.build_index(path, names, send)
+        symtab.build_index(path, (*names, *kernel.LOOKED_UP), send)
 
     if _fork(index, stoppable=False):
         _INDEXERS[key] = rfd
@@ -180,37 +180,6 @@ def printed_names(text: str) -> list[str]:
         if len(names) >= PRINTED_NAMES_MAX:
             break
     return list(names)
-
-
-def has_helper(path: str) -> bool:
-    """Whether this command's helper is looking names up in ``path`` (and will save its index)."""
-    return os.path.realpath(path) in _INDEXERS
-
-
-def from_helper(path: str, timeout: float = WAIT_SECONDS) -> bytes | None:
-    """What this command's helper sent about ``path`` (``symtab.build_index``), waiting for
-    it at most ``timeout`` seconds; None when there is none, it failed, or it had nothing."""
-    rfd = _INDEXERS.pop(os.path.realpath(path), None)
-    if rfd is None:
-        return None
-    import select
-    import time
-
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([rfd], [], [], left)[0]:
-                return None
-            chunk = os.read(rfd, 1 << 20)
-            if not chunk:
-                return b"".join(chunks) or None
-            chunks.append(chunk)
-    except OSError:
-        return None
-    finally:
-        os.close(rfd)
 
 
 @contextmanager
