@@ -360,7 +360,8 @@ def _brk(s: Sources) -> list[Evidence]:
 def _bug_site(s: Sources) -> list[Evidence]:
     if s.bug_site is None:
         return []
-    return [Evidence("symbol", f"BUG/WARN site from __bug_table: {s.bug_site[0]}:{s.bug_site[1]}")]
+    where = "from __bug_table" if s.facts.has_vmlinux else "as the log prints it"
+    return [Evidence("symbol", f"BUG/WARN site {where}: {s.bug_site[0]}:{s.bug_site[1]}")]
 
 
 def _memory(s: Sources) -> list[Evidence]:
