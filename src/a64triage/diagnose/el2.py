@@ -36,7 +36,9 @@ from a64triage.console.records import Frame, Report
 # Kernel address classes (arm64.address) that VHE's EL2 maps and nVHE's EL2 does not.
 _KERNEL_VA = ("kimage", "kernel-image", "linear", "modules", "vmalloc", "vmemmap", "fixmap")
 _NVHE_LINE = re.compile(r"nVHE hyp (?:panic|BUG|CFI failure) at|nVHE call trace|Hyp Offset:")
-_PKVM_LINE = re.compile(r"Protected nVHE mode initialized|kvm-arm\.mode=protected|Failed to finalize Hyp protection")
+# The boot lines that say pKVM (explain keeps them outside the report), and in the report itself.
+PKVM_BOOT_LINE = re.compile(r"Protected nVHE mode initialized|kvm-arm\.mode=protected")
+_PKVM_LINE = re.compile(PKVM_BOOT_LINE.pattern + r"|Failed to finalize Hyp protection")
 # Functions that exist only when the hypervisor owns the host's stage 2 (pKVM).
 _PKVM_FN = re.compile(r"(?:^|_)pkvm_|finalize_pkvm|handle_host_mem_abort|host_stage2|__pkvm_")
 _NVHE_FN = "__kvm_nvhe_"
@@ -117,7 +119,9 @@ def el2_view(report: Report, el: int | None, pc_class: str | None, esr_is_fetch_
     ``pc_class`` is the arm64 address class of the faulting PC; ``context`` the
     log lines outside the report that explain kept (kvm boot lines).
     """
-    lines = [*report.lines, *context]
+    if el != 2:
+        return KernelAtEl1()  # the common case costs nothing: no line is scanned
+    lines = (*report.lines, *context)
     kvm = report.kvm
     hyp_frames = [f for f in report.call_trace if f.stack == "hyp" or _fn(f).startswith(_NVHE_FN)]
     at = kvm.panic_at if kvm is not None else None
@@ -135,8 +139,6 @@ def el2_view(report: Report, el: int | None, pc_class: str | None, esr_is_fetch_
             return PkvmHyp(tuple(reasons + extra))
         return NvheHyp(tuple(reasons))
 
-    if el != 2:
-        return KernelAtEl1()
     if mode == "vhe":
         return VheHost(("the log says 'kvm [1]: VHE mode initialized successfully': the kernel runs at EL2",))
     hyp_panic = report.kind == "hyp-panic" or (kvm is not None and bool(kvm.panic))

@@ -183,7 +183,10 @@ def _far(s: Sources) -> list[Evidence]:
     if far is None:
         return []
     hit = s.find_line(re.compile(rf"(?:FAR[:= ]+|address )(?:0x)?0*{far.value:x}\b", re.IGNORECASE))
-    return [Evidence("register", f"FAR = {far.value:#018x}: {far.summary}", hit[0] if hit else None)]
+    tree = _register(s, "FAR")
+    # Named like ESR/SPSR, for the level that took the exception (an instruction abort's FAR is the PC).
+    name = tree.register if tree else f"FAR_EL{s.facts.view.register_el(s.facts.el)}" if s.facts.el else "FAR"
+    return [Evidence("register", f"{name} = {far.value:#018x}: {far.summary}", hit[0] if hit else None)]
 
 
 def _far_is_pc(s: Sources) -> list[Evidence]:
@@ -357,7 +360,8 @@ def _brk(s: Sources) -> list[Evidence]:
 def _bug_site(s: Sources) -> list[Evidence]:
     if s.bug_site is None:
         return []
-    return [Evidence("symbol", f"BUG/WARN site from __bug_table: {s.bug_site[0]}:{s.bug_site[1]}")]
+    where = "from __bug_table" if s.facts.has_vmlinux else "as the log prints it"
+    return [Evidence("symbol", f"BUG/WARN site {where}: {s.bug_site[0]}:{s.bug_site[1]}")]
 
 
 def _memory(s: Sources) -> list[Evidence]:

@@ -202,6 +202,11 @@ RULES: tuple[Rule, ...] = (
         "offset {far_short}; follow the pointer back to where it should have been set or checked.",
         ("message", "el", "esr", "far", "pc", "disasm-fault", "code", "trace-top"),
         (Boost(_log("null-deref"), 0.05, "the kernel itself says NULL pointer dereference"),),
+        needs=(
+            Need(lambda f: f.far is not None,
+                 "the faulting address: no FAR in the log (the 'Unable to handle kernel NULL pointer dereference "
+                 "at virtual address' line or a FAR line gives it), so the member offset is unknown", 0.05),
+        ),
     ),
     Rule(
         "list-poison", C.USE_AFTER_FREE,
@@ -247,10 +252,17 @@ RULES: tuple[Rule, ...] = (
         "exec-nx", C.EXEC_NON_EXECUTABLE,
         _any(_log("exec-nx"),
              _all(_EL1_ABORT, lambda f: f.esr is not None and f.esr.is_instruction, _fsc("permission"))), 0.85,
-        "instruction fetch from non-executable memory at {far}: the kernel jumped into data",
+        "instruction fetch from non-executable memory at {far} ({far_class}): the kernel branched into "
+        "memory that is not mapped executable",
         "Find the indirect branch or return that went there: a corrupted function pointer or return "
-        "address (the LR and the caller in the call trace), or code placed in a data section.",
+        "address (the LR and the caller in the call trace), code placed in a data section, or module "
+        "memory called before it was made executable.",
         ("message", "el", "esr", "far", "pc", "lr", "sym-notes", "trace-top"),
+        needs=(
+            Need(lambda f: f.esr is not None,
+                 "the ESR: without the 'Mem abort info' lines or the Oops code the permission fault rests on the "
+                 "message alone", 0.05),
+        ),
     ),
     Rule(
         "pc-beyond-size", C.EXEC_NON_EXECUTABLE, lambda f: f.beyond_size, 0.6,
