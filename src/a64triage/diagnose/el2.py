@@ -36,7 +36,9 @@ from a64triage.console.records import Frame, Report
 # Kernel address classes (arm64.address) that VHE's EL2 maps and nVHE's EL2 does not.
 _KERNEL_VA = ("kimage", "kernel-image", "linear", "modules", "vmalloc", "vmemmap", "fixmap")
 _NVHE_LINE = re.compile(r"nVHE hyp (?:panic|BUG|CFI failure) at|nVHE call trace|Hyp Offset:")
-_PKVM_LINE = re.compile(r"Protected nVHE mode initialized|kvm-arm\.mode=protected|Failed to finalize Hyp protection")
+# The boot lines that say pKVM (explain keeps them outside the report), and in the report itself.
+PKVM_BOOT_LINE = re.compile(r"Protected nVHE mode initialized|kvm-arm\.mode=protected")
+_PKVM_LINE = re.compile(PKVM_BOOT_LINE.pattern + r"|Failed to finalize Hyp protection")
 # Functions that exist only when the hypervisor owns the host's stage 2 (pKVM).
 _PKVM_FN = re.compile(r"(?:^|_)pkvm_|finalize_pkvm|handle_host_mem_abort|host_stage2|__pkvm_")
 _NVHE_FN = "__kvm_nvhe_"

@@ -15,7 +15,7 @@ from a64triage.arm64.address import address_info, classify_address
 from a64triage.arm64.esr import EsrFacts, esr_summary
 from a64triage.arm64.fields import FieldTree
 from a64triage.console.records import Report
-from a64triage.diagnose.el2 import El2View, KernelAtEl1, el2_view
+from a64triage.diagnose.el2 import PKVM_BOOT_LINE, El2View, KernelAtEl1, el2_view
 from a64triage.diagnose.patterns import LOG_PATTERNS
 from a64triage.diagnose.poison import Poison, poison_of
 from a64triage.disasm.types import Instruction
@@ -35,7 +35,6 @@ _BEYOND = re.compile(r"beyond|past the end|outside .*size|> ?size", re.IGNORECAS
 _LOCK_FN = re.compile(r"spin_lock|spin_trylock|queued_(?:spin|read|write)_lock|rwlock|_raw_(?:read|write)_lock|"
                       r"mutex_spin|osq_lock|rwsem_optimistic_spin")
 _BASE_REG = re.compile(r"\[(x\d+|sp)\b")
-_PKVM_CONTEXT = re.compile(r"Protected nVHE mode initialized|kvm-arm\.mode=protected")
 _INDIRECT = re.compile(r"^(?:br|blr|braa|brab|blraa|blrab|braaz|brabz|blraaz|blrabz)$")
 
 
@@ -279,7 +278,7 @@ def fault_el(report: Report, esr: EsrFacts | None) -> int | None:
 def _view(report: Report, el: int | None, esr: EsrFacts | None, pc: AddressFacts | None,
           context_line: Callable[[re.Pattern[str]], str | None] | None) -> El2View:
     context = []
-    if context_line is not None and (line := context_line(_PKVM_CONTEXT)) is not None:
+    if context_line is not None and (line := context_line(PKVM_BOOT_LINE)) is not None:
         context.append(line)
     fetch_translation = bool(esr and esr.is_instruction and esr.fsc_type == "translation")
     return el2_view(report, el, pc.cls if pc is not None else None, fetch_translation, context)
