@@ -448,7 +448,8 @@ class Vmcore:
             addr += step
         for off in range(0, len(data) - size + 1, 16):
             sp, pc, ps = (int.from_bytes(data[off + o:off + o + 8], "little") for o in (o_sp, o_pc, o_ps))
-            if ps & 0x1F not in (0x4, 0x5) or pc >> 48 != 0xFFFF or sp >> 48 != 0xFFFF or sp & 0xF:
+            # pc may be anything (a call through NULL faults at 0), sp is a kernel stack address
+            if ps & 0x1F not in (0x4, 0x5) or sp >> 48 != 0xFFFF or sp & 0xF:
                 continue
             x = struct.unpack_from("<31Q", data, off)
             fp, frame_pc = struct.unpack_from("<QQ", data, off + o_frame)
