@@ -125,7 +125,9 @@ def free_poison(core: Vmcore, fact: MemoryFact) -> MemoryFact:
 # instructions that load a register from memory without writing back to the base.
 _CALLS = frozenset({"blr", "blraa", "blrab", "blraaz", "blrabz"})
 _LOADS = frozenset({"ldr", "ldur", "ldapr", "ldar"})
-_NOT_WRITING = re.compile(r"^(?:st|cmp|cmn|tst|cb|tb|b\.|b$|bl$|ret|nop|hint|bti|pac|aut|prfm|dmb|dsb|isb)")
+# Mnemonics whose first operand is not a destination (stores, compares, branches, hints);
+# pac*/aut* on a register do write it.
+_NOT_WRITING = re.compile(r"^(?:st|cmp|cmn|tst|cb|tb|b\.|b$|bl$|blr|br|ret|nop|hint|bti|prfm|dmb|dsb|isb)")
 BRANCH_LOOKBACK = 24  # instructions searched before the call for the one that set its register
 
 
