@@ -739,18 +739,3 @@ def _module_files(prog: Any, modules_dir: str | None) -> list[str]:
     except (FaultError, LookupError, ValueError):
         pass
     return out
-
-
-def loaded_modules(vm: Vmcore) -> tuple[tuple[str, int, int], ...]:
-    """(name, core base, core size) of each loaded module, as the core's module list has them."""
-    from drgn import FaultError
-    from drgn.helpers.linux.module import for_each_module
-
-    out: list[tuple[str, int, int]] = []
-    try:
-        for mod in for_each_module(vm.prog):
-            layout = mod.core_layout
-            out.append((mod.name.string_().decode(), int(layout.base), int(layout.size)))
-    except (FaultError, LookupError, ValueError, AttributeError):
-        pass
-    return tuple(out)
