@@ -534,7 +534,7 @@ def main() -> int:
     ap.add_argument("--gib", type=int, default=1, help="GiB in the one-line shape")
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--timeout", type=float, default=10.0, help="CPU seconds per in-process input")
-    ap.add_argument("--cli-timeout", type=float, default=300.0, help="wall seconds per CLI run")
+    ap.add_argument("--cli-timeout", type=float, default=60.0, help="wall seconds per CLI run (x4 for the 1 GiB line)")
     ap.add_argument("--mem-mb", type=int, default=3072, help="address-space ceiling of every process")
     ap.add_argument("--out", default=str(HERE / "crashes" / "campaign"), help="findings and summary.json")
     ap.add_argument("--start", type=int, default=0, help="first input index (replaying a finding)")
