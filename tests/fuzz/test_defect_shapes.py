@@ -238,7 +238,7 @@ def _pending(owner: str) -> pytest.MarkDecorator:
 
 
 SHAPES = [
-    pytest.param(shape_d1, id="D1-poison-x86", marks=_pending("D1 owned by the diagnose helper")),
+    pytest.param(shape_d1, id="D1-poison-x86"),
     pytest.param(shape_d2, id="D2-hexdump-backtracking", marks=_pending("D2 owned by the repair helper")),
     pytest.param(shape_d3, id="D3-vaddr-overflow", marks=_pending("D3 owned by the symbols helper")),
     pytest.param(shape_d4, id="D4-line-str-utf8", marks=_pending("D4 owned by the symbols helper")),

@@ -124,7 +124,7 @@ def _index_columns(cache: Path) -> list[bytes] | None:
         doc = marshal.loads(paths[0].read_bytes())
     except (EOFError, ValueError):
         return None  # not there yet (written under another name, then renamed: never half)
-    return list(doc[6:])
+    return list(doc[-len(symtab._INDEX_CODES):])
 
 
 def test_command_index_lifecycle(tmp_path: Path) -> None:

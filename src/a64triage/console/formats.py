@@ -44,9 +44,12 @@ class Title:
     - ``header``: the function printed in the header line, then the call trace;
     - ``stall``: the frame just above the first dispatch "anchor" (syscall entry,
       workqueue, timer...): loops stall anywhere, their caller names the bug;
+    - ``rcu``: ``stall`` over the stalled CPU's backtrace (after its timer interrupt);
     - ``hang``: the first frame that is not a wait/lock primitive (rtnl_lock and the
       synchronize_* family are kept: they name the bucket);
     - ``lock``: the function of lockdep's ``at:`` line for the lock being taken;
+    - ``locks``: the two ``at:`` functions (lock taken, lock held), then the frames after them;
+    - ``after``: the frames printed after the first report line matching ``after``;
     - ``leak``: kmemleak's allocation ``backtrace:``;
     - ``none``: the template has no function.
     """
@@ -58,7 +61,8 @@ class Title:
     alt: tuple[str, ...] = ()
     corrupted: bool = False  # the format itself means a truncated report
     stack: bool = True  # a call trace is expected (missing: corrupted)
-    report: str | None = None  # regex searched in the whole report (groups fill the template; no match: corrupted)
+    report: str | None = None  # regex searched in the whole report (groups fill the template; no match: next variant)
+    after: str | None = None  # frame "after": the frames printed after the first line matching this
     when_rx: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
 
 
@@ -82,8 +86,9 @@ class Format:
 
 
 def _t(template: str, when: str | None = None, frame: str = "none", skip: tuple[str, ...] = (),
-       alt: tuple[str, ...] = (), corrupted: bool = False, stack: bool = True, report: str | None = None) -> Title:
-    return Title(template, when, frame, skip, alt, corrupted, stack, report,
+       alt: tuple[str, ...] = (), corrupted: bool = False, stack: bool = True, report: str | None = None,
+       after: str | None = None) -> Title:
+    return Title(template, when, frame, skip, alt, corrupted, stack, report, after,
                  re.compile(when) if when is not None else None)
 
 
@@ -97,14 +102,18 @@ _LOCKDEP_WHAT = (
 )
 _DEADLOCK = "possible deadlock in {frame}"
 _LOCKDEP_TITLES = (
-    _t(_DEADLOCK, r"circular locking|recursive locking|irq lock inversion", "lock"),
-    _t(_DEADLOCK, r"-safe -> ", "trace", skip=(r"^lock_", r"^_raw_")),
+    _t(_DEADLOCK, r"^\[ INFO: (?:circular locking|recursive locking|irq lock inversion|.{0,30}-safe -> )", "lock"),
+    _t(_DEADLOCK, r"circular locking", "locks",
+       skip=("process_one_work", "flush_workqueue", "drain_workqueue", "destroy_workqueue"),
+       report=r"is trying to acquire lock"),
+    _t(_DEADLOCK, r"recursive locking|irq lock inversion", "lock"),
+    _t(_DEADLOCK, r"-safe -> ", "after", after=r"which became .{0,200} at:"),
     _t("inconsistent lock state in {frame}", r"inconsistent lock state", "lock"),
     _t("{sev}: suspicious RCU usage in {frame}", r"suspicious RCU usage", "trace",
        skip=("rcu", "kmem", "slab")),
     _t("{sev}: bad unlock balance in {frame}", r"bad unlock balance", "trace"),
-    _t("{sev}: held lock freed in {frame}", r"held lock freed", "trace"),
-    _t("{sev}: still has locks held in {frame}", r"still has locks held", "trace"),
+    _t("{sev}: held lock freed in {frame}", r"held lock freed", "lock"),
+    _t("{sev}: still has locks held in {frame}", r"still has locks held", "lock"),
     _t("{sev}: lock held when returning to user space in {frame}", r"returning to user space", "lock", stack=False),
     _t("{sev}: nested lock was not taken in {frame}", r"[Nn]ested lock", "pc"),
     _t("WARNING: locking bug in {frame}", r"Invalid wait context", "trace", skip=("lock_sock", "release_sock")),
@@ -182,15 +191,20 @@ FORMATS: tuple[Format, ...] = (
     Format("warning-at", "warning", Kind.WARNING, r"^WARNING: at (?P<loc>\S{1,300}) (?P<func>\S{1,300})", "WARNING: ",
            "W", "kernel/panic.c (2.6/3.x)", (_t("WARNING in {frame}", None, "pc"),)),
     Format("warning-stack", "other", Kind.WARNING,
-           r"^WARNING: kernel stack (?P<what>regs|frame pointer) at " + _HEX + r"{1,16} in \S{1,100} has bad (?P<v>'[^']{1,20}' )?value",
+           r"^WARNING: kernel stack (?P<what>regs|frame pointer) at {0,16}\S{1,20} in \S{1,100} has bad (?P<v>'[^']{1,20}' )?value",
            "WARNING: ", "W", "arch/x86/kernel/unwind_frame.c",
            (_t("WARNING: kernel stack regs has bad {v}value", r"regs", stack=False),
             _t("WARNING: kernel stack frame pointer has bad value", None, stack=False)), syz=True),
     Format("kasan", "kasan", Kind.KASAN, r"^BUG: KASAN: (?P<type>[\w-]{1,60}(?: or [\w-]{1,60})?) (?:in|on address) (?P<func>\S{1,300})",
            "BUG: KASAN: ", "B", "mm/kasan/report.c print_error_description()", (
-               _t("KASAN: invalid-free in {frame}", r"KASAN: (?:double-free|invalid-free)", "header",
-                  skip=("kmem_", "slab_", "kfree", "vunmap", "vfree"), alt=("invalid-free in {frame}",)),
-               _t("KASAN: {type} {access} in {frame}", None, "header", alt=_BAD_ACCESS),)),
+               _t("KASAN: {type} {access} in {frame}", r"^BUG: KASAN: [a-z-]{1,60} in ", "header",
+                  skip=("kernel_fault", "tag_check", "mem_abort", "^el1_", "^el1h_"), alt=_BAD_ACCESS,
+                  report=r"(?P<access>Read|Write) (?:of size|at addr) [0-9a-f]"),
+               _t("KASAN: invalid-free in {frame}", r"KASAN: (?:double-free or invalid-free|double-free|invalid-free) in ",
+                  "header", skip=("slab_", "kfree", "vunmap", "vfree"), alt=("invalid-free in {frame}",)),
+               _t("KASAN: {type} {access}", r" on address", stack=False,
+                  report=r"(?P<access>Read|Write) of size \d"),
+               _t("KASAN: {rest}", r"^BUG: KASAN: (?P<rest>.{1,300})", corrupted=True, stack=False))),
     Format("kmsan", "kasan", Kind.KMSAN, r"^BUG: KMSAN: (?P<type>[\w-]{1,60}) in (?P<func>\S{1,300})", "BUG: KMSAN: ",
            "B", "mm/kmsan/report.c kmsan_report()",
            (_t("KMSAN: {type} in {frame}", None, "trace", skip=("kmsan", "__msan", r"^memcpy", r"^copy_")),)),
@@ -217,14 +231,14 @@ FORMATS: tuple[Format, ...] = (
     Format("rcu-stall", "stall", Kind.RCU_STALL,
            r"^(?:rcu: )?INFO: (?P<flavor>rcu_\w{1,20}|rcu) (?:self-)?detected (?:expedited )?stalls? on CPUs?", "INFO: ",
            "rI", "kernel/rcu/tree_stall.h print_other_cpu_stall()",
-           (_t("INFO: rcu detected stall in {frame}", None, "stall", skip=("apic_timer_interrupt", "rcu"),
+           (_t("INFO: rcu detected stall in {frame}", None, "rcu", skip=("apic_timer_interrupt", "rcu"),
                alt=_STALL_ALT),)),
     Format("hung-task", "hung", Kind.HUNG_TASK,
            r"^INFO: task (?P<comm>.{1,64}?):(?P<pid>\d{1,10}) (?P<what>blocked (?:in I/O wait )?for more than|can't die for more than) (?P<secs>\d{1,10}) seconds\.",
            "INFO: ", "I", "kernel/hung_task.c check_hung_task()",
            (_t("INFO: task can't die in {frame}", r"can't die", "trace", skip=("schedule",), alt=("hang in {frame}",)),
             _t("INFO: task hung in {frame}", None, "hang", alt=("hang in {frame}",)))),
-    Format("kasan-old-info", "kasan", Kind.KASAN, r"^INFO: (?P<what>Freed|Allocated) in (?P<rest>.{1,200})$", "INFO: ", "I",
+    Format("kasan-old-info", "kasan", Kind.KASAN, r"^INFO: (?P<what>Freed|Allocated) in (?P<rest>[^*]{1,200}?) {0,4}(?:\*\*.{0,200})?$", "INFO: ", "I",
            "mm/slub.c print_track() (old KASAN)", (_t("INFO: {what} in {rest}", corrupted=True, stack=False),)),
     Format("list-corruption", "cause", Kind.LIST_CORRUPTION, r"^(?P<what>list_(?:add|del|add_tail)) corruption", "list_",
            "l", "lib/list_debug.c", syz=False),
@@ -276,9 +290,9 @@ FORMATS: tuple[Format, ...] = (
            (_t("BUG: workqueue leaked lock or atomic in {last_function}", stack=False,
                report=r"last function: (?P<last_function>\w{1,200})"),)),
     Format("dentry", "other", Kind.OTHER_BUG,
-           r"^BUG: Dentry \S{1,40} still in use \(-?\d{1,10}\) \[(?P<op>unmount) of (?P<fs>[^\]]{1,60})\]", "BUG: ", "B",
+           r"^BUG: Dentry \S{1,80}\s{1,4}still in use \(-?\d{1,10}\) \[(?P<op>unmount) of (?P<fs>[^\]]{1,60})\]", "BUG: ", "B",
            "fs/dcache.c umount_check()",
-           (_t("BUG: Dentry still in use in {frame}", None, "trace", alt=("BUG: Dentry still in use [{op} of {fs}]",)),)),
+           (_t("BUG: Dentry still in use in {op}", alt=("BUG: Dentry still in use [{op} of {fs}]",)),)),
     Format("other-bug", "other", Kind.OTHER_BUG,
            r"^BUG: (?P<what>Bad rss-counter state|workqueue lockup|non-zero pgtables_bytes on freeing mm"
            r"|non-zero nr_p[mt]ds on freeing mm|looking up invalid subclass|key \w{1,20} has not been registered"
@@ -329,6 +343,15 @@ FORMATS: tuple[Format, ...] = (
                   corrupted=True, stack=False),
                _t("trusty: panic: {panic_msg}", r"^trusty: panic \(.{0,200}?\): (?P<panic_msg>.{1,200})$",
                   stack=False))),
+    # Catch-alls: a "BUG:"/"WARNING:" line no row above knows titles as itself (syzkaller does the same).
+    Format("bug-other", "other", Kind.OTHER_BUG, r"^BUG: ?(?P<what>.{0,300})$", "BUG: ", "B", "(any)",
+           (_t("BUG: corrupted", r"^BUG:\s*$", corrupted=True, stack=False),
+            _t("BUG: {what}", None, stack=False)), syz=False),
+    Format("warning-other", "warnx", Kind.WARNING, r"^WARNING: ?(?P<what>.{0,300})$", "WARNING: ", "W", "(any)",
+           (_t("WARNING: corrupted", r"^WARNING:\s*$", corrupted=True, stack=False),
+            _t("WARNING: {what}", None, stack=False)), syz=False),
+    Format("info-corrupted", "other", Kind.OTHER_BUG, r"^INFO:\s*$", "INFO:", "I", "(any)",
+           (_t("INFO: corrupted", corrupted=True, stack=False),), syz=False),
     Format("panic", "panic", Kind.PANIC, r"^Kernel panic - not syncing: ?(?P<msg>.{0,400})$", "Kernel panic", "K",
            "kernel/panic.c panic()", (
                _t("kernel panic: stack is corrupted in {func}",
@@ -350,7 +373,10 @@ FORMATS: tuple[Format, ...] = (
 # "suppressions" of the same headers): looked for before the header table.
 NOT_REPORTS = re.compile(
     r"^(?:INFO: lockdep is turned off|INFO: Stall ended before state dump start|INFO: NMI handler"
-    r"|BUG: no syscalls can create resource|WARNING: /etc/ssh/moduli does not exist)"
+    r"|BUG: no syscalls can create resource|WARNING: /etc/ssh/moduli does not exist"
+    # informational "WARNING:" lines: fs/namespace.c (mand), ld.so, fbcon, net/wireless/wext-core.c
+    r"|WARNING: [Tt]he mand mount option|WARNING: Unsupported flag value|WARNING: fbcon: Driver"
+    r"|(?i:WARNING: .{0,80}uses wireless extensions))"
 )
 
 # Context lines the parser reads outside reports (boot banner, kvm init): their literals.

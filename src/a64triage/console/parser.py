@@ -32,6 +32,8 @@ EXPECTED_XREGS = 30  # x0..x29 are always printed by arm64 __show_regs
 _TAIL = {"smp_stop", "kernel_offset", "phys_offset", "cpu_features", "memory_limit", "end_panic", "end_trace"}
 _IN_TRACE_OK = {"cpu", "cpu_old", "hardware", "trace_start", "exception_stack", "hexdump", "irq_marker",
                 "taint_line", "workqueue", "arm32_cpu", "x86_rip", "x86_regs", "code"}
+_IMPLICIT_TRACE = frozenset((Kind.KFENCE, Kind.KMSAN))  # their frames follow the header without "Call Trace:"
+_MARKER_THEN_FRAME = re.compile(r"^<(IRQ|/IRQ|EOI|NMI|/NMI|TASK|/TASK|SOFTIRQ|/SOFTIRQ)>\s{1,8}(?=\S)")
 _NOTE = re.compile(r"^(?:note: |Rebooting in |---\[ end |Press any key|Sending NMI|NMI backtrace)")
 
 
@@ -223,7 +225,9 @@ class _Builder:
     cur_stack: str = "task"  # "irq" between <IRQ> markers (x86) or below call_on_irq_stack (arm64)
     syz_fmt: Format | None = None  # the format of the header that titles the report
     syz_header: str = ""  # that header line (from where the header starts)
-    lock_func: str | None = None  # lockdep's first "at:" function
+    lock_at: list[Frame] = field(default_factory=list)  # lockdep's "at:" functions, in order
+    later: list[Frame] = field(default_factory=list)  # frames of later call traces (other tasks, NMI dumps)
+    rips: list[Frame] = field(default_factory=list)  # every x86 "RIP:" line, in order
 
     # ---------------------------------------------------------------- helpers
     def _set_kind(self, kind: Kind | None) -> None:
@@ -354,7 +358,7 @@ class _Builder:
         elif slot == "other":
             self._fact("other", g.get("what") or line.text)
             self.message = self.message or line.text
-        elif slot in ("trap", "leak", "reboot", "syz"):
+        elif slot in ("trap", "leak", "reboot", "syz", "warnx"):
             self.message = self.message or line.text
         elif slot == "hyp":
             self._take_hyp(g, line)
@@ -417,6 +421,12 @@ class _Builder:
             return True
         if self.sealed:
             return False
+        if text[:1] == "<":
+            mm = _MARKER_THEN_FRAME.match(text)
+            if mm is not None:  # x86 "<EOI>  [<ffffffff8111a2a9>] f+0x59/0x60": the marker, then a frame
+                marker = mm.group(1)
+                self.cur_stack = "task" if marker.startswith("/") or marker in ("TASK", "EOI") else marker.lower()
+                text = text[mm.end():]
         trace = self.trace
         tried = False  # _frame_from already said "no frame"
         if (trace == "task" or trace == "secondary" or trace == "aux") and self.phase != "stopping" and text:
@@ -434,6 +444,10 @@ class _Builder:
             elif _is_frame(text):
                 if self.arch == "arm64" and text[:2] == "[<" and text[10:12] == ">]":
                     self.arch = "arm"  # "[<c035e500>]": a 32-bit address
+                if len(self.later) < MAX_FRAMES:
+                    fr = _frame_from(text, self.cur_stack, line.no)
+                    if fr is not None:
+                        self.later.append(fr)  # titles look for the interrupted task's frames here
                 self._keep(line)
                 return True
         name, m = self._match_body(text)
@@ -445,7 +459,7 @@ class _Builder:
             return True
         # Frames
         implicit = name is None and not self.frames and self.trace is None and (
-            self.kind is Kind.KFENCE or _is_arm32_frame(text)
+            self.kind in _IMPLICIT_TRACE or _is_arm32_frame(text)
         )
         if self.trace is not None or implicit:
             stack = "hyp" if self.trace == "hyp" else "task"
@@ -470,7 +484,10 @@ class _Builder:
                     self._add_frame(fr)
                 self._keep(line)
                 return True
-            if self.trace == "task" and name not in _IN_TRACE_OK and self.frames and text:
+            if name is None and self.trace == "task" and self.frames and text and self.frames[-1].line_no == line.no - 1 \
+                    and not text.startswith("---["):
+                pass  # one foreign line inside a trace (another CPU's printk): the trace goes on
+            elif self.trace == "task" and name not in _IN_TRACE_OK and self.frames and text:
                 self.trace = None
                 if self.phase in ("head", "body"):
                     self.phase = "after"
@@ -672,8 +689,8 @@ class _Builder:
             if self.kind is Kind.LOCKDEP and self.comm is None:
                 self.comm, self.pid = g["comm"], int(g["pid"])
         elif name == "lockdep_at":
-            if self.lock_func is None:
-                self.lock_func = g["func"]
+            if len(self.lock_at) < 8:
+                self.lock_at.append(Frame(function=g["func"], line_no=line.no))
             if self.kind is Kind.LOCKDEP and self.header_func is None:
                 self.header_func = g["func"]  # where the lock was being taken
         elif name == "irq_marker":
@@ -685,8 +702,11 @@ class _Builder:
             self.arch = "arm"
         elif name == "x86_rip":
             self.arch = "x86"
+            rip = _symbol_or_address(g["v"], "task", line.no)
+            if rip is not None and len(self.rips) < MAX_FRAMES:
+                self.rips.append(rip)
             if self.pc is None:
-                self.pc = _symbol_or_address(g["v"], "task", line.no)
+                self.pc = rip
         elif name == "x86_regs":
             self.arch = "x86"
         elif name == "ubsan_detail" and self.kind is Kind.UBSAN:
@@ -788,9 +808,10 @@ class _Builder:
             title = title.replace("BUG: unable to handle kernel unhandled fault", "Unhandled fault", 1)
         syz = None
         if self.syz_fmt is not None:
-            syz = syz_title(self.syz_fmt, self.syz_header, "\n".join(ln.text for ln in self.lines), facts,
-                            header_func=self.header_func, lock_func=self.lock_func, pc=pc,
-                            frames=tuple(self.frames), has_trace=bool(self.frames))
+            syz = syz_title(self.syz_fmt, self.syz_header, tuple((ln.no, ln.text) for ln in self.lines), facts,
+                            header_func=self.header_func, lock_at=tuple(self.lock_at), pc=pc,
+                            frames=tuple(self.frames), has_trace=bool(self.frames),
+                            everything=tuple(sorted((*self.frames, *self.later, *self.rips), key=_LINE_NO)))
         entry = _exception_entry(frames)
         last = max(self.last, self.first)
         kept = self.lines
@@ -815,6 +836,7 @@ class _Builder:
 
 
 _TEXT = attrgetter("text")
+_LINE_NO = attrgetter("line_no")
 
 
 def _exception_entry(frames: tuple[Frame, ...]) -> str | None:

@@ -259,6 +259,7 @@ _NORMALISE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(\W)(\d+)(\W|$)"), r"\1NUM\3"),
     (re.compile(r"\d{7,}"), "NUM"),
 )
+_FAULT_INJECTION = re.compile(r"^should_fail(?:slab)?$")
 _TIMESTAMP_IN_TITLE = re.compile(r"\[ *[0-9]+\.[0-9]+\]")
 
 
@@ -322,18 +323,31 @@ class SyzTitle:
     guilty: str | None  # the guilty function (the title's frame)
 
 
-def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_func: str | None,
-            pc: Frame | None, frames: tuple[Frame, ...]) -> str | None:
+def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: tuple[Frame, ...],
+            pc: Frame | None, frames: tuple[Frame, ...], everything: tuple[Frame, ...], after: int) -> str | None:
     if mode == "lock":
-        lm = _FUNC_NAME.match(lock_func or "")
-        return lm.group(0) if lm else None
-    trace = [f for f in frames if f.stack not in ("irq", "nmi")] if mode == "stall" else list(frames)
-    if mode in ("pc", "stall"):
+        names = _names(lock_at[:1])
+        return names[0] if names else None
+    trace = list(frames)
+    if mode == "rcu":
+        # The stalled CPU's backtrace: what follows its timer interrupt (x86: the first
+        # "apic_timer_interrupt" frame, then the interrupted RIP and its callers).
+        at = next((i for i, f in enumerate(everything) if f.function and "apic_timer_interrupt" in f.function), None)
+        names = _names(everything[at + 1:]) if at is not None else _names([pc, *trace])
+        mode = "stall"
+    elif mode == "locks":  # the two "at:" lines (lock taken, lock held), then the frames after them
+        start = lock_at[1].line_no if len(lock_at) > 1 else 1 << 62
+        names = _names(lock_at[:2]) + _names(f for f in everything if f.line_no > start)
+    elif mode == "after":  # the frames printed after the title's ``after`` line
+        names = _names(f for f in everything if f.line_no > after)
+    elif mode in ("pc", "stall"):
         names = _names([pc, *trace])
     elif mode == "header":
         names = _names([Frame(function=header_func)] if header_func else []) + _names(trace)
     else:
         names = _names(trace)
+    if any(_FAULT_INJECTION.match(n) for n in names):
+        return None  # a fault-injection stack is mixed into the report: which frame is guilty is unknown
     kept = [n for n in names if not skip.search(n)]
     if mode == "stall":
         prev = kept[0] if kept else None
@@ -351,9 +365,12 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_func
     return _strip(kept[0]) if kept else None
 
 
-def syz_title(fmt: Format, header: str, report_text: str, facts: dict[str, str], *, header_func: str | None,
-              lock_func: str | None, pc: Frame | None, frames: tuple[Frame, ...], has_trace: bool) -> SyzTitle | None:
-    """The title syzkaller gives a report opened by ``header`` (a line of format ``fmt``)."""
+def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], facts: dict[str, str], *,
+              header_func: str | None, lock_at: tuple[Frame, ...], pc: Frame | None, frames: tuple[Frame, ...],
+              has_trace: bool, everything: tuple[Frame, ...] = ()) -> SyzTitle | None:
+    """The title syzkaller gives a report opened by ``header`` (a line of format ``fmt``);
+    ``lines`` are the report's (line number, text)."""
+    report_text = "\n".join(text for _, text in lines)
     m = fmt.rx.search(header)
     groups: dict[str, str] = {k: v for k, v in (m.groupdict() if m else {}).items() if v is not None}
     for t in fmt.titles:
@@ -369,14 +386,15 @@ def syz_title(fmt: Format, header: str, report_text: str, facts: dict[str, str],
         corrupted: str | None = "report format is marked as corrupted" if t.corrupted else None
         if t.report is not None:
             rm = re.search(t.report, report_text)
-            if rm is None:
-                corrupted = corrupted or "matched title but not report regexp"
-                values.update({k: "corrupted" for k in re.compile(t.report).groupindex})
-            else:
-                values.update({k: v for k, v in rm.groupdict().items() if v is not None})
+            if rm is None:  # the header matched, the report does not: try the next variant
+                continue
+            values.update({k: v for k, v in rm.groupdict().items() if v is not None})
+        after = 1 << 62
+        if t.after is not None:
+            after = next((no for no, text in lines if re.search(t.after, text)), after)
         frame = None
         if t.frame != "none":
-            frame = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_func, pc, frames)
+            frame = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_at, pc, frames, everything, after)
             if frame is None:
                 corrupted = corrupted or "no frames in a stack trace"
         values["frame"] = frame or "corrupted"
@@ -392,4 +410,8 @@ def syz_title(fmt: Format, header: str, report_text: str, facts: dict[str, str],
         if corrupted is None and t.stack and not has_trace:
             corrupted = "no stack trace in report"
         return SyzTitle(title, alts, crash_type(title), corrupted, frame)
-    return None
+    if not fmt.titles:
+        return None
+    # The header matched but no variant's report did: the header line itself, corrupted.
+    title = normalise_title(header)
+    return SyzTitle(title, (), crash_type(title), "matched title but not report regexp", None)

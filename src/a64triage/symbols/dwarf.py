@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from a64triage.symbols.image import ImageLike
+from a64triage.symbols.rawelf import text
 from a64triage.symbols.types import SourceLocation, clean_path
 
 
@@ -84,9 +85,9 @@ class DrgnLines:
 
     def add_linked(self, path: str, start: int, end: int) -> bool:
         """A linked image (vmlinux) whose link-time addresses we look up as they are."""
-        mod = self._prog.extra_module(path, create=True)
-        mod.address_range = (start, end)
         try:
+            mod = self._prog.extra_module(path, create=True)
+            mod.address_range = (start, end)
             mod.try_file(path)
         except Exception:  # drgn raises plain Exception subclasses for unreadable files
             return False
@@ -97,13 +98,13 @@ class DrgnLines:
         if not layout:
             return False
         start = min(layout.values())
-        mod = self._prog.relocatable_module(name, start, create=True)
-        for sec, addr in layout.items():
-            mod.section_addresses[sec] = addr
-        mod.address_range = (start, end)
         try:
+            mod = self._prog.relocatable_module(name, start, create=True)
+            for sec, addr in layout.items():
+                mod.section_addresses[sec] = addr
+            mod.address_range = (start, end)
             mod.try_file(path, force=True)
-        except Exception:
+        except Exception:  # OverflowError from a range past 2^64 included
             return False
         return bool(mod.debug_file_status == self._drgn.ModuleFileStatus.HAVE)
 
@@ -116,17 +117,27 @@ class DrgnLines:
             return ()
         out: list[SourceLocation] = []
         for frame in trace:
-            fn = frame.function_name or "??"  # None for assembly without a subprogram DIE
+            try:
+                fn = frame.function_name or "??"  # None for assembly without a subprogram DIE
+            except UnicodeDecodeError as exc:  # drgn decodes DW_AT_name strictly
+                fn = _replaced(exc)
             try:
                 src = frame.source()
             except LookupError:
                 src = None
+            except UnicodeDecodeError as exc:  # the file name (its line and column are lost with it)
+                src = (_replaced(exc), 0, 0)
             if src is None:
                 out.append(SourceLocation(fn, None, None))
                 continue
             file, line, col = src[0], src[1], src[2]
             out.append(SourceLocation(fn, clean_path(file), line or None, col or None))
         return tuple(out)
+
+
+def _replaced(exc: UnicodeDecodeError) -> str:
+    """The string drgn could not decode, decoded with replacement (as the other backend does)."""
+    return text(bytes(exc.object))
 
 
 def open_backend(image: ImageLike, layout: Mapping[str, int] | None,

@@ -19,6 +19,7 @@ from elftools.common.exceptions import DWARFError, ELFError
 
 from a64triage.errors import InputError
 from a64triage.symbols.elf import ElfImage
+from a64triage.symbols.rawelf import text
 from a64triage.symbols.types import SourceLocation, clean_path
 
 
@@ -105,8 +106,7 @@ class ElftoolsLines:
     def _name(self, die: Any, depth: int = 0) -> str:
         at = die.attributes
         if "DW_AT_name" in at:
-            v = at["DW_AT_name"].value
-            return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+            return text(at["DW_AT_name"].value)
         for ref in ("DW_AT_abstract_origin", "DW_AT_specification"):
             if ref in at and depth < 4:
                 try:
@@ -123,10 +123,9 @@ class ElftoolsLines:
         if lp is not None:
             hdr = lp.header
             version = hdr["version"]
-            dirs = [d.decode("utf-8", "replace") if isinstance(d, bytes) else str(d)
-                    for d in hdr["include_directory"]]
+            dirs = [text(d) for d in hdr["include_directory"]]
             for fe in hdr["file_entry"]:
-                nm = fe.name.decode("utf-8", "replace") if isinstance(fe.name, bytes) else str(fe.name)
+                nm = text(fe.name)
                 di = fe.dir_index
                 if version < 5:
                     d = dirs[di - 1] if 0 < di <= len(dirs) else ""

@@ -7,7 +7,7 @@ import struct
 
 from a64triage.errors import InputError
 from a64triage.symbols.image import ImageLike
-from a64triage.symbols.rawelf import SYM, RawElf
+from a64triage.symbols.rawelf import SYM, RawElf, cstr
 from a64triage.symbols.symtab import SymbolTable
 
 # include/asm-generic/bug.h (v6.1) with CONFIG_GENERIC_BUG_RELATIVE_POINTERS (selected by
@@ -28,7 +28,7 @@ def linux_banner(image: ImageLike, symtab: SymbolTable) -> str | None:
         size = sym.size or _BANNER_MAX
         data = image.read(sym.addr, min(size, _BANNER_MAX))
         if data:
-            return data.split(b"\0", 1)[0].decode("utf-8", "replace").strip() or None
+            return cstr(data).strip() or None
     return None
 
 
@@ -49,7 +49,7 @@ def banner_of(image: RawElf) -> str | None:
             _nm, _info, _other, _shndx, value, size = SYM.unpack_from(body, i)
             data = image.read(value, min(size or _BANNER_MAX, _BANNER_MAX))
             if data:
-                return data.split(b"\0", 1)[0].decode("utf-8", "replace").strip() or None
+                return cstr(data).strip() or None
         i = body.find(pat, i + 1)
     return None
 
@@ -141,7 +141,7 @@ def _read_str(image: ImageLike, addr: int | None, layout: dict[str, int] | None)
             sec = image.section(name)
             if sec is not None and base <= addr < base + sec.size:
                 data = image.section_data(sec)[addr - base: addr - base + 256]
-                return data.split(b"\0", 1)[0].decode("utf-8", "replace")
+                return cstr(data)
         return None
     raw = image.read(addr, 256)
-    return raw.split(b"\0", 1)[0].decode("utf-8", "replace") if raw else None
+    return cstr(raw) if raw else None

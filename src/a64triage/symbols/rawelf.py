@@ -47,6 +47,27 @@ SYM = struct.Struct("<IBBHQQ")
 _RELA = struct.Struct("<QQq")
 _REL = struct.Struct("<QQ")
 _MAX_SECTIONS = 65536
+ADDRESS_END = 1 << 64  # one past the last address of the 64-bit space
+
+
+def checked_end(start: int, size: int) -> int | None:
+    """``start + size`` of a range read from the file, None when it passes the end of the
+    64-bit address space (no real image does; drgn and libdw cannot take it)."""
+    end = start + size
+    return end if end <= ADDRESS_END else None
+
+
+def cstr(blob: bytes, offset: int = 0) -> str:
+    """The NUL-terminated string at ``offset`` of a string table or section (to the end of
+    ``blob`` when unterminated), as ``text``."""
+    end = blob.find(b"\0", offset)
+    return text(blob[offset:end if end >= 0 else len(blob)])
+
+
+def text(raw: bytes | str) -> str:
+    """A name read from ELF or DWARF as text: UTF-8, invalid bytes replaced (names are
+    almost always ASCII; a hostile or damaged file must still give a string)."""
+    return raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
 
 
 @dataclass(frozen=True)
@@ -184,8 +205,7 @@ class RawElf:
         names = self.file_bytes(raw[hdr.shstrndx][4], raw[hdr.shstrndx][5], "section names")
         secs = []
         for i, (nm, typ, flags, addr, off, size, link, info, _al, ent) in enumerate(raw):
-            end = names.find(b"\0", nm)
-            name = names[nm:end if end >= 0 else len(names)].decode("utf-8", "replace")
+            name = cstr(names, nm)
             if typ != 8 and size and off + size > self.file_size:
                 raise self._malformed(f"section {name or i} is truncated (extends past end of file)")
             secs.append(Section(i, name, _SHT_NAMES.get(typ, f"SHT_{typ:#x}"), flags, addr, off, size,
@@ -208,6 +228,19 @@ class RawElf:
         if offset < 0 or size < 0 or offset + size > self.file_size:
             raise self._malformed(f"{what} extend past end of file (truncated)")
         return self._map[offset:offset + size]
+
+    def digest(self, sections: tuple[Section, ...]) -> str:
+        """SHA-1 of these sections' bytes, read in place (what a cache built from them is keyed by)."""
+        import hashlib
+
+        h = hashlib.sha1(usedforsecurity=False)
+        with memoryview(self._map) as whole:
+            for sec in sections:
+                if sec.type != "SHT_NOBITS" and sec.size:
+                    if sec.offset + sec.size > self.file_size:
+                        raise self._malformed(f"section {sec.name} extends past end of file (truncated)")
+                    h.update(whole[sec.offset:sec.offset + sec.size])
+        return h.hexdigest()
 
     def section_data(self, sec: Section) -> bytes:
         """Section contents (empty for NOBITS)."""
@@ -255,8 +288,15 @@ class RawElf:
         if hdr.phnum == 0 or hdr.phentsize != _PHDR.size:
             return None
         raw = self.file_bytes(hdr.phoff, hdr.phnum * _PHDR.size, "program headers")
-        segs = [(vaddr, vaddr + memsz) for ptype, _f, _o, vaddr, _p, _fs, memsz, _a
-                in _PHDR.iter_unpack(raw) if ptype == _PT_LOAD]
+        segs = []
+        for ptype, _f, _o, vaddr, _p, _fs, memsz, _a in _PHDR.iter_unpack(raw):
+            if ptype != _PT_LOAD:
+                continue
+            end = checked_end(vaddr, memsz)
+            if end is None:
+                raise self._malformed(f"PT_LOAD at {vaddr:#x} of {memsz:#x} bytes passes the end "
+                                      "of the 64-bit address space")
+            segs.append((vaddr, end))
         if not segs:
             return None
         return min(a for a, _ in segs), max(b for _, b in segs)
@@ -284,7 +324,7 @@ class RawElf:
         sec = self.section(".gnu_debuglink")
         if sec is None:
             return None
-        return self.section_data(sec).split(b"\0", 1)[0].decode("utf-8", "replace") or None
+        return cstr(self.section_data(sec)) or None
 
     @property
     def has_dwarf(self) -> bool:
@@ -317,13 +357,11 @@ class RawElf:
         _tab, body, strtab = parts
         secnames = [s.name for s in self.sections]
         limit = min(len(secnames), SHN_LORESERVE)
-        find = strtab.find
         types = [STT_NAMES.get(i, str(i)) for i in range(16)]
         binds = [STB_NAMES.get(i, str(i)) for i in range(16)]
         out = []
         for i, (nm, info, _other, shndx, value, size) in enumerate(SYM.iter_unpack(body)):
-            end = find(b"\0", nm)
-            name = strtab[nm:end if end >= 0 else len(strtab)].decode("utf-8", "replace")
+            name = cstr(strtab, nm)
             sec = secnames[shndx] if 0 < shndx < limit else None
             out.append(RawSymbol(i, name, value, size, types[info & 0xF], binds[info >> 4], shndx, sec))
         return tuple(out)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from a64triage.errors import InputError
 from a64triage.symbols import helperpipe
-from a64triage.symbols.rawelf import STT_NAMES, RawElf
+from a64triage.symbols.rawelf import STT_NAMES, RawElf, cstr, text
 
 if TYPE_CHECKING:
     from a64triage.symbols.image import ImageLike
@@ -212,9 +212,7 @@ class SymbolTable:
     def _name(self, i: int) -> str:
         if self._names is not None:
             return self._names[i]
-        off = self._nameoff[i]
-        end = self._strtab.find(b"\0", off)
-        return str(self._strtab[off:end].decode("utf-8", "replace"))
+        return cstr(self._strtab, self._nameoff[i])
 
     def _sym(self, i: int) -> Sym:
         size = self._size[i]
@@ -361,7 +359,7 @@ class SymbolTable:
                 raw = strs[off:strs.find(b"\0", off)]
                 names.append(zlib.crc32(raw) << 32 | i)
                 if b"." in raw or raw.startswith(_NVHE_BYTES):
-                    b = base_name(raw.decode("utf-8", "replace"))
+                    b = base_name(text(raw))
                     if b.encode("utf-8") != raw:
                         bases.append(zlib.crc32(b.encode("utf-8")) << 32 | i)
             names.sort()
@@ -422,7 +420,7 @@ class SymbolTable:
         starts.update(self._occurrences(_NVHE_BYTES + raw + b"\0"))
         offsets = []
         for k in starts:
-            nm = strs[k:strs.find(b"\0", k)].decode("utf-8", "replace")
+            nm = cstr(strs, k)
             if nm != base and base_name(nm) == base:
                 offsets.append(k)
         return self._with_name_at(offsets)
@@ -496,7 +494,7 @@ def _keep(name: str) -> bool:
     return not name.startswith(".L")
 
 
-_INDEX_VERSION = 5
+_INDEX_VERSION = 6
 # addr size info shndx nameoff, the address order (symbol numbers, addresses), name and base hashes
 _INDEX_CODES = ("Q", "Q", "B", "H", "I", "I", "Q", "Q", "Q")
 
@@ -510,20 +508,25 @@ def _index_path(image: ImageLike) -> str | None:
     return cache_dir("index", f"{bid}.symtab")
 
 
-def _load_index(image: ImageLike, path: str, strs: bytes, nsyms: int) -> SymbolTable | None:
-    """The table saved by an earlier run for this build-id (None when absent or stale)."""
+def _load_index(image: ImageLike, path: str, strs: bytes, source: str) -> SymbolTable | None:
+    """The table saved by an earlier run for this build-id (None when absent or stale).
+
+    ``source`` is the digest of the bytes the table is built from (``.symtab`` and
+    its string table): a file rebuilt with the same build id but other symbols
+    (a hand-made build id, a patched binary) gets a new table, not the old names.
+    """
     try:
         with open(path, "rb") as fh:
             doc = marshal.load(fh)
     except (OSError, EOFError, ValueError, TypeError):
         return None
-    if not (isinstance(doc, tuple) and len(doc) == 6 + len(_INDEX_CODES) and doc[0] == _INDEX_VERSION
-            and doc[1:5] == (image.file_size, len(strs), nsyms, len(image.sections))
-            and all(isinstance(raw, bytes) for raw in doc[6:]) and doc[5] == _checksum(doc[6:])):
-        return None  # another file, an older format, or damaged: rebuilt and saved again
+    if not (isinstance(doc, tuple) and len(doc) == 3 + len(_INDEX_CODES) and doc[0] == _INDEX_VERSION
+            and doc[1] == source
+            and all(isinstance(raw, bytes) for raw in doc[3:]) and doc[2] == _checksum(doc[3:])):
+        return None  # other bytes, an older format, or damaged: rebuilt and saved again
     cols: list[array[int]] = []
     try:
-        for code, raw in zip(_INDEX_CODES, doc[6:], strict=True):
+        for code, raw in zip(_INDEX_CODES, doc[3:], strict=True):
             col = array(code)
             col.frombytes(raw)
             cols.append(col)
@@ -537,7 +540,7 @@ def _load_index(image: ImageLike, path: str, strs: bytes, nsyms: int) -> SymbolT
     secnames = {s.index: s.name for s in image.sections}
     table = SymbolTable.from_elf_columns(image.path, addr, size, info, shndx, nameoff, strs, secnames,
                                          (order, in_order), (names, bases) if names else None)
-    table._on_index = _index_saver(image, path, strs, nsyms)
+    table._on_index = _index_saver(path, source)
     if not names:  # a build-id seen before: worth a name hash table
         table._want_hashes = True  # built at the first name a command's helper did not look up
         table._helper = _helper_of(image)  # it looks the log's names up beside us, then adds them
@@ -553,7 +556,7 @@ def _checksum(cols: Iterable[bytes]) -> int:
     return value
 
 
-def _index_saver(image: ImageLike, path: str, strs: bytes, nsyms: int) -> Callable[[SymbolTable], None]:
+def _index_saver(path: str, source: str) -> Callable[[SymbolTable], None]:
     def save(table: SymbolTable) -> None:
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -561,8 +564,7 @@ def _index_saver(image: ImageLike, path: str, strs: bytes, nsyms: int) -> Callab
             cols = [(col if isinstance(col, array) else array(code, col)).tobytes()
                     for code, col in zip(_INDEX_CODES, table.elf_columns(), strict=True)]
             with open(tmp, "wb") as fh:
-                marshal.dump((_INDEX_VERSION, image.file_size, len(strs), nsyms, len(image.sections),
-                              _checksum(cols), *cols), fh)
+                marshal.dump((_INDEX_VERSION, source, _checksum(cols), *cols), fh)
             os.replace(tmp, path)
         except OSError:
             pass  # the index is an optimisation only
@@ -606,8 +608,9 @@ def from_elf(image: ImageLike, layout: dict[str, int] | None = None, *,
     strs = image.section_data(strtab)
     n = tab.size // 24
     index = _index_path(image) if cache and layout is None else None
+    source = image.digest((tab, strtab)) if index is not None else ""
     if index is not None:
-        table = _load_index(image, index, strs, n)
+        table = _load_index(image, index, strs, source)
         if table is not None:
             return table
     data = image.section_data(tab)
@@ -652,7 +655,7 @@ def from_elf(image: ImageLike, layout: dict[str, int] | None = None, *,
     if index is not None:
         table._helper = _helper_of(image)  # it looks names up beside us and saves the index
         if table._helper is None:
-            table._on_index = _index_saver(image, index, strs, n)
+            table._on_index = _index_saver(index, source)
     return table
 
 
