@@ -36,10 +36,7 @@ class Known:
 
 
 KNOWN: tuple[Known, ...] = (
-    Known("D1", "diagnose", "TypeError", "diagnose/evidence.py"),
     Known("D2", "repair", "Hang", "console/"),
-    Known("D3", "symbols", "OverflowError", "symbols/"),
-    Known("D4/D5", "symbols", "UnicodeDecodeError", "symbols/dwarf"),
 )
 
 
