@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from a64triage.console.formats import (
+    GUILTY_FILE_IGNORE,
     HANG_ANCHORS,
     HANG_SKIP,
     SKIP_FRAMES,
@@ -87,15 +88,20 @@ SKIP_PREFIX: tuple[str, ...] = (
 )
 # Exception-vector entries: the frame the unwinder prints where an exception interrupted code.
 ENTRY = re.compile(r"^(?:el[01](?:[th]_(?:64|32))?_(?:sync|irq|fiq|error)|__(?:und|dabt|pabt|irq)_svc(?:_finish)?)$")
-_SUFFIX = re.compile(r"(?:\.(?:isra|constprop|part|cold|lto_priv|llvm|cfi|cfi_jt|localalias|\d)[\w.]{0,40})+$")
-_SYMBOL_IN_TEXT = re.compile(r"([\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}(?: \[[\w\-]{1,64}\])?")
+# A compiler suffix: the first of these in the name's tail of word characters and dots.  Found in
+# two linear steps (the tail on the reversed name, then the marker in it): one searching regex
+# anchored at "$" would rescan the tail from every dot (issue #16: no super-linear pattern).
+_SUFFIX = re.compile(r"\.(?:isra|constprop|part|cold|lto_priv|llvm|cfi|cfi_jt|localalias|\d)")
+_TAIL_REVERSED = re.compile(r"[\w.]*+")
+_SYMBOL_IN_TEXT = re.compile(r"(?<![\w.$])([\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}(?: \[[\w\-]{1,64}\])?")
 _NUMBERS = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,16}\b|\b\d+\b")
 
 
 def clean_symbol(name: str) -> str:
     """``foo.isra.0`` -> ``foo``: the stable part of a symbol name."""
-    base = _SUFFIX.sub("", name)
-    return base or name
+    t = _TAIL_REVERSED.match(name[::-1])
+    m = _SUFFIX.search(name, len(name) - (t.end() if t is not None else 0))
+    return name[: m.start()] if m is not None and m.start() > 0 else name
 
 
 def is_skipped(name: str) -> bool:
@@ -415,3 +421,69 @@ def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], fact
     # The header matched but no variant's report did: the header line itself, corrupted.
     title = normalise_title(header)
     return SyzTitle(title, (), crash_type(title), "matched title but not report regexp", None)
+
+
+_SOURCE_FILE = re.compile(r"([a-zA-Z0-9_\-./]*[a-zA-Z0-9_\-]+\.[ch]):[0-9]+")
+_FILE_IGNORE = re.compile("|".join(f"(?:{p})" for p in GUILTY_FILE_IGNORE))
+# Lines whose file names are not where the report happened (lockdep's "at:" and irq-state
+# lines, held-lock lists, register descriptions).
+_LINE_IGNORE = re.compile(r"(?:hardirqs|softirqs)\s+last\s+(?:enabled|disabled)|,\s+at:\s+|^\s*#\d+:"
+                          r"|^Register r\d+ information")
+_DEEPER = re.compile(r"^/[a-zA-Z0-9_\-./]+/[a-zA-Z0-9_\-]+\.[ch]$")
+# RCU stalls: the stalled code follows the interrupt that caught it.
+_INTERRUPT_ENDS = ("apic_timer_interrupt+0x", "el1h_64_irq+0x", "Exception stack")
+
+
+def _clean_path(path: str) -> str:
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == ".." and parts and parts[-1] != "..":
+            parts.pop()
+        else:
+            parts.append(part)
+    return ("/" if path.startswith("/") else "") + "/".join(parts) or "."
+
+
+def _dirname(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else "."
+
+
+def _guilty_file_in(lines: list[str]) -> str:
+    guilty = ""
+    rest = iter(lines)
+    for line in rest:
+        m = _SOURCE_FILE.search(line)
+        if m is None:
+            continue
+        if not guilty:
+            guilty = m.group(1)  # better the first file than none
+        if _FILE_IGNORE.search(m.group(1)) or _LINE_IGNORE.search(line):
+            continue
+        guilty = _clean_path(m.group(1))
+        break
+    deepest = _dirname(guilty)
+    for line in rest:  # a deeper path under the guilty file's directory is more specific
+        m = _SOURCE_FILE.search(line)
+        if m is None or _FILE_IGNORE.search(m.group(1)) or _LINE_IGNORE.search(line):
+            continue
+        path = _clean_path(m.group(1))
+        if path.startswith(deepest) and _DEEPER.match(path[len(deepest):]):
+            guilty, deepest = path, _dirname(path)
+    return guilty
+
+
+def guilty_file(title: str, lines: Iterable[str]) -> str | None:
+    """The source file a (symbolized) report blames: the first ``file.c:line`` outside the
+    generic core files (else the first one), refined by deeper paths in the same directory."""
+    text = list(lines)
+    if title.startswith("INFO: rcu detected stall"):
+        joined = "\n".join(text)
+        for end in _INTERRUPT_ENDS:
+            at = joined.find(end)
+            if at >= 0:
+                found = _guilty_file_in(joined[at:].split("\n"))
+                if found:
+                    return found
+    return _guilty_file_in(text) or None
