@@ -125,15 +125,19 @@ def shape_d6(tmp: Path) -> None:
 
 
 def shape_d7(tmp: Path) -> None:
-    """The report keeps its FAR line whatever unstamped line follows it."""
+    """The report keeps its FAR line whatever unstamped line follows it (it was glued on
+    as a mail-client wrap, and the FAR lost)."""
     for tail in ("\0\0\0", "hello"):
         for head in ("Internal error: Oops: 96000005 [#1] SMP", OOPS):
-            log = _write(tmp, "d7.log", f"[    1.000000] {head}\n[    1.000001] Mem abort info:\n"
-                                        f"[    1.000002] FAR: 0x0000000000000010\n{tail}\n")
-            run = run_cli(["parse", "--json", log], tmp)
-            assert_clean(run, "parse")
-            report = json.loads(run.out)["reports"][0]
-            assert report["span"] == [1, 3], (head, tail, report["span"])
+            for stamp in ("", "[    1.000000] "):
+                log = _write(tmp, "d7.log", f"{stamp}{head}\n{stamp}Mem abort info:\n"
+                                            f"{stamp}  ESR = 0x0000000096000005\n"
+                                            f"{stamp}FAR: 0x0000000000000010\n{tail}\n")
+                run = run_cli(["parse", "--json", log], tmp)
+                assert_clean(run, "parse")
+                report = json.loads(run.out)["reports"][0]
+                assert report["span"] == [1, 4], (head, tail, report["span"])
+                assert report["far"] == ("0x10" if head.startswith("Internal") else "0x8"), (head, tail)
 
 
 def shape_d8(tmp: Path) -> None:
