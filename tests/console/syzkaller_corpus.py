@@ -133,7 +133,7 @@ def compare(parse: Parse, report_cases: list[SyzCase], guilty_cases: list[SyzCas
     for c in guilty_cases:
         reports = parse(c.log)
         r = reports[0] if reports else None
-        t.add("file", c.name, getattr(r, "guilty_file", None) if r is not None else None, c.file)
+        t.add("file", c.name, (getattr(r, "guilty_file", None) or "") if r is not None else None, c.file)
         if c.title:
             t.add("title", c.name, getattr(r, "title", "") if r is not None else "", c.title)
     return t

@@ -79,3 +79,20 @@ def test_kept_lines_is_the_plain_definition(spans: list[tuple[int, int]], n: int
     assert first == next((no for no in sorted(want) if _HYP_RX.search(want[no])), None)
     assert kept.first_match(_HYP_RX) == first  # remembered, same answer
 
+
+
+def test_absent_fact_is_absent_for_every_rule() -> None:
+    """Issue 16 D1: a two-line log the console reads as x86 keeps its FAR unparsed for arm64;
+    the poison check (and every other arm64 fact) must see no FAR, not format None."""
+    from a64triage.console import parse_text
+    from a64triage.diagnose.explain import analyse
+
+    text = ("Unable to handle kernel paging request at virtual address dead000000000108\n"
+            "<IRQ>\n")
+    expl = explain_log(text)
+    assert expl.reports and expl.reports[0].hypotheses
+    for report in parse_text(text):
+        facts = analyse(report).facts
+        if report.arch != "arm64":
+            assert (facts.esr, facts.far, facts.pc, facts.poison, facts.el) == (None,) * 5
+            assert facts.register_poisons == ()

@@ -56,8 +56,8 @@ CASES: dict[str, tuple[bytes, str]] = {
     "x86-64": (core(machine=62), "not an arm64 core"),
     "elf32": (core(elf_class=1), "not a little-endian ELF64 core"),
     "not-a-core": (core(etype=2), "not a core dump"),
-    "qemu-kdump-flattened": (b"makedumpfile" + b"\0" * 4084, "take an ELF dump"),
-    "kdump-compressed": (b"KDUMP   " + b"\0" * 4088, "take an ELF dump"),
+    "kdump-flattened-cut": (b"makedumpfile" + b"\0" * 4084, "truncated kdump core"),
+    "kdump-bad-block-size": (b"KDUMP   " + b"\0" * 4088, "corrupt kdump core: block size 0"),
     "bad-phentsize": (core()[:54] + struct.pack("<H", 0) + core()[56:], "corrupt core"),
 }
 

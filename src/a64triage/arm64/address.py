@@ -91,17 +91,47 @@ class _Region:
     name: str
 
 
-def _modern_regions(va: int, kaslr: int | None) -> list[_Region]:
+# Eras of the area after PAGE_END (arch/arm64/include/asm/memory.h): (first release, last
+# release or None, offset of KIMAGE_VADDR from PAGE_END, module area [lo, hi) offsets, what).
+# v5.4-v5.17: BPF_JIT_REGION (128MB) then MODULES_VADDR (128MB) then the image; v5.18 removed
+# the BPF JIT region; v6.5 grew the module area to 2GB.
+_ERAS: tuple[tuple[tuple[int, int], tuple[int, int] | None, int, tuple[int, int], str], ...] = (
+    ((5, 4), (5, 17), 2 * SZ_128M, (SZ_128M, 2 * SZ_128M), "v5.4-v5.17"),
+    ((5, 18), (6, 4), SZ_128M, (0, SZ_128M), "v5.18-v6.4"),
+    ((6, 5), None, SZ_2G, (0, SZ_2G), "v6.5+"),
+)
+
+
+def _era(release: tuple[int, int] | None) -> tuple[int, tuple[int, int], str] | None:
+    if release is None:
+        return None
+    for first, last, kimage, modules, name in _ERAS:
+        if first <= release and (last is None or release <= last):
+            return kimage, modules, name
+    return None
+
+
+def _modern_regions(va: int, kaslr: int | None, release: tuple[int, int] | None = None) -> list[_Region]:
     va_min = 48 if va == 52 else va
     page_offset = (1 << 64) - (1 << va)
     page_end = (1 << 64) - (1 << (va_min - 1))
     vmemmap_size = 1 << (va_min - 7)
     regs = [_Region(page_offset, page_end, AddressClass.LINEAR, "linear map (PAGE_OFFSET..PAGE_END)")]
     off = kaslr or 0
-    for base_off, era in ((SZ_128M, "v5.18-v6.4 KIMAGE_VADDR"), (2 * SZ_128M, "v5.4-v5.17 KIMAGE_VADDR"), (SZ_2G, "v6.5+ KIMAGE_VADDR")):
-        lo = page_end + base_off + off
-        regs.append(_Region(lo, lo + KIMAGE_WINDOW if base_off != SZ_128M else lo + SZ_128M, AddressClass.KIMAGE, f"kernel image ({era} {page_end + base_off:#x}{' + KASLR offset' if off else ''})"))
-    regs.append(_Region(page_end, page_end + SZ_2G, AddressClass.MODULES, "module / BPF JIT area after PAGE_END (128MB before v6.5, 2GB since)"))
+    era = _era(release)
+    if era is not None:
+        kimage, (mod_lo, mod_hi), name = era
+        lo = page_end + kimage + off
+        regs.append(_Region(lo, lo + KIMAGE_WINDOW, AddressClass.KIMAGE,
+                            f"kernel image ({name} KIMAGE_VADDR {page_end + kimage:#x}{' + KASLR offset' if off else ''})"))
+        regs.append(_Region(page_end + mod_lo, page_end + mod_hi, AddressClass.MODULES, f"module area ({name} MODULES_VADDR)"))
+        if mod_lo:
+            regs.append(_Region(page_end, page_end + mod_lo, AddressClass.MODULES, f"BPF JIT region ({name})"))
+    else:
+        for base_off, era_name in ((SZ_128M, "v5.18-v6.4 KIMAGE_VADDR"), (2 * SZ_128M, "v5.4-v5.17 KIMAGE_VADDR"), (SZ_2G, "v6.5+ KIMAGE_VADDR")):
+            lo = page_end + base_off + off
+            regs.append(_Region(lo, lo + KIMAGE_WINDOW if base_off != SZ_128M else lo + SZ_128M, AddressClass.KIMAGE, f"kernel image ({era_name} {page_end + base_off:#x}{' + KASLR offset' if off else ''})"))
+        regs.append(_Region(page_end, page_end + SZ_2G, AddressClass.MODULES, "module / BPF JIT area after PAGE_END (128MB before v6.5, 2GB since)"))
     top = MASK64 + 1
     regs.append(_Region(top - SZ_1G, top, AddressClass.FIXMAP, "fixmap / PCI I/O (top 1GB in v6.x)"))
     pci_end = top - vmemmap_size - SZ_2M - SZ_2M
@@ -142,8 +172,12 @@ def _lookup(regs: list[_Region], addr: int) -> _Region | None:
 
 
 def address_info(addr: int, *, va_bits: int = 48, layout: str = "auto",
-                 hyp_va_range: tuple[int, int] | None = None, kaslr_offset: int | None = None) -> AddressInfo:
-    """Classify ``addr``; see :func:`classify_address`."""
+                 hyp_va_range: tuple[int, int] | None = None, kaslr_offset: int | None = None,
+                 release: tuple[int, int] | None = None) -> AddressInfo:
+    """Classify ``addr``; see :func:`classify_address`.  ``release`` (major, minor) of the
+    kernel, when the log names it, picks the one era of the layout that applies."""
+    if release is not None and layout == "auto":
+        layout = "pre-5.4" if release < (5, 4) else "5.4+"
     if va_bits not in VA_BITS_CHOICES:
         raise InputError("va_bits", f"{va_bits} is not one of {', '.join(map(str, VA_BITS_CHOICES))}")
     if layout not in LAYOUTS:
@@ -177,7 +211,7 @@ def address_info(addr: int, *, va_bits: int = 48, layout: str = "auto",
         if untagged < 0x10000:
             notes.append("small address: likely a NULL pointer plus an offset")
         return AddressInfo(addr, AddressClass.USER, "user space (TTBR0)", layout, tag, tuple(notes))
-    modern = _lookup(_modern_regions(va_bits, kaslr_offset), untagged)
+    modern = _lookup(_modern_regions(va_bits, kaslr_offset, release), untagged)
     old = _lookup(_pre54_regions(va_bits, kaslr_offset), untagged)
     chosen, used = modern, "5.4+"
     # 52-bit kernel VAs only exist since the v5.4 flip, so "auto" never picks pre-5.4 for them.
@@ -198,13 +232,14 @@ def address_info(addr: int, *, va_bits: int = 48, layout: str = "auto",
 
 def classify_address(addr: int, *, va_bits: int = 48, layout: str = "auto",
                      hyp_va_range: tuple[int, int] | None = None, kaslr_offset: int | None = None,
-                     register: str = "ADDRESS") -> FieldTree:
+                     register: str = "ADDRESS", release: tuple[int, int] | None = None) -> FieldTree:
     """Classify an address (FAR, PC, register value) against the arm64 Linux VA layout.
 
     The tree's ``summary`` starts with the :class:`AddressClass` value, e.g.
     ``"KIMAGE: kernel image (...)"``.
     """
-    info = address_info(addr, va_bits=va_bits, layout=layout, hyp_va_range=hyp_va_range, kaslr_offset=kaslr_offset)
+    info = address_info(addr, va_bits=va_bits, layout=layout, hyp_va_range=hyp_va_range, kaslr_offset=kaslr_offset,
+                        release=release)
     top = addr >> 56
     ext_hi = 55
     fields = [

@@ -6,6 +6,10 @@ KGDB_COMPILED 0x401, BUG 0x800, KASAN 0x900-0x9ff, UBSAN 0x55xx, CFI 0x8xxx
 with target GENMASK(4,0) and type GENMASK(9,5)); the KASAN access encoding is
 KASAN_ESR_RECOVER/WRITE/SIZE in arch/arm64/kernel/traps.c; UBSAN check types
 follow clang's SanitizerHandler order (lib/ubsan.c report_ubsan_failure).
+
+Each row also names the hypothesis class (the diagnose stage's stable ids,
+docs/CLASSES.md) a kernel exception on that immediate supports, so a trap maps
+to its class through this table, not through string matches on the message.
 """
 
 from __future__ import annotations
@@ -19,29 +23,49 @@ class BrkRange:
     hi: int
     name: str
     meaning: str
+    bug_class: str  # the diagnose class a kernel trap on this immediate supports
 
 
-# arch/arm64/include/asm/brk-imm.h
+# arch/arm64/include/asm/brk-imm.h (FAULT_BRK_IMM: "BRK instruction for provoking a fault on
+# purpose", AARCH64_BREAK_FAULT in asm/insn.h, written where the kernel has no valid instruction)
 BRK_RANGES: tuple[BrkRange, ...] = (
-    BrkRange(0x004, 0x004, "KPROBES_BRK_IMM", "kprobe breakpoint installed by kprobes"),
-    BrkRange(0x005, 0x005, "UPROBES_BRK_IMM", "uprobe breakpoint in a user task"),
-    BrkRange(0x006, 0x006, "KPROBES_BRK_SS_IMM", "kprobe out-of-line single-step breakpoint"),
-    BrkRange(0x100, 0x100, "FAULT_BRK_IMM", "deliberate fault (reserved; e.g. patched-out instruction)"),
-    BrkRange(0x400, 0x400, "KGDB_DYN_DBG_BRK_IMM", "kgdb dynamic breakpoint"),
-    BrkRange(0x401, 0x401, "KGDB_COMPILED_DBG_BRK_IMM", "kgdb compiled-in breakpoint (kgdb_breakpoint())"),
-    BrkRange(0x402, 0x7FF, "KGDB", "reserved for kgdb (0x400-0x7ff)"),
-    BrkRange(0x800, 0x800, "BUG_BRK_IMM", "kernel BUG() or WARN() trap (look for the BUG/WARNING line above)"),
-    BrkRange(0x900, 0x9FF, "KASAN_BRK_IMM", "tag-based KASAN (software tags) check failure"),
-    BrkRange(0x5500, 0x55FF, "UBSAN_BRK_IMM", "UBSAN trap (CONFIG_UBSAN_TRAP)"),
-    BrkRange(0x8000, 0x8FFF, "CFI_BRK_IMM_BASE", "kCFI indirect call type-check failure"),
+    BrkRange(0x004, 0x004, "KPROBES_BRK_IMM", "kprobe breakpoint installed by kprobes", "stray-breakpoint"),
+    BrkRange(0x005, 0x005, "UPROBES_BRK_IMM", "uprobe breakpoint in a user task", "stray-breakpoint"),
+    BrkRange(0x006, 0x006, "KPROBES_BRK_SS_IMM", "kprobe out-of-line single-step breakpoint", "stray-breakpoint"),
+    BrkRange(0x100, 0x100, "FAULT_BRK_IMM",
+             "deliberate fault: the instruction the kernel writes where it has no valid one (a failed "
+             "instruction encoding, the fill of a JIT image)", "undefined-instruction"),
+    BrkRange(0x400, 0x400, "KGDB_DYN_DBG_BRK_IMM", "kgdb dynamic breakpoint", "stray-breakpoint"),
+    BrkRange(0x401, 0x401, "KGDB_COMPILED_DBG_BRK_IMM", "kgdb compiled-in breakpoint (kgdb_breakpoint())",
+             "stray-breakpoint"),
+    BrkRange(0x402, 0x7FF, "KGDB", "reserved for kgdb (0x400-0x7ff)", "stray-breakpoint"),
+    BrkRange(0x800, 0x800, "BUG_BRK_IMM", "kernel BUG() or WARN() trap (look for the BUG/WARNING line above)",
+             "bug-assertion"),
+    BrkRange(0x900, 0x9FF, "KASAN_BRK_IMM", "tag-based KASAN (software tags) check failure", "kasan"),
+    BrkRange(0x5500, 0x55FF, "UBSAN_BRK_IMM", "UBSAN trap (CONFIG_UBSAN_TRAP)", "ubsan"),
+    BrkRange(0x8000, 0x8FFF, "CFI_BRK_IMM_BASE", "kCFI indirect call type-check failure", "cfi"),
 )
 
-# Compiler conventions, not Linux: LLVM's llvm.trap and GCC's __builtin_trap on AArch64.
-COMPILER_BRKS: dict[int, str] = {
-    0x001: "clang __builtin_trap()/llvm.trap (unreachable code reached)",
-    0x3E8: "GCC __builtin_trap() (unreachable code reached)",
-    0xF000: "__debugbreak() (MSVC/Windows convention)",
-}
+
+@dataclass(frozen=True)
+class CompilerBrk:
+    """A BRK immediate a compiler emits on its own (not one of the kernel's)."""
+
+    imm: int
+    meaning: str
+    bug_class: str
+
+
+# Compiler conventions, not Linux: LLVM's llvm.trap (AArch64 lowers it to BRK #0x1) and GCC's
+# __builtin_trap (BRK #0x3e8, gcc/config/aarch64/aarch64.md "trap"), which GCC also emits on
+# paths it proves undefined (-fisolate-erroneous-paths: a division by zero, a NULL dereference).
+COMPILER_BRK_TABLE: tuple[CompilerBrk, ...] = (
+    CompilerBrk(0x001, "clang __builtin_trap()/llvm.trap (unreachable code reached)", "compiler-trap"),
+    CompilerBrk(0x3E8, "GCC __builtin_trap() (unreachable code, or a path the compiler proved undefined)",
+                "compiler-trap"),
+    CompilerBrk(0xF000, "__debugbreak() (MSVC/Windows convention)", "stray-breakpoint"),
+)
+COMPILER_BRKS: dict[int, str] = {row.imm: row.meaning for row in COMPILER_BRK_TABLE}
 
 # Check types: clang's SanitizerHandler order == enum ubsan_checks used by lib/ubsan.c
 # report_ubsan_failure() (wording from there where it has a case).
@@ -61,6 +85,15 @@ KASAN_ESR_WRITE = 0x10
 KASAN_ESR_SIZE_MASK = 0x0F
 CFI_TARGET_MASK = 0x1F
 CFI_TYPE_SHIFT = 5
+
+
+def brk_class(imm: int) -> str | None:
+    """The hypothesis class a kernel exception on ``BRK #imm`` supports (None: unknown immediate)."""
+    imm &= 0xFFFF
+    row = brk_range(imm)
+    if row is not None:
+        return row.bug_class
+    return next((c.bug_class for c in COMPILER_BRK_TABLE if c.imm == imm), None)
 
 
 def brk_range(imm: int) -> BrkRange | None:

@@ -3,7 +3,11 @@
 Arm names and descriptions: Arm ARM (DDI 0487) D24.2 "ESR_EL1, Exception
 Syndrome Register (EL1)", field EC.  Kernel strings: ``esr_class_str[]`` in
 arch/arm64/kernel/traps.c (entries missing there print "UNRECOGNIZED EC").
-Each row names the ISS family that decodes its syndrome (see ``iss/``).
+Each row names the ISS family that decodes its syndrome (see ``iss/``), and
+for the classes that are themselves a diagnosis (an UNDEFINED instruction, a
+BTI or PAC failure, an illegal execution state, PC/SP alignment, SError) the
+hypothesis class they support (the diagnose stage's ids, docs/CLASSES.md); BRK
+immediates have their own column in brk.py.
 """
 
 from __future__ import annotations
@@ -114,13 +118,14 @@ class ClassInfo:
     kernel: str
     family: IssFamily
     feature: str = ""
+    bug_class: str = ""  # the diagnose class an unexpected kernel exception of this class supports
 
 
 UNRECOGNIZED = "UNRECOGNIZED EC"
 
 # Arm ARM D24.2.41 ESR_EL1.EC (DDI 0487K.a); kernel strings: arch/arm64/kernel/traps.c esr_class_str[]
 CLASS_TABLE: tuple[ClassInfo, ...] = (
-    ClassInfo(0x00, "UNKNOWN", "exception for an unknown reason (e.g. an UNDEFINED instruction)", "Unknown/Uncategorized", IssFamily.UNKNOWN),
+    ClassInfo(0x00, "UNKNOWN", "exception for an unknown reason (e.g. an UNDEFINED instruction)", "Unknown/Uncategorized", IssFamily.UNKNOWN, bug_class="undefined-instruction"),
     ClassInfo(0x01, "WFx", "trapped WFI, WFE, WFIT or WFET instruction", "WFI/WFE", IssFamily.WFX),
     ClassInfo(0x03, "CP15_32", "trapped AArch32 MCR or MRC access to coproc 0b1111 (CP15)", "CP15 MCR/MRC", IssFamily.CP_MCR),
     ClassInfo(0x04, "CP15_64", "trapped AArch32 MCRR or MRRC access to coproc 0b1111 (CP15)", "CP15 MCRR/MRRC", IssFamily.CP_MCRR),
@@ -131,8 +136,8 @@ CLASS_TABLE: tuple[ClassInfo, ...] = (
     ClassInfo(0x09, "PAC", "trapped pointer authentication instruction (HCR_EL2.API == 0 or SCR_EL3.API == 0)", "PAC", IssFamily.NONE, "FEAT_PAuth"),
     ClassInfo(0x0A, "OTHER", "trapped LD64B/ST64B/ST64BV/ST64BV0, TSB CSYNC or PSB CSYNC instruction", UNRECOGNIZED, IssFamily.LS64, "FEAT_LS64"),
     ClassInfo(0x0C, "CP14_64", "trapped AArch32 MRRC access to coproc 0b1110 (CP14)", "CP14 MCRR/MRRC", IssFamily.CP_MCRR),
-    ClassInfo(0x0D, "BTI", "branch target exception (BTI check failed on an indirect branch)", "BTI", IssFamily.BTI, "FEAT_BTI"),
-    ClassInfo(0x0E, "ILL", "illegal execution state (PSTATE.IL set, e.g. bad ERET target mode)", "PSTATE.IL", IssFamily.ILLEGAL),
+    ClassInfo(0x0D, "BTI", "branch target exception (BTI check failed on an indirect branch)", "BTI", IssFamily.BTI, "FEAT_BTI", "bti-failure"),
+    ClassInfo(0x0E, "ILL", "illegal execution state (PSTATE.IL set, e.g. bad ERET target mode)", "PSTATE.IL", IssFamily.ILLEGAL, bug_class="illegal-state"),
     ClassInfo(0x11, "SVC32", "SVC instruction executed in AArch32 state", "SVC (AArch32)", IssFamily.SVC32),
     ClassInfo(0x12, "HVC32", "HVC instruction executed in AArch32 state", "HVC (AArch32)", IssFamily.IMM16),
     ClassInfo(0x13, "SMC32", "SMC instruction executed in AArch32 state", "SMC (AArch32)", IssFamily.SMC32),
@@ -144,21 +149,21 @@ CLASS_TABLE: tuple[ClassInfo, ...] = (
     ClassInfo(0x19, "SVE", "access to SVE functionality trapped (CPACR_EL1.ZEN, CPTR_ELx)", "SVE", IssFamily.NONE, "FEAT_SVE"),
     ClassInfo(0x1A, "ERET", "trapped ERET, ERETAA or ERETAB instruction (nested virtualization)", "ERET/ERETAA/ERETAB", IssFamily.ERET, "FEAT_NV"),
     ClassInfo(0x1B, "TSTART", "TSTART instruction trapped at EL0 (SCTLR_EL1.TME0 == 0)", UNRECOGNIZED, IssFamily.TSTART, "FEAT_TME"),
-    ClassInfo(0x1C, "FPAC", "pointer authentication failure (FEAT_FPAC: AUT* failed)", "FPAC", IssFamily.FPAC, "FEAT_FPAC"),
+    ClassInfo(0x1C, "FPAC", "pointer authentication failure (FEAT_FPAC: AUT* failed)", "FPAC", IssFamily.FPAC, "FEAT_FPAC", "pac-failure"),
     ClassInfo(0x1D, "SME", "access to SME functionality trapped", "SME", IssFamily.SME, "FEAT_SME"),
     ClassInfo(0x1E, "GPC", "granule protection check exception (taken to EL3)", UNRECOGNIZED, IssFamily.GPC, "FEAT_RME"),
     ClassInfo(0x1F, "IMP_DEF", "IMPLEMENTATION DEFINED exception taken to EL3", "EL3 IMP DEF", IssFamily.IMPDEF),
     ClassInfo(0x20, "IABT_LOW", "instruction abort from a lower exception level", "IABT (lower EL)", IssFamily.IABT),
     ClassInfo(0x21, "IABT_CUR", "instruction abort taken without a change in exception level", "IABT (current EL)", IssFamily.IABT),
-    ClassInfo(0x22, "PC_ALIGN", "PC alignment fault", "PC Alignment", IssFamily.NONE),
+    ClassInfo(0x22, "PC_ALIGN", "PC alignment fault", "PC Alignment", IssFamily.NONE, bug_class="alignment"),
     ClassInfo(0x24, "DABT_LOW", "data abort from a lower exception level", "DABT (lower EL)", IssFamily.DABT),
     ClassInfo(0x25, "DABT_CUR", "data abort taken without a change in exception level", "DABT (current EL)", IssFamily.DABT),
-    ClassInfo(0x26, "SP_ALIGN", "SP alignment fault", "SP Alignment", IssFamily.NONE),
+    ClassInfo(0x26, "SP_ALIGN", "SP alignment fault", "SP Alignment", IssFamily.NONE, bug_class="alignment"),
     ClassInfo(0x27, "MOPS", "memory operation exception (CPY*/SET* instruction)", "MOPS", IssFamily.MOPS, "FEAT_MOPS"),
     ClassInfo(0x28, "FP_EXC32", "trapped floating-point exception taken from AArch32 state", "FP (AArch32)", IssFamily.FP_EXC),
     ClassInfo(0x2C, "FP_EXC64", "trapped floating-point exception taken from AArch64 state", "FP (AArch64)", IssFamily.FP_EXC),
     ClassInfo(0x2D, "GCS", "guarded control stack exception", "Guarded Control Stack", IssFamily.GCS, "FEAT_GCS"),
-    ClassInfo(0x2F, "SERROR", "SError exception", "SError", IssFamily.SERROR),
+    ClassInfo(0x2F, "SERROR", "SError exception", "SError", IssFamily.SERROR, bug_class="serror"),
     ClassInfo(0x30, "BREAKPT_LOW", "breakpoint exception from a lower exception level", "Breakpoint (lower EL)", IssFamily.BREAKPOINT),
     ClassInfo(0x31, "BREAKPT_CUR", "breakpoint exception taken without a change in exception level", "Breakpoint (current EL)", IssFamily.BREAKPOINT),
     ClassInfo(0x32, "SOFTSTP_LOW", "software step exception from a lower exception level", "Software Step (lower EL)", IssFamily.STEP),

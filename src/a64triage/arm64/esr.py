@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from a64triage.arm64.brk import brk_meaning
+from a64triage.arm64.brk import brk_class, brk_meaning
 from a64triage.arm64.classes import EC, IssFamily, class_info
 from a64triage.arm64.fields import Field, FieldTree
 from a64triage.arm64.fsc import FaultKind, fault_status, fault_status_name
@@ -89,6 +89,7 @@ class EsrFacts:
     sysreg_read: bool | None
     is_serror: bool
     far_valid: bool | None
+    trap_class: str | None = None  # the diagnose class this exception supports (classes.py/brk.py tables)
 
 
 def esr_summary(esr: int) -> EsrFacts:
@@ -132,6 +133,7 @@ def esr_summary(esr: int) -> EsrFacts:
         brk_imm=brk_imm, brk_meaning=brk_meaning(brk_imm) if brk_imm is not None else None,
         imm16=imm16, sysreg=sysreg, sysreg_read=sysreg_read, is_serror=ec == EC.SERROR,
         far_valid=far_valid,
+        trap_class=(brk_class(brk_imm) if brk_imm is not None else info.bug_class or None),
     )
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 
-from a64triage.console import parse_file, report_to_json
+from a64triage.commands import vmcore
+from a64triage.console import parse_file, parse_text, report_to_json
 from a64triage.console.jsonout import SCHEMA_VERSION
 from a64triage.console.records import Frame, Report
+from a64triage.errors import InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="console log, mail or syslog excerpt ('-' or omitted: stdin)")
     parser.add_argument("--json", action="store_true",
                         help='print {"schema_version": "1", "reports": [...]} (schemas/report.schema.json)')
+    vmcore.add_argument(parser, vmlinux=True)
 
 
 def _frame(f: Frame | None) -> str:
@@ -69,7 +73,12 @@ def _text(r: Report) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    reports = parse_file(args.log)
+    if args.vmcore is not None:
+        if args.log != "-":
+            raise InputError("--vmcore", "reads the log from the core: give no LOG")
+        reports: Iterable[Report] = parse_text(vmcore.core_text(args)[1])
+    else:
+        reports = parse_file(args.log)
     if args.json:
         # Stream the list so a huge log never holds every report at once.
         out = sys.stdout

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from a64triage.commands import symargs
+from a64triage.commands import symargs, vmcore
 from a64triage.commands.argtypes import u64
 from a64triage.errors import InputError
 from a64triage.symbols import warmup
@@ -47,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", metavar="DIR", help="kernel source tree: show the source lines")
     parser.add_argument("--kaslr-offset", type=u64, help="KASLR offset (default: from the log)")
     parser.add_argument("--json", action="store_true", help="print the symbolized frames as JSON")
+    vmcore.add_argument(parser)
 
 
 def read_log(path: str) -> str:
@@ -264,8 +265,16 @@ def _open(args: argparse.Namespace, files: DebugFiles | None) -> Symbolizer:
 
 def run(args: argparse.Namespace) -> int:
     logs = log_paths(args)
+    if args.vmcore is not None:  # the log, the vmlinux (by build id) and the KASLR offset of a core
+        core, text = vmcore.core_text(args)
+        logs = ["-"]
+        if args.kaslr_offset is None:
+            args.kaslr_offset = core.header.kaslr_offset
     # the build asked for: the first log's (several logs share one vmlinux)
-    text = read_log(logs[0]) if len(logs) == 1 else symargs.first_text(logs, read_log)
+    elif len(logs) == 1:
+        text = read_log(logs[0])
+    else:
+        text = symargs.first_text(logs, read_log)
     files = symargs.debug_files(args, text)
     if files is None and not (args.system_map or args.kallsyms):
         raise InputError("symbolize", "nothing to symbolize with: give --vmlinux, --kernel-release, "

@@ -12,16 +12,21 @@ import argparse
 import os
 import sys
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from a64triage.commands import symargs
-from a64triage.diagnose import explain_log
-from a64triage.diagnose.types import Explanation
 from a64triage.errors import InputError
 from a64triage.symbols import open_symbolizer
 from a64triage.symbols.vmcore import Vmcore, open_vmcore, read_header
 
+if TYPE_CHECKING:
+    from a64triage.diagnose.types import Explanation
 
-def add_argument(parser: argparse.ArgumentParser) -> None:
+
+def add_argument(parser: argparse.ArgumentParser, *, vmlinux: bool = False) -> None:
+    """``vmlinux``: also declare ``--vmlinux`` (for commands without the symbol-source options)."""
+    if vmlinux:
+        parser.add_argument("--vmlinux", metavar="V", help="with --vmcore: the vmlinux of the crashed kernel")
     parser.add_argument("--vmcore", metavar="CORE",
                         help="read the crash from a kernel core dump (ELF vmcore or QEMU dump-guest-memory "
                              "ELF dump) instead of a log; the vmlinux is found by the build id it records")
@@ -37,6 +42,11 @@ def resolve(args: argparse.Namespace) -> None:
 
     header = read_header(args.vmcore)
     query = BuildQuery(build_id=header.build_id, release=header.release)
+    defaults = argparse.ArgumentParser(add_help=False)
+    symargs.add_arguments(defaults)  # commands without every symbol-source option (parse)
+    for key, value in vars(defaults.parse_args([])).items():
+        if not hasattr(args, key):
+            setattr(args, key, value)
     files = find_debug_files(query, symargs.source_options(args))
     if files.origin not in ("path", ""):
         print(f"a64triage: using {files.vmlinux} ({files.origin})", file=sys.stderr)
@@ -48,7 +58,16 @@ def resolve(args: argparse.Namespace) -> None:
 def open_core(args: argparse.Namespace) -> Vmcore:
     if args.vmlinux is None:
         resolve(args)
-    return open_vmcore(args.vmcore, args.vmlinux, modules_dir=args.modules)
+    modules = getattr(args, "modules", None)  # --modules: a list (append), or resolve()'s joined string
+    if isinstance(modules, list):
+        modules = os.pathsep.join(modules)
+    return open_vmcore(args.vmcore, args.vmlinux, modules_dir=modules or None)
+
+
+def core_text(args: argparse.Namespace) -> tuple[Vmcore, str]:
+    """The core and its kernel log, for the commands that take the log as text (parse, symbolize)."""
+    core = open_core(args)
+    return core, core_log(core)
 
 
 def core_log(core: Vmcore) -> str:
@@ -60,6 +79,8 @@ def core_log(core: Vmcore) -> str:
 
 def explain_core(args: argparse.Namespace) -> Explanation:
     """explain's answer for a core: the ring buffer's reports, with memory evidence."""
+    from a64triage.diagnose import explain_log  # parse and symbolize do not need the diagnose stage
+
     core = open_core(args)
     sym = open_symbolizer(core.vmlinux, modules_dir=args.modules, source_dir=args.source)
     expl = explain_log(core_log(core), vmlinux=core.vmlinux, modules_dir=args.modules,

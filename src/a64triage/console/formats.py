@@ -542,6 +542,22 @@ HANG_SKIP: tuple[str, ...] = (
     "__switch_to", "cancel_delayed_work", "rcu_barrier",
 )
 
+# Source files never blamed for a report (the guilty file is the first other "file.c:line"
+# in the report): headers, libraries, sanitiser/allocator/scheduler/locking/printk/RCU
+# cores, fault and trap handlers, generic networking and device cores.
+GUILTY_FILE_IGNORE: tuple[str, ...] = (
+    r".*\.h$", r"^lib/", r"^virt/lib/", r"^mm/kasan/", r"^mm/kmsan/", r"^kernel/kcov\.c", r"^mm/sl.b\.c", r"^mm/slab_common\.c",
+    r"^mm/filemap\.c", r"^mm/folio-compat\.c", r"^mm/truncate\.c", r"^mm/memory\.c", r"^mm/percpu",
+    r"^mm/vmalloc\.c", r"^mm/page_alloc\.c", r"^mm/mempool\.c", r"^mm/util\.c", r"^kernel/rcu/",
+    r"^arch/.*/kernel/traps\.c", r"^arch/.*/kernel/unwind.*\.c", r"^arch/.*/mm/fault\.c",
+    r"^arch/.*/mm/physaddr\.c", r"^arch/.*/kernel/stacktrace\.c", r"^arch/.*/kernel/apic/apic\.c",
+    r"^arch/arm64/kernel/entry.*\.c", r"^arch/arm64/kernel/process\.c", r"^kernel/locking/", r"^kernel/panic\.c",
+    r"^kernel/printk/printk.*\.c", r"^kernel/softirq\.c", r"^kernel/kthread\.c", r"^kernel/sched/.*\.c",
+    r"^kernel/stacktrace\.c", r"^kernel/time/timer\.c", r"^kernel/workqueue\.c", r"^net/core/dev\.c",
+    r"^net/core/sock\.c", r"^net/core/skbuff\.c", r"^fs/proc/generic\.c", r"^trusty/",
+    r"^drivers/usb/core/urb\.c", r"^arch/.*/lib/crc",
+)
+
 # Report patterns for diagnose/ rules: one per format with a header (name -> header regex).
 REPORT_PATTERNS: tuple[tuple[str, str, str], ...] = tuple(
     (f.name, f.header, f.source) for f in FORMATS if f.kind is not None)

@@ -69,6 +69,7 @@ def report_to_json(r: Report) -> dict[str, Any]:
         "type": r.type,
         "panicked": r.panicked,
         "guilty": r.guilty,
+        "guilty_file": r.guilty_file,
         "arch": r.arch,
         "span": [r.span[0], r.span[1]],
         "corrupted": r.corrupted,

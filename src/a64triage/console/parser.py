@@ -21,7 +21,7 @@ from a64triage.console.formats import PREFILTER, Format
 from a64triage.console.kinds import RANK, Kind
 from a64triage.console.lines import CleanState, Line, Skip, clean
 from a64triage.console.records import Frame, KvmInfo, Report
-from a64triage.console.titles import ENTRY, build_title, syz_title
+from a64triage.console.titles import ENTRY, build_title, guilty_file, syz_title
 
 MAX_REPORT_LINES = 3000
 MAX_FRAMES = 512
@@ -255,7 +255,10 @@ class _Builder:
         if self.sealed or self.ended:
             return False
         if header.slot in self.slots:
-            return False
+            # A symbolized header names the inlined function first ("BUG: KASAN: ... in f
+            # include/x.h:12 [inline]") and repeats itself for the caller on the next line.
+            return (self.phase == "head" and bool(self.lines) and self.lines[-1].text.endswith("[inline]")
+                    and header.fmt is self.syz_fmt)
         if self.phase == "head":
             return True
         # 4.x "Bad mode"/SError print registers before "Internal error: Oops - bad mode".
@@ -824,6 +827,7 @@ class _Builder:
             corrupted=corrupted or (syz.corrupted if syz else None), headline=title,
             alt_titles=syz.alt_titles if syz else (), type=syz.type if syz else "",
             panicked="panic" in self.slots, guilty=syz.guilty if syz else None,
+            guilty_file=guilty_file(syz.title if syz else title, lines),
             kernel_version=self.kernel_version or ctx.kernel_version,
             build=self.build if self.kernel_version else ctx.build,
             hardware=self.hardware or ctx.hardware, cpu=self.cpu, pid=self.pid, comm=self.comm,

@@ -311,7 +311,7 @@ FRAME_MODERN = re.compile(
     r"(?:\s{1,4}\[(?P<inline>inline)\])?\s{0,4}$"
 )
 FRAME_INLINE = re.compile(
-    r"^(?P<func>" + _SYM + r")\s{1,4}(?P<src>[^\s:]{1,300}:\d{1,7}(?::\d{1,5})?)\s{1,4}\[inline\]\s{0,4}$"
+    r"^(?:\[<" + _HEX + r"{8,16}>\]\s{1,8})?(?P<func>" + _SYM + r")\s{1,4}(?P<src>[^\s:]{1,300}:\d{1,7}(?::\d{1,5})?)\s{1,4}\[inline\]\s{0,4}$"
 )
 FRAME_ADDR_ONLY = re.compile(
     r"^\[<(?P<addr>" + _HEX + r"{8,16}|\s{0,16}\(null\))>\]\s{1,16}(?P<func>\S{1,300})?\s{0,4}$"

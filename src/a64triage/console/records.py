@@ -90,6 +90,7 @@ class Report:
     type: str = ""  # syzkaller's crash type ("" = unknown): KASAN-READ, WARNING, HANG, LOCKDEP...
     panicked: bool = False  # the kernel panicked in this report ("Kernel panic - not syncing")
     guilty: str | None = None  # the function the title blames
+    guilty_file: str | None = None  # the source file the report blames (when it prints file:line)
 
     def __post_init__(self) -> None:
         if not self.headline:  # a report built by hand (tests, other tools) reads its title as headline

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from a64triage.console.formats import (
+    GUILTY_FILE_IGNORE,
     HANG_ANCHORS,
     HANG_SKIP,
     SKIP_FRAMES,
@@ -415,3 +416,69 @@ def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], fact
     # The header matched but no variant's report did: the header line itself, corrupted.
     title = normalise_title(header)
     return SyzTitle(title, (), crash_type(title), "matched title but not report regexp", None)
+
+
+_SOURCE_FILE = re.compile(r"([a-zA-Z0-9_\-./]*[a-zA-Z0-9_\-]+\.[ch]):[0-9]+")
+_FILE_IGNORE = re.compile("|".join(f"(?:{p})" for p in GUILTY_FILE_IGNORE))
+# Lines whose file names are not where the report happened (lockdep's "at:" and irq-state
+# lines, held-lock lists, register descriptions).
+_LINE_IGNORE = re.compile(r"(?:hardirqs|softirqs)\s+last\s+(?:enabled|disabled)|,\s+at:\s+|^\s*#\d+:"
+                          r"|^Register r\d+ information")
+_DEEPER = re.compile(r"^/[a-zA-Z0-9_\-./]+/[a-zA-Z0-9_\-]+\.[ch]$")
+# RCU stalls: the stalled code follows the interrupt that caught it.
+_INTERRUPT_ENDS = ("apic_timer_interrupt+0x", "el1h_64_irq+0x", "Exception stack")
+
+
+def _clean_path(path: str) -> str:
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == ".." and parts and parts[-1] != "..":
+            parts.pop()
+        else:
+            parts.append(part)
+    return ("/" if path.startswith("/") else "") + "/".join(parts) or "."
+
+
+def _dirname(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else "."
+
+
+def _guilty_file_in(lines: list[str]) -> str:
+    guilty = ""
+    rest = iter(lines)
+    for line in rest:
+        m = _SOURCE_FILE.search(line)
+        if m is None:
+            continue
+        if not guilty:
+            guilty = m.group(1)  # better the first file than none
+        if _FILE_IGNORE.search(m.group(1)) or _LINE_IGNORE.search(line):
+            continue
+        guilty = _clean_path(m.group(1))
+        break
+    deepest = _dirname(guilty)
+    for line in rest:  # a deeper path under the guilty file's directory is more specific
+        m = _SOURCE_FILE.search(line)
+        if m is None or _FILE_IGNORE.search(m.group(1)) or _LINE_IGNORE.search(line):
+            continue
+        path = _clean_path(m.group(1))
+        if path.startswith(deepest) and _DEEPER.match(path[len(deepest):]):
+            guilty, deepest = path, _dirname(path)
+    return guilty
+
+
+def guilty_file(title: str, lines: Iterable[str]) -> str | None:
+    """The source file a (symbolized) report blames: the first ``file.c:line`` outside the
+    generic core files (else the first one), refined by deeper paths in the same directory."""
+    text = list(lines)
+    if title.startswith("INFO: rcu detected stall"):
+        joined = "\n".join(text)
+        for end in _INTERRUPT_ENDS:
+            at = joined.find(end)
+            if at >= 0:
+                found = _guilty_file_in(joined[at:].split("\n"))
+                if found:
+                    return found
+    return _guilty_file_in(text) or None

@@ -43,6 +43,9 @@ class BugClass(StrEnum):
     REFCOUNT = "refcount"
     USERCOPY = "usercopy"
     FORTIFY = "fortify"
+    COMPILER_TRAP = "compiler-trap"
+    STRAY_BREAKPOINT = "stray-breakpoint"
+    ILLEGAL_STATE = "illegal-state"
     HYP_ABSOLUTE_ADDRESS = "hyp-absolute-address"
     HYP_FAULT = "hyp-fault"
     PANIC = "panic"
@@ -80,6 +83,9 @@ DESCRIPTIONS: dict[BugClass, str] = {
     BugClass.REFCOUNT: "a refcount_t overflowed, underflowed or was incremented from zero",
     BugClass.USERCOPY: "a copy to or from user space touched a kernel object it must not (hardened usercopy)",
     BugClass.FORTIFY: "a FORTIFY_SOURCE check caught a string/memory function overflowing its buffer",
+    BugClass.COMPILER_TRAP: "the CPU reached a trap the compiler emitted (__builtin_trap, BRK #0x3e8/#0x1): code it proved unreachable or undefined (a division by zero, a NULL dereference) ran",
+    BugClass.STRAY_BREAKPOINT: "a debugger or probe breakpoint (kprobe, uprobe, kgdb BRK) trapped in the kernel with no handler to take it",
+    BugClass.ILLEGAL_STATE: "an illegal execution state exception (PSTATE.IL): an exception return to a corrupted or invalid saved state",
     BugClass.HYP_ABSOLUTE_ADDRESS: "hyp (EL2) code used an absolute kernel-image address that is not mapped at EL2 (the 2017 clang jump-table panic)",
     BugClass.HYP_FAULT: "an exception at EL2 (hyp) that the other classes do not explain",
     BugClass.PANIC: "a kernel panic with no more specific explanation",

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from a64triage.diagnose.evidence import Sources, collect
 from a64triage.diagnose.facts import Facts
+from a64triage.diagnose.fitted import FITTED
 from a64triage.diagnose.rules import RULES, Rule
 from a64triage.diagnose.types import Evidence, Hypothesis
 
 MAX_CONFIDENCE = 0.99
+MIN_CONFIDENCE = 0.01
 
 
 class _Values(dict[str, str]):
-    """Template values; an unknown name renders as '?' instead of raising."""
+    """Template values; a name the facts do not provide says so instead of raising."""
 
     def __missing__(self, key: str) -> str:
-        return "?"
+        return f"(no {key} in the facts)"
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:
@@ -33,27 +36,66 @@ def fired(facts: Facts, rules: tuple[Rule, ...] = RULES) -> list[Rule]:
     return hits or [r for r in rules if r.fallback and _fires(r, facts)]
 
 
+@dataclass(frozen=True)
+class Scored:
+    """One fired rule and which of its boosts apply and which of its key facts are missing:
+    everything its confidence depends on (the calibration script fits on these)."""
+
+    rule: Rule
+    boosts: tuple[bool, ...]
+    missing: tuple[bool, ...]
+
+
+def score(facts: Facts, rules: tuple[Rule, ...] = RULES) -> list[Scored]:
+    """The fired rules with their boost and need flags, in table order."""
+    return [Scored(r, tuple(bool(b.when(facts)) for b in r.boosts), tuple(not n.present(facts) for n in r.needs))
+            for r in fired(facts, rules)]
+
+
+Table = Mapping[str, tuple[float, tuple[float, ...], tuple[float, ...]]]
+
+
+def confidence(s: Scored, table: Table = FITTED) -> float:
+    """Base + applying boosts - missing key facts, from the fitted table (rules.py priors otherwise)."""
+    base, deltas, penalties = table.get(s.rule.name, (s.rule.confidence, tuple(b.delta for b in s.rule.boosts),
+                                                      tuple(n.delta for n in s.rule.needs)))
+    value = base + sum(d for d, on in zip(deltas, s.boosts, strict=False) if on)
+    value -= sum(p for p, on in zip(penalties, s.missing, strict=False) if on)
+    return round(min(max(value, MIN_CONFIDENCE), MAX_CONFIDENCE), 2)
+
+
+def rank(scored: list[Scored], table: Table = FITTED) -> list[tuple[Scored, float]]:
+    """One entry per class (its strongest rule), best first; ties keep table order.  A generic
+    rule (BUG/WARN, "exception at EL2") ranks after every specific rule that fired."""
+    best: dict[str, tuple[int, Scored, float]] = {}
+    for order, s in enumerate(scored):
+        c = confidence(s, table)
+        prev = best.get(s.rule.cls.value)
+        if prev is None or c > prev[2]:
+            best[s.rule.cls.value] = (order, s, c)
+    out: list[tuple[Scored, float]] = []
+    for _, s, c in sorted(best.values(), key=lambda item: (item[1].rule.generic, -item[2], item[0])):
+        # Confidence never rises down the ranking: a generic rule outranked by a specific one is
+        # no more likely than it (and renderers may re-sort by confidence).
+        out.append((s, min(c, out[-1][1]) if out else c))
+    return out
+
+
 def evaluate(facts: Facts, sources: Sources, rules: tuple[Rule, ...] = RULES) -> tuple[Hypothesis, ...]:
     """Every rule that fires becomes a hypothesis; one per class (the strongest), best first."""
     values = facts.values()
-    best: dict[str, tuple[int, Hypothesis]] = {}
-    for order, rule in enumerate(fired(facts, rules)):
-        confidence = rule.confidence
+    out: list[Hypothesis] = []
+    for s, conf in rank(score(facts, rules)):
+        rule = s.rule
         evidence = list(collect(rule.evidence, sources))
         evidence += [e for e in collect(("memory",), sources) if e not in evidence]  # a core's facts
-        for boost in rule.boosts:
-            if boost.when(facts):
-                confidence += boost.delta
-                evidence.append(Evidence("note", boost.why))
-        hyp = Hypothesis(
+        evidence += [Evidence("note", b.why) for b, on in zip(rule.boosts, s.boosts, strict=True) if on]
+        evidence += [Evidence("note", f"missing: {n.missing}") for n, on in zip(rule.needs, s.missing, strict=True) if on]
+        out.append(Hypothesis(
             cls=rule.cls.value,
-            confidence=round(min(confidence, MAX_CONFIDENCE), 2),
+            confidence=conf,
             summary=_fill(rule.summary, values),
             evidence=tuple(evidence),
             next_step=_fill(rule.next_step, values),
-        )
-        prev = best.get(hyp.cls)
-        if prev is None or hyp.confidence > prev[1].confidence:
-            best[hyp.cls] = (order, hyp)
-    ranked = sorted(best.values(), key=lambda item: (-item[1].confidence, item[0]))
-    return tuple(h for _, h in ranked)
+        ))
+    return tuple(out)

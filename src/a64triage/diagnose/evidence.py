@@ -22,6 +22,29 @@ from a64triage.relocs.findings import Finding
 from a64triage.symbols.types import Symbolized
 
 _SERROR_FIELDS = ("IDS", "AET", "EA", "DFSC", "ISS[23:0]")
+
+# The printing path: functions that print a report or decide to die, not the code that went
+# wrong; a call trace starts with them (lib/dump_stack.c, arch/arm64/kernel/stacktrace.c,
+# kernel/panic.c, arch/arm64/kernel/traps.c, arch/arm64/kvm/handle_exit.c, mm/kasan/report.c,
+# mm/kfence/report.c, lib/ubsan.c).  They are never evidence for a hypothesis.
+PRINTING_PATH = frozenset({
+    "dump_backtrace", "show_stack", "dump_stack", "dump_stack_lvl", "__dump_stack", "show_regs",
+    "panic", "nmi_panic", "vpanic", "__warn", "warn_slowpath_fmt", "report_bug", "die", "__die",
+    "arm64_serror_panic", "nvhe_hyp_panic_handler", "hyp_panic", "__hyp_call_panic",
+    "print_report", "kasan_report", "__kasan_report", "kasan_report_invalid_free", "kfence_report_error",
+    "ubsan_epilogue", "print_address_description",
+})
+_SUFFIX = re.compile(r"\.(?:part|constprop|isra|cold|cfi_jt|llvm)(?:\.\d+)*$")
+
+
+def printing_path(function: str | None) -> bool:
+    """A frame of the reporting machinery (compiler suffixes such as .part.0 ignored)."""
+    if not function:
+        return False
+    base = function
+    while (stripped := _SUFFIX.sub("", base)) != base:
+        base = stripped
+    return base in PRINTING_PATH
 _TIMESTAMP = re.compile(r"^\s*(?:<\d>)?\[\s*\d+\.\d+\]\s?(?:\[\s*[CT]\d+\]\s?)?")
 
 
@@ -44,7 +67,7 @@ class KeptLines(dict[int, str]):
         return self._first[key]
 
 
-def _first_match(lines: Mapping[int, str], regex: re.Pattern[str]) -> int | None:
+def first_match_line(lines: Mapping[int, str], regex: re.Pattern[str]) -> int | None:
     if isinstance(lines, KeptLines):
         return lines.first_match(regex)
     return next((no for no in sorted(lines) if regex.search(lines[no])), None)
@@ -70,7 +93,7 @@ class Sources:
         """First input line matching ``regex`` inside the report (or anywhere we kept)."""
         lo, hi = self.report.span
         if anywhere:
-            no = _first_match(self.lines, regex)
+            no = first_match_line(self.lines, regex)
             if no is not None:
                 return no, _TIMESTAMP.sub("", self.lines[no]).strip()
         else:
@@ -160,7 +183,10 @@ def _far(s: Sources) -> list[Evidence]:
     if far is None:
         return []
     hit = s.find_line(re.compile(rf"(?:FAR[:= ]+|address )(?:0x)?0*{far.value:x}\b", re.IGNORECASE))
-    return [Evidence("register", f"FAR = {far.value:#018x}: {far.summary}", hit[0] if hit else None)]
+    tree = _register(s, "FAR")
+    # Named like ESR/SPSR, for the level that took the exception (an instruction abort's FAR is the PC).
+    name = tree.register if tree else f"FAR_EL{s.facts.view.register_el(s.facts.el)}" if s.facts.el else "FAR"
+    return [Evidence("register", f"{name} = {far.value:#018x}: {far.summary}", hit[0] if hit else None)]
 
 
 def _far_is_pc(s: Sources) -> list[Evidence]:
@@ -172,15 +198,18 @@ def _far_is_pc(s: Sources) -> list[Evidence]:
 
 
 def _el(s: Sources) -> list[Evidence]:
+    """The exception level, and at EL2 which EL2 it is (VHE host, nVHE, pKVM) and why."""
     f = s.facts
-    if f.el is None:
-        return []
+    if f.el != 2:
+        return []  # EL1/EL0 is the ordinary case: the register dump says it, the evidence need not
     tree = _register(s, "SPSR") or _register(s, "PSTATE")
     value = f" = {tree.value:#x}" if tree else ""
     name = tree.register if tree else "PSTATE"
     hit = s.find_line(re.compile(r"\bPS:[0-9a-f]+|pstate:", re.IGNORECASE))
-    who = "hyp code itself, not a guest" if f.el == 2 else "the kernel" if f.el == 1 else "user space"
-    return [Evidence("register", f"{name}{value}: exception taken from EL{f.el} ({who})", hit[0] if hit else None)]
+    out = [Evidence("register", f"{name}{value}: exception taken from EL{f.el}: {f.view.describe(f.el)}",
+                    hit[0] if hit else None)]
+    out.extend(Evidence("note", f"EL2 is {f.view.short}: {why}") for why in f.view.reasons)
+    return out
 
 
 def _hyp_range(s: Sources) -> list[Evidence]:
@@ -222,13 +251,20 @@ def _sym_notes(s: Sources) -> list[Evidence]:
 
 
 def _trace_top(s: Sources) -> list[Evidence]:
+    """The first four frames that did the work: the printing path is skipped, not cited."""
     out: list[Evidence] = []
     frames = s.frames[1:] if s.pc_first else s.frames
-    for fr in frames[:4]:
+    for fr in frames:
+        if len(out) == 4:
+            break
         frame = fr.frame
+        name = fr.symbolized.function if fr.symbolized and fr.symbolized.function else frame.function
+        if printing_path(name):
+            continue
         label = _sym_text(fr.symbolized) if fr.symbolized and fr.symbolized.function else (
             f"{frame.function}+{frame.offset:#x}" if frame.function and frame.offset is not None
-            else frame.function or (f"{frame.address:#x}" if frame.address is not None else "?"))
+            else frame.function or (f"{frame.address:#x}" if frame.address is not None else "a frame with no symbol "
+                                    "and no address"))
         out.append(Evidence("symbol" if fr.symbolized else "log", f"frame: {label}", frame.line_no or None))
     return out
 
@@ -271,8 +307,9 @@ def _code(s: Sources) -> list[Evidence]:
 
 
 def _slot(f: Finding) -> str:
-    slot = getattr(f, "slot", None) or (f"{f.address:#x}" if f.address is not None else f.section or "?")
-    return f"{slot} -> {f.target or '?'}"
+    slot = getattr(f, "slot", None) or (f"{f.address:#x}" if f.address is not None else f.section or "a slot at an "
+                                        "address the audit does not give")
+    return f"{slot} -> {f.target or 'a target the audit could not name'}"
 
 
 def _audit(s: Sources) -> list[Evidence]:
@@ -284,7 +321,7 @@ def _audit(s: Sources) -> list[Evidence]:
     pc_label = s.facts.pc_label
     for (cls, function, offset, insn), found in groups.items():
         first = found[0]
-        where = f"{function}+{offset:#x}" if function and offset is not None else function or "?"
+        where = f"{function}+{offset:#x}" if function and offset is not None else function or "code outside any symbol"
         text = f"{cls} ({first.severity.value}) in {where}"
         if insn:
             text += f": {insn}"
@@ -304,8 +341,8 @@ def _audit(s: Sources) -> list[Evidence]:
 
 
 def _poison(s: Sources) -> list[Evidence]:
-    p = s.facts.poison
-    return [Evidence("note", f"{s.facts.far_value:#018x}: {p.meaning}")] if p else []
+    far, p = s.facts.far, s.facts.poison
+    return [Evidence("note", f"{far.value:#018x}: {p.meaning}")] if far is not None and p is not None else []
 
 
 def _register_poison(s: Sources) -> list[Evidence]:
@@ -323,7 +360,8 @@ def _brk(s: Sources) -> list[Evidence]:
 def _bug_site(s: Sources) -> list[Evidence]:
     if s.bug_site is None:
         return []
-    return [Evidence("symbol", f"BUG/WARN site from __bug_table: {s.bug_site[0]}:{s.bug_site[1]}")]
+    where = "from __bug_table" if s.facts.has_vmlinux else "as the log prints it"
+    return [Evidence("symbol", f"BUG/WARN site {where}: {s.bug_site[0]}:{s.bug_site[1]}")]
 
 
 def _memory(s: Sources) -> list[Evidence]:

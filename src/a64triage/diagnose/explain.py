@@ -21,9 +21,10 @@ from a64triage.arm64.fields import FieldTree
 from a64triage.arm64.registry import decode
 from a64triage.console import parse_file, parse_text
 from a64triage.console.records import Frame, Report
+from a64triage.diagnose.el2 import El2View, KernelAtEl1
 from a64triage.diagnose.engine import evaluate
-from a64triage.diagnose.evidence import KeptLines, Sources
-from a64triage.diagnose.facts import Facts, fault_el, gather
+from a64triage.diagnose.evidence import KeptLines, Sources, first_match_line
+from a64triage.diagnose.facts import Facts, exception_view, gather
 from a64triage.diagnose.types import Explanation, FrameResult, ReportExplanation
 from a64triage.disasm.types import Instruction
 from a64triage.errors import InputError
@@ -126,26 +127,31 @@ def _panic(report: Report, key: str) -> int | None:
     return next((v for k, v in report.kvm.panic if k == key), None)
 
 
-def decode_registers(report: Report, el: int | None) -> tuple[FieldTree, ...]:
-    """ESR, FAR, SPSR/PSTATE, HPFAR and PAR of the report, decoded by the arm64 stage."""
-    level = el if el in (1, 2, 3) else 1
+def decode_registers(report: Report, el: int | None, view: El2View | None = None) -> tuple[FieldTree, ...]:
+    """ESR, FAR, SPSR/PSTATE, HPFAR and PAR of the report, decoded by the arm64 stage.
+
+    ESR, FAR and SPSR are named for the one exception level that took the
+    exception (ESR_EL2/FAR_EL2/SPSR_EL2 for a VHE host or hyp code, _EL1 for a
+    kernel at EL1): the printed pstate is the SPSR of that level.
+    """
     hyp = report.kvm is not None and bool(report.kvm.panic)
+    level = 2 if hyp else (view or KernelAtEl1()).register_el(el)
     wanted: list[tuple[str, int | None]] = []
     esr = report.esr if report.esr is not None else _panic(report, "ESR")
     far = report.far if report.far is not None else _panic(report, "FAR")
-    wanted.append((f"ESR_EL{2 if hyp else level}", esr))
-    wanted.append((f"FAR_EL{2 if hyp else level}", far))
+    wanted.append((f"ESR_EL{level}", esr))
+    wanted.append((f"FAR_EL{level}", far))
     if hyp:
         wanted += [("SPSR_EL2", _panic(report, "PS")), ("HPFAR_EL2", _panic(report, "HPFAR")),
                    ("PAR_EL1", _panic(report, "PAR"))]
     else:
-        wanted.append(("SPSR_EL1", report.pstate))
+        wanted.append((f"SPSR_EL{level}", report.pstate))
     out: list[FieldTree] = []
     for name, value in wanted:
         if value is None:
             continue
         try:
-            out.append(decode(name, value, el=2 if hyp else level))
+            out.append(decode(name, value, el=level))
         except InputError:
             continue  # a register this build of the decoder does not know: keep the others
     return tuple(out)
@@ -224,19 +230,19 @@ def _disassemble(report: Report, sym: Symbolizer | None, pc_sym: Symbolized | No
     return ()
 
 
-def _in_hyp(pc_sym: Symbolized | None, el: int | None) -> bool:
-    if el == 2:
+def _in_hyp(pc_sym: Symbolized | None, el: int | None, view: El2View) -> bool:
+    if view.hyp_rules_apply(el):
         return True
     if pc_sym is None or not pc_sym.function:
         return False
     return (pc_sym.section or "").startswith(".hyp") or pc_sym.function.startswith(_HYP_PREFIX)
 
 
-def _audit(ctx: ExplainContext, pc_sym: Symbolized | None, el: int | None) -> tuple[Finding, ...]:
-    """Audit findings in the faulting function when it is code that runs at EL2."""
+def _audit(ctx: ExplainContext, pc_sym: Symbolized | None, el: int | None, view: El2View) -> tuple[Finding, ...]:
+    """Audit findings in the faulting function when it is hyp code (nVHE/pKVM EL2 code)."""
     if ctx.vmlinux is None or pc_sym is None or not pc_sym.function or pc_sym.module is not None:
         return ()
-    if not _in_hyp(pc_sym, el):
+    if not _in_hyp(pc_sym, el, view):
         return ()
     from a64triage import relocs
 
@@ -261,7 +267,9 @@ def _bug_site(report: Report, sym: LogSymbols | None, pc_sym: Symbolized | None)
 def _notes(report: Report, facts: Facts, ctx: ExplainContext, frames: tuple[FrameResult, ...]) -> tuple[str, ...]:
     notes: list[str] = []
     if report.arch != "arm64":
-        notes.append(f"a 32-bit ARM ({report.arch}) report: arm64 register decoding does not apply; "
+        what = "a 32-bit ARM" if report.arch == "arm" else f"an {report.arch}" if report.arch[:1] in "aeiox" \
+            else f"a {report.arch}"
+        notes.append(f"{what} report, not arm64: arm64 register decoding does not apply; "
                      "explained from its messages only")
     if report.corrupted:
         notes.append(f"the report is damaged ({report.corrupted}): some facts may be missing")
@@ -275,7 +283,7 @@ def _notes(report: Report, facts: Facts, ctx: ExplainContext, frames: tuple[Fram
                          and not any(loc.file for loc in f.symbolized.locations))
         if unresolved:
             notes.append(f"{unresolved} frame(s) have no file:line in this vmlinux (no DWARF for them)")
-    if facts.el == 2 and facts.hyp_range is None:
+    if facts.at_hyp and facts.hyp_range is None:
         notes.append("the log has no 'HYP VA range' line: cannot check the address against the EL2 mapping")
     return tuple(notes)
 
@@ -293,20 +301,22 @@ def analyse(report: Report, ctx: ExplainContext | None = None) -> Analysis:
     """Run the stages on one report and gather the facts the rules test."""
     ctx = ctx or ExplainContext()
     sym = ctx.symbolizer
-    esr_value = report.esr if report.esr is not None else _panic(report, "ESR")
-    from a64triage.arm64.esr import esr_summary
+
+    def context_line(regex: re.Pattern[str]) -> str | None:
+        no = first_match_line(ctx.lines, regex)
+        return ctx.lines[no] if no is not None else None
 
     arm64 = report.arch == "arm64"
-    el = fault_el(report, esr_summary(esr_value) if esr_value is not None else None) if arm64 else None
-    registers = decode_registers(report, el) if arm64 else ()
+    el, view = exception_view(report, context_line)
+    registers = decode_registers(report, el, view) if arm64 else ()
     log = ctx.log or (sym.open_log() if sym is not None else None)
     if log is not None:
         log.use_report(report)
     frames, pc_sym = _symbolize_frames(report, log)
     disassembly = _disassemble(report, sym, pc_sym)
-    findings = _audit(ctx, pc_sym, el)
+    findings = _audit(ctx, pc_sym, el, view)
     facts = gather(report, symbolized_pc=pc_sym, findings=findings, disassembly=disassembly,
-                   has_vmlinux=sym is not None)
+                   has_vmlinux=sym is not None, context_line=context_line)
     core_check = None
     if ctx.core is not None and arm64:
         from a64triage.diagnose.memory import memory_facts

@@ -8,13 +8,14 @@ module only collects their answers (and a few comparisons between them).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from a64triage.arm64.address import address_info, classify_address
 from a64triage.arm64.esr import EsrFacts, esr_summary
 from a64triage.arm64.fields import FieldTree
 from a64triage.console.records import Report
+from a64triage.diagnose.el2 import PKVM_BOOT_LINE, El2View, KernelAtEl1, el2_view
 from a64triage.diagnose.patterns import LOG_PATTERNS
 from a64triage.diagnose.poison import Poison, poison_of
 from a64triage.disasm.types import Instruction
@@ -80,6 +81,7 @@ class Facts:
     registers: tuple[tuple[str, int], ...] = ()
     lr: str | None = None  # the printed lr symbol
     has_vmlinux: bool = False
+    view: El2View = field(default_factory=KernelAtEl1)  # what ran at the faulting EL (el2.py)
     memory: tuple[MemoryFact, ...] = ()  # what a core dump says about the report's addresses
 
     def has(self, *names: str) -> bool:
@@ -158,41 +160,55 @@ class Facts:
 
     @property
     def at_hyp(self) -> bool:
-        return self.el == 2
+        """The fault is in hyp code (nVHE/pKVM), not in a VHE host kernel that runs at EL2."""
+        return self.view.hyp_rules_apply(self.el)
 
     def values(self) -> dict[str, str]:
-        """Strings for summary templates (missing facts read as '?')."""
+        """Strings for summary templates.  A missing fact reads as what is unknown and which
+        input would give it, never as a bare '?'."""
         esr = self.esr
         access = "access"
         if esr is not None and esr.is_instruction:
             access = "instruction fetch"
         elif esr is not None and esr.wnr is not None:
             access = "write" if esr.wnr else "read"
-        where = self.function or (f"the code at {self.pc.value:#x}" if self.pc else "?")
+        no_far = "an address the log does not show (the 'Unable to handle ... at virtual address' or FAR line gives it)"
+        where = self.function or (f"the code at {self.pc.value:#x}" if self.pc else
+                                  "code the log does not locate (no pc line)")
         if self.function and self.offset is not None:
             where = f"{self.function}+{self.offset:#x}"
+        if self.hyp_range:
+            hyp_where = f"a kernel-image address outside the HYP VA range {self.hyp_range[0]:x}:{self.hyp_range[1]:x}"
+        else:
+            hyp_where = ("a kernel-image address that nVHE's EL2 does not map (the log has no 'HYP VA range' "
+                         "line to check it against)")
+        no_esr = "an exception the log does not decode (no ESR)"
         return {
             "kind": self.kind,
             "title": self.title,
-            "el": f"EL{self.el}" if self.el is not None else "EL?",
-            "far": f"{self.far.value:#018x}" if self.far else "?",
-            "far_short": f"{self.far.value:#x}" if self.far else "?",
-            "far_class": self.far.summary if self.far else "?",
-            "pc": f"{self.pc.value:#018x}" if self.pc else "?",
+            "el": f"EL{self.el}" if self.el is not None else "an unknown exception level (no pstate or PS line)",
+            "far": f"{self.far.value:#018x}" if self.far else no_far,
+            "far_short": f"{self.far.value:#x}" if self.far else no_far,
+            "far_class": self.far.summary if self.far else "not classified: no faulting address in the log",
+            "pc": f"{self.pc.value:#018x}" if self.pc else "a PC the log does not show",
             "lr": self.lr or "the caller",
-            "function": self.function or "?",
+            "function": self.function or "the faulting function (unnamed in the log: --vmlinux names it)",
             "where": where,
             "lock": (f" — spinning in {self.function}: waiting for a lock another CPU holds"
                      if self.function and _LOCK_FN.search(self.function) else ""),
             "in_where": f"in {where}" if self.function else (f"at PC {self.pc.value:#x}" if self.pc else ""),
             "access": access,
-            "fault": (esr.fsc_name or esr.kernel_class) if esr else "?",
-            "ec": esr.kernel_class if esr else "?",
-            "level": str(esr.level) if esr and esr.level is not None else "?",
-            "poison": self.poison.name if self.poison else "?",
-            "brk": f"{esr.brk_imm:#x}" if esr and esr.brk_imm is not None else "?",
-            "hyp_range": (f"{self.hyp_range[0]:x}:{self.hyp_range[1]:x}" if self.hyp_range else "?"),
-            "bug_type": self.extra.get("bug_type", "?"),
+            "fault": (esr.fsc_name or esr.kernel_class) if esr else no_esr,
+            "ec": esr.kernel_class if esr else no_esr,
+            "level": str(esr.level) if esr and esr.level is not None else "unknown",
+            "poison": self.poison.name if self.poison else "no known poison value",
+            "brk": f"{esr.brk_imm:#x}" if esr and esr.brk_imm is not None else "an immediate the log does not show",
+            "brk_meaning": (f"BRK #{esr.brk_imm:#x}: {esr.brk_meaning}" if esr and esr.brk_imm is not None
+                            and esr.brk_meaning else "a BRK whose immediate no table knows"),
+            "hyp_range": (f"{self.hyp_range[0]:x}:{self.hyp_range[1]:x}" if self.hyp_range
+                          else "unknown: the log has no 'HYP VA range' line"),
+            "hyp_where": hyp_where,
+            "bug_type": self.extra.get("bug_type", "of a type the report does not name"),
             "via": self.via,
             "insn": self.access_insn,
             "free_object": _object_text(self.free_object or self.freed_register_object),
@@ -201,7 +217,7 @@ class Facts:
 
 def _object_text(m: MemoryFact | None) -> str:
     if m is None or m.slab is None:
-        return "?"
+        return "no slab object (the core dump does not place the address in one)"
     state = "which is free" if m.slab.allocated is False else "whose bytes still hold slub's free poison"
     return (f"{m.role} {m.address:#x} is inside object {m.slab.start:#x} "
             f"(+{m.address - m.slab.start:#x}) of slab cache {m.slab.cache}, {state}")
@@ -217,11 +233,21 @@ def _spsr_el(ps: int | None) -> int | None:
     return ps >> 2 & 3
 
 
+_RELEASE = re.compile(r"^(\d+)\.(\d+)")
+
+
+def _release(version: str | None) -> tuple[int, int] | None:
+    """(major, minor) of the kernel that printed the report: the address layout depends on it."""
+    m = _RELEASE.match(version or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def _address(value: int | None, report: Report, hyp_range: tuple[int, int] | None) -> AddressFacts | None:
     if value is None:
         return None
-    info = address_info(value, hyp_va_range=hyp_range, kaslr_offset=report.kernel_offset)
-    tree = classify_address(value, hyp_va_range=hyp_range, kaslr_offset=report.kernel_offset)
+    release = _release(report.kernel_version)
+    info = address_info(value, hyp_va_range=hyp_range, kaslr_offset=report.kernel_offset, release=release)
+    tree = classify_address(value, hyp_va_range=hyp_range, kaslr_offset=report.kernel_offset, release=release)
     return AddressFacts(value, info.cls.value.lower(), tree.summary, tree, info.tag is not None)
 
 
@@ -249,6 +275,33 @@ def fault_el(report: Report, esr: EsrFacts | None) -> int | None:
     return None
 
 
+def _view(report: Report, el: int | None, esr: EsrFacts | None, pc: AddressFacts | None,
+          context_line: Callable[[re.Pattern[str]], str | None] | None) -> El2View:
+    context = []
+    if context_line is not None and (line := context_line(PKVM_BOOT_LINE)) is not None:
+        context.append(line)
+    fetch_translation = bool(esr and esr.is_instruction and esr.fsc_type == "translation")
+    return el2_view(report, el, pc.cls if pc is not None else None, fetch_translation, context)
+
+
+def exception_view(report: Report,
+                   context_line: Callable[[re.Pattern[str]], str | None] | None = None) -> tuple[int | None, El2View]:
+    """The faulting EL and what ran there, before the other facts (explain needs them to name
+    the registers and to decide whether to audit hyp code)."""
+    if report.arch != "arm64":
+        return None, KernelAtEl1()
+    esr_value = _panic_value(report, "ESR") if report.esr is None else report.esr
+    esr = esr_summary(esr_value) if esr_value is not None else None
+    pc_value = report.pc.address if report.pc is not None and report.pc.address is not None else None
+    if pc_value is None:
+        pc_value = _panic_value(report, "PC")
+    hyp_range = None
+    if report.kvm is not None and report.kvm.hyp_va_start is not None and report.kvm.hyp_va_end is not None:
+        hyp_range = (report.kvm.hyp_va_start, report.kvm.hyp_va_end)
+    el = fault_el(report, esr)
+    return el, _view(report, el, esr, _address(pc_value, report, hyp_range), context_line)
+
+
 def gather(
     report: Report,
     *,
@@ -256,9 +309,16 @@ def gather(
     findings: tuple[Finding, ...],
     disassembly: tuple[Instruction, ...],
     has_vmlinux: bool,
+    context_line: Callable[[re.Pattern[str]], str | None] | None = None,
 ) -> Facts:
-    """Collect the facts of one report from the stage results explain already has."""
-    arm64 = report.arch == "arm64"  # a 32-bit ARM report's FSR/addresses are not arm64 registers
+    """Collect the facts of one report from the stage results explain already has.
+
+    Every arm64 fact (ESR, FAR, PC, EL, poison) comes from the arm64 decoding of
+    an arm64 report or is absent: a fact that is absent is absent for every rule
+    and every evidence producer, whatever the report's arch.  ``context_line``
+    finds a log line outside the report (kvm boot lines) for the EL2 view.
+    """
+    arm64 = report.arch == "arm64"  # a 32-bit ARM or x86 report's FSR/addresses are not arm64 registers
     esr_value = _panic_value(report, "ESR") if report.esr is None else report.esr
     esr = esr_summary(esr_value) if esr_value is not None and arm64 else None
     kvm = report.kvm
@@ -291,7 +351,10 @@ def gather(
         function, offset, size = kvm.panic_at.function, kvm.panic_at.offset, kvm.panic_at.size
     beyond = bool(offset is not None and size and offset >= size) or any(_BEYOND.search(n) for n in sym_notes)
 
-    regs = tuple((name, value, p) for name, value in report.registers if (p := poison_of(value)) is not None)
+    regs = tuple((name, value, p) for name, value in report.registers
+                 if arm64 and (p := poison_of(value)) is not None)
+    el = fault_el(report, esr) if arm64 else None
+    view = _view(report, el, esr, pc, context_line)
     abs_kinds = {HazardClass.ABSOLUTE_TABLE, HazardClass.ABSOLUTE_IN_CODE}
     abs_findings = tuple(f for f in findings if f.cls in abs_kinds)
     fault_insn = next((i for i in disassembly if i.faulting), None)
@@ -303,16 +366,16 @@ def gather(
     return Facts(
         kind=report.kind,
         title=report.headline,
-        el=fault_el(report, esr) if arm64 else None,
+        el=el,
         esr=esr,
         far=far,
         pc=pc,
-        far_is_pc=far_value is not None and far_value == pc_value,
+        far_is_pc=far is not None and pc is not None and far.value == pc.value,
         sp=report.sp,
         hyp_range=hyp_range,
         far_outside_hyp=outside(far),
         pc_outside_hyp=outside(pc),
-        poison=poison_of(far_value),
+        poison=poison_of(far.value) if far is not None else None,
         register_poisons=regs,
         function=function,
         offset=offset,
@@ -330,4 +393,5 @@ def gather(
         lr=(f"{report.lr.function}+{report.lr.offset:#x}" if report.lr and report.lr.function
             and report.lr.offset is not None else report.lr.function if report.lr else None),
         has_vmlinux=has_vmlinux,
+        view=view,
     )

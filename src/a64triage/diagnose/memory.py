@@ -29,6 +29,11 @@ _REPORT_ADDRESSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("corrupted byte", re.compile(r"\b0x([0-9a-f]{16})-0x[0-9a-f]{16} @offset=\d+\. First byte")),
     ("object", re.compile(r"\bObject 0x([0-9a-f]{16})\b")),
 )
+# Tasks a report names by pid: kernel/hung_task.c check_hung_task() prints
+# "INFO: task %s:%d blocked for more than %ld seconds."
+_REPORT_TASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("hung task", re.compile(r"INFO: task .{1,16}:(\d+) blocked for more than")),
+)
 MAX_REGISTER_PROBES = 31
 # A register holding a kernel address is probed only for the slab facts the rules use.
 _KERNEL_VA = 0xFFFF000000000000
@@ -46,7 +51,8 @@ class CoreRegisterCheck:
 
     def describe(self) -> str:
         if self.registers is None:
-            text = "the core has no exception frame for this crash (it did not start in an exception)"
+            text = ("no exception frame in the core holds the registers the oops printed (the crash did "
+                    "not start in an exception, or printed no registers)")
         else:
             where = f"the core's exception frame ({self.registers.where}: pc {self.registers.pc:#x}, " \
                     f"sp {self.registers.sp:#x}, pstate {self.registers.pstate:#010x})"
@@ -64,16 +70,16 @@ class CoreRegisterCheck:
 
 
 def check_registers(report: Report, core: Vmcore) -> CoreRegisterCheck:
-    regs = core.crash_registers()
+    printed = dict(report.registers)
+    if report.sp is not None:
+        printed["sp"] = report.sp
+    if report.pstate is not None:
+        printed["pstate"] = report.pstate
+    regs = core.crash_registers(printed)
     agree: list[str] = []
     differ: list[str] = []
     if regs is not None:
         named = regs.named()
-        printed = dict(report.registers)
-        if report.sp is not None:
-            printed["sp"] = report.sp
-        if report.pstate is not None:
-            printed["pstate"] = report.pstate
         for name, value in printed.items():
             if name in named:
                 (agree if named[name] == value else differ).append(name)
@@ -119,6 +125,11 @@ def memory_facts(report: Report, core: Vmcore) -> tuple[tuple[MemoryFact, ...], 
     check = check_registers(report, core)
     facts = [free_poison(core, core.probe(role, addr, **opts))
              for role, addr, opts in _targets(report, check.registers)]
+    for role, regex in _REPORT_TASKS:
+        m = next((m for line in report.lines if (m := regex.search(line))), None)
+        task = core.task_fact(role, int(m.group(1))) if m else None
+        if task is not None:
+            facts.append(task)
     if check.registers is not None:
         # Registers pointing into a freed slab object: the object a double free or a
         # use after free was working on (x1 of set_freepointer for SLUB's BUG_ON).

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from a64triage.arm64.classes import EC
 from a64triage.diagnose.classes import BugClass as C
 from a64triage.diagnose.facts import PAGE_SIZE, THREAD_SIZE, THREAD_SIZE_MAX, Facts
 
@@ -29,6 +28,16 @@ class Boost:
 
 
 @dataclass(frozen=True)
+class Need:
+    """A key fact of a hypothesis.  When it is missing the hypothesis says so (``missing``:
+    what is unknown and which input would give it) and loses ``delta`` of confidence."""
+
+    present: Predicate
+    missing: str
+    delta: float
+
+
+@dataclass(frozen=True)
 class Rule:
     name: str
     cls: C
@@ -39,20 +48,23 @@ class Rule:
     evidence: tuple[str, ...] = ()
     boosts: tuple[Boost, ...] = ()
     fallback: bool = False
+    needs: tuple[Need, ...] = ()
+    # Names the mechanism that reported (a BUG()/WARN() trap, "an exception at EL2"), not a
+    # cause: checks such as refcount, lockdep or SLUB report through it, so any specific rule
+    # that fires ranks first whatever the confidences.
+    generic: bool = False
 
 
 # --- small predicates the table shares -------------------------------------
-
-def _ec(*ecs: int) -> Predicate:
-    return lambda f: f.esr is not None and f.esr.ec in ecs
-
 
 def _fsc(*kinds: str) -> Predicate:
     return lambda f: f.is_abort and f.fsc_type in kinds
 
 
-def _brk(lo: int, hi: int) -> Predicate:
-    return lambda f: f.brk_imm is not None and lo <= f.brk_imm <= hi
+def _trap(cls: C) -> Predicate:
+    """The exception itself names the class: the EC row (arm64/classes.py) or the BRK row
+    (arm64/brk.py) of the decoder's own tables carries it."""
+    return lambda f: f.esr is not None and f.esr.trap_class == cls.value
 
 
 def _below_stack_base(f: Facts) -> bool:
@@ -132,8 +144,7 @@ RULES: tuple[Rule, ...] = (
     # ---- EL2 / hyp ---------------------------------------------------------
     Rule(
         "hyp-absolute-address", C.HYP_ABSOLUTE_ADDRESS, _hyp_bad_address, 0.6,
-        "EL2 {access} fault at {far}, a kernel-image address outside the HYP VA range ({hyp_range}), "
-        "{in_where}{via}: hyp code used an absolute kernel VA",
+        "EL2 {access} fault at {far}, {hyp_where}, {in_where}{via}: hyp code used an absolute kernel VA",
         "Find the absolute address in the hyp code: `a64triage audit` on the hyp objects (kvm_nvhe.o or "
         "vmlinux). For a jump table build hyp code with -fno-jump-tables (the 2017 fix for clang); "
         "for any absolute address use Linux >= 5.12, which relocates hyp VAs at boot (gen-hyprel, "
@@ -153,6 +164,11 @@ RULES: tuple[Rule, ...] = (
             Boost(lambda f: bool(f.indirect_branches), 0.03,
                   "the faulting function contains an indirect branch before the PC"),
         ),
+        needs=(
+            Need(lambda f: f.hyp_range is not None,
+                 "the HYP VA range: without the boot log's 'kvm [1]: HYP VA range' line the address cannot be "
+                 "checked against EL2's own mapping", 0.15),
+        ),
     ),
     Rule(
         "hyp-fault", C.HYP_FAULT, lambda f: f.at_hyp, 0.35,
@@ -160,6 +176,12 @@ RULES: tuple[Rule, ...] = (
         "Symbolize the hyp PC (nVHE symbols are __kvm_nvhe_-prefixed) and read the hyp call trace; "
         "check the address against the HYP VA range.",
         ("log:hyp-panic", "el", "esr", "far", "hyp-range", "pc", "disasm-fault"),
+        needs=(
+            Need(lambda f: f.function is not None,
+                 "the hyp function: the log names none ('nVHE hyp panic at' names it; or give --vmlinux and the "
+                 "Hyp Offset)", 0.05),
+        ),
+        generic=True,
     ),
     # ---- address-class faults ----------------------------------------------
     Rule(
@@ -168,7 +190,7 @@ RULES: tuple[Rule, ...] = (
         "call through a NULL function pointer: instruction fetch at {far_short}",
         "The caller is the LR / first call-trace frame: find the function-pointer member it called "
         "and why it is NULL (ops table not set, object not initialised).",
-        ("message", "esr", "far", "pc", "lr", "trace-top"),
+        ("message", "el", "esr", "far", "pc", "lr", "trace-top"),
     ),
     Rule(
         "null-deref", C.NULL_DEREF,
@@ -178,8 +200,13 @@ RULES: tuple[Rule, ...] = (
         "struct pointer) in {where}{insn}",
         "Find the base register of the faulting instruction in {function} and the struct member at "
         "offset {far_short}; follow the pointer back to where it should have been set or checked.",
-        ("message", "esr", "far", "pc", "disasm-fault", "code", "trace-top"),
+        ("message", "el", "esr", "far", "pc", "disasm-fault", "code", "trace-top"),
         (Boost(_log("null-deref"), 0.05, "the kernel itself says NULL pointer dereference"),),
+        needs=(
+            Need(lambda f: f.far is not None,
+                 "the faulting address: no FAR in the log (the 'Unable to handle kernel NULL pointer dereference "
+                 "at virtual address' line or a FAR line gives it), so the member offset is unknown", 0.05),
+        ),
     ),
     Rule(
         "list-poison", C.USE_AFTER_FREE,
@@ -187,7 +214,7 @@ RULES: tuple[Rule, ...] = (
         "{access} through {poison} ({far_short}) in {where}{insn}: a list entry used after list_del()",
         "Find who keeps using the entry after list_del() (iteration without the lock, missing "
         "list_del_init/RCU grace period); enable CONFIG_DEBUG_LIST and KASAN to catch the first misuse.",
-        ("message", "far", "poison", "esr", "pc", "trace-top"),
+        ("message", "far", "poison", "el", "esr", "pc", "trace-top"),
     ),
     Rule(
         "slab-poison", C.USE_AFTER_FREE,
@@ -195,7 +222,7 @@ RULES: tuple[Rule, ...] = (
         "{access} through a pointer read from freed slab memory ({poison}, {far_short}) in {where}{insn}",
         "The object holding that pointer was freed: find its last kfree() (slub_debug=FZPU prints the "
         "free stack; KASAN reports the exact access).",
-        ("message", "far", "poison", "esr", "pc", "trace-top"),
+        ("message", "far", "poison", "el", "esr", "pc", "trace-top"),
     ),
     Rule(
         "uninit-poison", C.WILD_POINTER, _poison("POISON_INUSE", "SLUB_RED_ACTIVE"), 0.7,
@@ -203,7 +230,7 @@ RULES: tuple[Rule, ...] = (
         "{far_short}) in {where}",
         "Find the allocation that is read before it is written (kzalloc vs kmalloc) or the out-of-bounds "
         "read; KASAN/KMSAN pinpoint it.",
-        ("message", "far", "poison", "esr", "pc", "trace-top"),
+        ("message", "far", "poison", "el", "esr", "pc", "trace-top"),
     ),
     Rule(
         "register-poison", C.USE_AFTER_FREE,
@@ -213,21 +240,29 @@ RULES: tuple[Rule, ...] = (
         ("register-poison", "pc"),
     ),
     Rule(
-        "non-canonical", C.WILD_POINTER, _any(_far_cls(*_NON_CANONICAL), _log("between-ranges")), 0.75,
+        "non-canonical", C.WILD_POINTER,
+        _all(_any(_far_cls(*_NON_CANONICAL), _log("between-ranges")), lambda f: f.poison is None), 0.75,
         "{access} through a non-canonical, tagged or PAC-signed pointer {far} in {where}: a corrupted "
         "or never-valid pointer",
         "Look for memory corruption of the structure the pointer was loaded from, a missing PAC strip "
         "(xpaci) or a tag not removed; KASAN helps find the corrupting write.",
-        ("message", "far", "esr", "pc", "trace-top"),
+        ("message", "far", "el", "esr", "pc", "trace-top"),
     ),
     Rule(
         "exec-nx", C.EXEC_NON_EXECUTABLE,
         _any(_log("exec-nx"),
              _all(_EL1_ABORT, lambda f: f.esr is not None and f.esr.is_instruction, _fsc("permission"))), 0.85,
-        "instruction fetch from non-executable memory at {far}: the kernel jumped into data",
+        "instruction fetch from non-executable memory at {far} ({far_class}): the kernel branched into "
+        "memory that is not mapped executable",
         "Find the indirect branch or return that went there: a corrupted function pointer or return "
-        "address (the LR and the caller in the call trace), or code placed in a data section.",
-        ("message", "esr", "far", "pc", "lr", "sym-notes", "trace-top"),
+        "address (the LR and the caller in the call trace), code placed in a data section, or module "
+        "memory called before it was made executable.",
+        ("message", "el", "esr", "far", "pc", "lr", "sym-notes", "trace-top"),
+        needs=(
+            Need(lambda f: f.esr is not None,
+                 "the ESR: without the 'Mem abort info' lines or the Oops code the permission fault rests on the "
+                 "message alone", 0.05),
+        ),
     ),
     Rule(
         "pc-beyond-size", C.EXEC_NON_EXECUTABLE, lambda f: f.beyond_size, 0.6,
@@ -244,7 +279,7 @@ RULES: tuple[Rule, ...] = (
         "write to read-only memory at {far} ({far_class}) in {where}{insn}",
         "The target is kernel text, rodata or __ro_after_init data: find the object written to and "
         "either move it to writable data or write it before mark_rodata_ro().",
-        ("message", "esr", "far", "pc", "disasm-fault", "trace-top"),
+        ("message", "el", "esr", "far", "pc", "disasm-fault", "trace-top"),
     ),
     Rule(
         "uaccess", C.USER_ACCESS_VIOLATION,
@@ -253,7 +288,7 @@ RULES: tuple[Rule, ...] = (
         "kernel {access} of user memory at {far} outside the uaccess helpers (PAN) in {where}",
         "Use copy_from_user()/get_user() (or the user_access_begin() helpers) for user pointers; "
         "a kernel pointer that holds a user address is a bug in its producer.",
-        ("message", "esr", "far", "pc", "trace-top"),
+        ("message", "el", "esr", "far", "pc", "trace-top"),
     ),
     Rule(
         "user-address", C.WILD_POINTER,
@@ -261,7 +296,7 @@ RULES: tuple[Rule, ...] = (
         "kernel {access} at {far}, a user-space/small address: an integer or stale pointer used as a "
         "kernel pointer (or branch target) in {where}",
         "Find where the pointer came from (the base register of the faulting instruction).",
-        ("message", "esr", "far", "pc", "disasm-fault", "trace-top"),
+        ("message", "el", "esr", "far", "pc", "disasm-fault", "trace-top"),
     ),
     Rule(
         "unmapped-kernel", C.WILD_POINTER,
@@ -272,7 +307,7 @@ RULES: tuple[Rule, ...] = (
         "kernel {access} at unmapped address {far} ({far_class}) in {where}{insn}",
         "A wild pointer or an object freed with its mapping (vfree, module unload): check the "
         "registers for the pointer's origin, enable KASAN.",
-        ("message", "esr", "far", "pc", "disasm-fault", "trace-top"),
+        ("message", "el", "esr", "far", "pc", "disasm-fault", "trace-top"),
     ),
     Rule(
         "unsupported-atomic", C.WILD_POINTER, _fsc("implementation-defined", "atomic-update"), 0.6,
@@ -280,7 +315,7 @@ RULES: tuple[Rule, ...] = (
         "support it — a lock inside a device/non-cacheable mapping, or a pointer into one",
         "Check what the address maps (the page-table dump shows the memory type): a struct with a lock "
         "placed in ioremap()/DMA-coherent memory, or a wild pointer into a device mapping.",
-        ("message", "esr", "far", "pc", "disasm-fault", "trace-top"),
+        ("message", "el", "esr", "far", "pc", "disasm-fault", "trace-top"),
     ),
     Rule(
         "paging-request-32", C.WILD_POINTER,
@@ -295,15 +330,15 @@ RULES: tuple[Rule, ...] = (
         "kernel {access} fault ({fault}) in {where}; the log does not show the faulting address",
         "Find the full report (the 'Unable to handle kernel ... at virtual address' line gives the "
         "address) or the pointer in the registers of the faulting instruction.",
-        ("message", "esr", "pc", "disasm-fault", "code", "trace-top"),
+        ("message", "el", "esr", "pc", "disasm-fault", "code", "trace-top"),
     ),
     Rule(
         "alignment", C.ALIGNMENT,
-        _any(_fsc("alignment"), _ec(EC.PC_ALIGN, EC.SP_ALIGN), _kind("alignment")), 0.85,
+        _any(_fsc("alignment"), _trap(C.ALIGNMENT), _kind("alignment")), 0.85,
         "alignment fault ({ec}) at {far} in {where}",
         "Check the access: exclusive/atomic or device-memory accesses must be naturally aligned; a "
         "misaligned PC/SP means a corrupted branch target or stack pointer.",
-        ("message", "esr", "far", "pc", "disasm-fault"),
+        ("message", "el", "esr", "far", "pc", "disasm-fault"),
     ),
     Rule(
         "stack-overflow", C.STACK_OVERFLOW,
@@ -328,22 +363,24 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "bug", C.BUG_ASSERTION,
         _any(_log("kernel-bug", "oops-bug"), _kind("bug"),
-             _all(_brk(0x800, 0x800), _not(_log("warning")))), 0.85,
+             _all(_trap(C.BUG_ASSERTION), _not(_log("warning")))), 0.85,
         "BUG() assertion failed in {where}",
         "Read the BUG_ON() condition at the BUG site and find why it holds.",
-        ("log:kernel-bug", "bug-site", "brk", "pc", "trace-top"),
+        ("log:kernel-bug", "bug-site", "el", "brk", "pc", "trace-top"),
+        generic=True,
     ),
     Rule(
         "warning", C.WARNING, _any(_log("warning"), _kind("warning")), 0.8,
         "WARN() fired in {where}",
         "Read the WARN_ON() condition at the warning site; the call trace shows who broke its assumption.",
-        ("log:warning", "bug-site", "pc", "trace-top"),
+        ("log:warning", "bug-site", "el", "pc", "trace-top"),
+        generic=True,
     ),
     Rule(
-        "kasan", C.KASAN, _any(_kind("kasan"), _log("kasan"), _brk(0x900, 0x9FF)), 0.85,
+        "kasan", C.KASAN, _any(_kind("kasan"), _log("kasan"), _trap(C.KASAN)), 0.85,
         "KASAN report: {title}",
         "Read the access stack, and the allocation/free stacks KASAN printed; fix the access.",
-        ("log:kasan", "brk", "extra", "pc", "trace-top"),
+        ("log:kasan", "el", "brk", "extra", "pc", "trace-top"),
     ),
     Rule(
         "kasan-uaf", C.USE_AFTER_FREE, _any(_log("kasan-uaf"), _log("kfence-uaf"), _log("refcount-uaf")), 0.9,
@@ -382,26 +419,26 @@ RULES: tuple[Rule, ...] = (
         ("log:kfence", "extra", "trace-top"),
     ),
     Rule(
-        "ubsan", C.UBSAN, _any(_kind("ubsan"), _log("ubsan"), _brk(0x5500, 0x55FF)), 0.85,
+        "ubsan", C.UBSAN, _any(_kind("ubsan"), _log("ubsan"), _trap(C.UBSAN)), 0.85,
         "undefined behaviour: {title}",
         "Fix the expression at the reported file:line (the check type is in the report or the BRK "
         "immediate).",
-        ("log:ubsan", "brk", "pc", "trace-top"),
+        ("log:ubsan", "el", "brk", "pc", "trace-top"),
     ),
     Rule(
-        "cfi", C.CFI, _any(_log("cfi"), _brk(0x8000, 0x8FFF)), 0.9,
+        "cfi", C.CFI, _any(_log("cfi"), _trap(C.CFI)), 0.9,
         "CFI failure: indirect call with the wrong function type in {where}",
         "Make the called function's prototype match the pointer type (no casts between function "
         "types); the BRK immediate names the registers holding target and type.",
-        ("log:cfi", "brk", "pc", "trace-top"),
+        ("log:cfi", "el", "brk", "pc", "trace-top"),
     ),
     Rule(
-        "pac", C.PAC_FAILURE, _any(_ec(EC.FPAC), _log("oops-fpac")), 0.9,
+        "pac", C.PAC_FAILURE, _any(_trap(C.PAC_FAILURE), _log("oops-fpac")), 0.9,
         "pointer authentication failure (FPAC) in {where}: a signed pointer or return address was "
         "corrupted or signed with another key/modifier",
         "Find the corrupted return address (stack overwrite) or the pointer signed under a different "
         "context.",
-        ("message", "esr", "pc", "trace-top"),
+        ("message", "el", "esr", "pc", "trace-top"),
     ),
     Rule(
         "pac-pointer", C.PAC_FAILURE, _pac_corrupted_branch, 0.8,
@@ -410,24 +447,24 @@ RULES: tuple[Rule, ...] = (
         "code in the PAC bits and the RET faults",
         "Find what overwrote the saved return address in the caller ({lr}): a stack overflow/corruption, "
         "or a pointer signed with a different key or modifier.",
-        ("message", "esr", "far", "pc", "lr", "trace-top"),
+        ("message", "el", "esr", "far", "pc", "lr", "trace-top"),
     ),
     Rule(
-        "bti", C.BTI_FAILURE, _any(_ec(EC.BTI), _log("oops-bti")), 0.9,
+        "bti", C.BTI_FAILURE, _any(_trap(C.BTI_FAILURE), _log("oops-bti")), 0.9,
         "BTI failure: an indirect branch landed on {where}, which is not a BTI landing pad",
         "Add a landing pad (SYM_FUNC_START / bti c) to assembly called indirectly, or find the corrupted "
         "branch target.",
-        ("message", "esr", "pc", "trace-top"),
+        ("message", "el", "esr", "pc", "trace-top"),
     ),
     # ---- hardware-flavoured ------------------------------------------------
     Rule(
         "serror", C.SERROR,
-        _any(lambda f: f.esr is not None and f.esr.is_serror, _kind("serror"), _log("serror")), 0.85,
+        _any(_trap(C.SERROR), _kind("serror"), _log("serror")), 0.85,
         "SError: an asynchronous external error reported by the memory system, noticed in {where} "
         "(asynchronous: the code running then need not be the culprit)",
         "Read the RAS syndrome (AET/DFSC in the decoded ESR): a device access to a powered-down or "
         "absent peripheral, an ECC error, or firmware; check what the CPU was doing just before.",
-        ("log:serror", "esr", "pc", "trace-top"),
+        ("log:serror", "el", "esr", "pc", "trace-top"),
     ),
     Rule(
         "external-abort", C.EXTERNAL_ABORT,
@@ -435,15 +472,36 @@ RULES: tuple[Rule, ...] = (
         "synchronous external abort on {access} at {far} in {where}: the bus rejected the access",
         "A device/MMIO access to an unclocked, powered-down or absent device (check clocks, power "
         "domains, the DT reg property) or a memory ECC error.",
-        ("message", "esr", "far", "pc", "disasm-fault", "trace-top"),
+        ("message", "el", "esr", "far", "pc", "disasm-fault", "trace-top"),
     ),
     Rule(
         "undefined-instruction", C.UNDEFINED_INSTRUCTION,
-        _any(_log("oops-undef"), _all(_ec(EC.UNKNOWN), lambda f: f.kind in ("oops", "bug"))), 0.85,
+        _any(_log("oops-undef"), _all(_trap(C.UNDEFINED_INSTRUCTION), lambda f: f.kind in ("oops", "bug"))), 0.85,
         "undefined instruction in {where}",
         "Decode the faulting word (Code: line): an instruction this CPU lacks (feature check missing), "
         "corrupted text, or execution of data.",
-        ("message", "log:oops-undef", "esr", "code", "disasm-fault", "pc", "trace-top"),
+        ("message", "log:oops-undef", "el", "esr", "code", "disasm-fault", "pc", "trace-top"),
+    ),
+    Rule(
+        "compiler-trap", C.COMPILER_TRAP, _trap(C.COMPILER_TRAP), 0.85,
+        "trap instruction emitted by the compiler ({brk_meaning}) reached {in_where}",
+        "The compiler put the trap there because it proved the path undefined or unreachable: read the "
+        "function's source for a division by zero, a NULL dereference or an unreachable()/missing return "
+        "on the path the registers show.",
+        ("message", "el", "brk", "code", "pc", "lr", "trace-top"),
+    ),
+    Rule(
+        "stray-breakpoint", C.STRAY_BREAKPOINT, _trap(C.STRAY_BREAKPOINT), 0.75,
+        "breakpoint with no handler ({brk_meaning}) {in_where}",
+        "A kprobe/uprobe/kgdb BRK was hit with no handler registered for it: a probe left behind after its "
+        "module was unloaded, a uprobe BRK in kernel text, or kgdb not attached.",
+        ("message", "el", "brk", "code", "pc", "trace-top"),
+    ),
+    Rule(
+        "illegal-state", C.ILLEGAL_STATE, _trap(C.ILLEGAL_STATE), 0.8,
+        "illegal execution state (PSTATE.IL) {in_where}: an exception return to an invalid saved state",
+        "Find who wrote the SPSR/ELR the ERET used (a corrupted pt_regs, a bad mode in a saved context).",
+        ("message", "el", "esr", "pc", "trace-top"),
     ),
     # ---- lockups and report families ----------------------------------------
     Rule(
@@ -526,7 +584,7 @@ RULES: tuple[Rule, ...] = (
         "panic", C.PANIC, lambda f: True, 0.3,
         "{title}",
         _SIZE_HINT + "for symbolized frames, and read the first report in the log.",
-        ("log:panic", "log:bad-mode", "message", "esr", "far", "pc", "trace-top"),
+        ("log:panic", "log:bad-mode", "message", "el", "esr", "far", "pc", "trace-top"),
         fallback=True,
     ),
 )

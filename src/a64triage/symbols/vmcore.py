@@ -45,9 +45,7 @@ _PRSTATUS_REGS = 112  # offset of pr_reg in the 64-bit struct elf_prstatus
 _USER_PT_REGS = struct.Struct("<34Q")  # x0..x30, sp, pc, pstate
 MAX_NOTES_BYTES = 64 << 20  # notes of a 4096-CPU kdump core stay far below this
 MAX_PHDRS = 1 << 20
-KDUMP_SIGNATURES = {b"KDUMP   ": "kdump-compressed", b"makedumpfile": "makedumpfile flattened"}
-ELF_DUMP_HINT = ("take an ELF dump instead: QEMU monitor `dump-guest-memory FILE` without -z/-l/-s "
-                 "(QMP: format \"elf\"), or `makedumpfile -E` for kdump")
+KDUMP_SIGNATURES = (b"KDUMP   ", b"makedumpfile")  # kdump-compressed, plain or flattened
 VMCOREINFO_HINT = ("run the guest with `-device vmcoreinfo` and load the qemu_fw_cfg module "
                    "(CONFIG_FW_CFG_SYSFS) before the crash; a kdump vmcore has it always")
 
@@ -78,7 +76,8 @@ class CoreHeader:
     size: int
     vmcoreinfo: Mapping[str, str]
     prstatus: tuple[CpuRegisters, ...]
-    memory_bytes: int  # the sum of the PT_LOAD segments' memory sizes
+    memory_bytes: int  # the sum of the PT_LOAD segments' memory sizes (kdump: of the dumped pages)
+    format: str = "elf"  # or "kdump-compressed" (makedumpfile's format, flattened or not)
 
     @property
     def build_id(self) -> str | None:
@@ -138,10 +137,8 @@ def read_header(path: str) -> CoreHeader:
 
 def _read_header(path: str, fh: Any, size: int) -> CoreHeader:
     head = fh.read(_EHDR.size)
-    for sig, name in KDUMP_SIGNATURES.items():
-        if head.startswith(sig):
-            raise InputError(path, f"a {name} core (QEMU kdump-zlib/lzo/snappy or makedumpfile): "
-                                   f"not readable here; {ELF_DUMP_HINT}")
+    if head.startswith(KDUMP_SIGNATURES):
+        return _kdump_header(path)
     if head[:4] != b"\x7fELF":
         raise InputError(path, "not a kernel core dump (neither ELF nor kdump-compressed)")
     if len(head) < _EHDR.size:
@@ -184,6 +181,11 @@ def _read_header(path: str, fh: Any, size: int) -> CoreHeader:
     if end > size:
         raise InputError(path, f"truncated core: its memory segments end at byte {end} "
                                f"but the file has {size} (an interrupted dump or copy)")
+    info, prstatus = _parse_notes(notes)
+    return _checked(CoreHeader(path, size, info, prstatus, memory))
+
+
+def _parse_notes(notes: bytes) -> tuple[dict[str, str], tuple[CpuRegisters, ...]]:
     info: dict[str, str] = {}
     prstatus: list[CpuRegisters] = []
     for owner, ntype, desc in _notes(notes):
@@ -193,12 +195,31 @@ def _read_header(path: str, fh: Any, size: int) -> CoreHeader:
             pid, = struct.unpack_from("<I", desc, 32)
             regs = _USER_PT_REGS.unpack_from(desc, _PRSTATUS_REGS)
             prstatus.append(CpuRegisters("prstatus", tuple(regs[:31]), regs[31], regs[32], regs[33], pid))
+    return info, tuple(prstatus)
+
+
+def _kdump_header(path: str) -> CoreHeader:
+    from a64triage.symbols.kdump_compressed import open_kdump
+
+    kd = open_kdump(path)
+    try:
+        info, prstatus = _parse_notes(kd.notes)
+        if kd.vmcoreinfo:
+            info = parse_vmcoreinfo(kd.vmcoreinfo.decode("utf-8", "replace"))
+        memory = sum(n for _, n in kd.runs()) * kd.block_size
+        return _checked(CoreHeader(path, kd.file_size, info, prstatus, memory, "kdump-compressed"))
+    finally:
+        kd.fh.close()
+
+
+def _checked(header: CoreHeader) -> CoreHeader:
+    path, info = header.path, header.vmcoreinfo
     if not info:
         raise InputError(path, f"the core has no VMCOREINFO note (needed to find the kernel's "
                                f"build, KASLR offset and log): {VMCOREINFO_HINT}")
     if "OSRELEASE" not in info or "KERNELOFFSET" not in info:
         raise InputError(path, "corrupt core: its VMCOREINFO lacks OSRELEASE or KERNELOFFSET")
-    return CoreHeader(path, size, info, tuple(prstatus), memory)
+    return header
 
 
 # --- memory facts --------------------------------------------------------------------------
@@ -281,6 +302,8 @@ class MemoryFact:
             s = self.stack
             if s.base <= self.address < s.end:
                 where = f"inside the stack of {s.task} ({s.base:#x}-{s.end:#x})"
+            elif not s.base - THREAD_SIZE <= self.address < s.end + THREAD_SIZE:
+                where = f"the stack of {s.task}: {s.base:#x}-{s.end:#x}"
             elif self.address < s.base:
                 where = f"{s.base - self.address:#x} bytes below the stack base of {s.task} ({s.base:#x}-{s.end:#x})"
             else:
@@ -305,6 +328,11 @@ _EXCEPTION_FRAMES: Mapping[str, str] = {
     "handle_bad_stack": "regs",
 }
 _PANIC_FUNCTIONS = frozenset({"panic", "vpanic", "nmi_panic"})
+# fs/proc/array.c task_state_array: the letters ps and task_state_to_char() print.
+_TASK_STATES: Mapping[str, str] = {
+    "R": "running", "S": "sleeping", "D": "uninterruptible sleep (TASK_UNINTERRUPTIBLE)",
+    "T": "stopped", "t": "traced", "X": "dead", "Z": "zombie", "P": "parked", "I": "idle",
+}
 THREAD_SIZE = 1 << 14  # arm64 without KASAN (arch/arm64/include/asm/memory.h)
 MAX_READ = 1 << 16  # one read of the core's memory (an object, a stack): never more
 
@@ -335,13 +363,25 @@ class Vmcore:
         return data.decode("utf-8", "replace")
 
     # --- registers
-    def crash_registers(self) -> CpuRegisters | None:
-        """The registers at the crash: the pt_regs of the exception that led to panic().
+    def crash_registers(self, printed: Mapping[str, int]) -> CpuRegisters | None:
+        """The registers at the crash: the pt_regs of the exception the oops printed.
 
-        First the live part of the panicking CPU's stack is searched for the frame
-        (that does not depend on unwinding through QEMU's dump-time interrupt), then
-        drgn's unwinder is asked."""
-        return self._scan_for_pt_regs() or self._unwound_pt_regs()
+        The exception frames in the live stacks of the panicking CPU are found by
+        ``exception_frames`` (not by unwinding, which QEMU's dump-time interrupt
+        breaks), plus drgn's unwinder's; the crash's is the one whose registers are
+        those the oops printed (``printed``: x0.., sp, pstate).  Interrupts taken while
+        panic() waited leave frames too: they do not match, so without printed
+        registers no frame can be called the crash's."""
+        best: tuple[int, CpuRegisters] | None = None
+        unwound = self._unwound_pt_regs()
+        for regs in (*self.exception_frames(), *([unwound] if unwound is not None else [])):
+            named = regs.named()
+            if "sp" in printed and named["sp"] != printed["sp"]:
+                continue
+            agree = sum(1 for k, v in printed.items() if named.get(k) == v)
+            if agree and (best is None or agree > best[0]):
+                best = (agree, regs)
+        return best[1] if best is not None else None
 
     def _panic_cpu(self) -> CpuRegisters | None:
         """The PRSTATUS of the CPU that panicked (the crashed task's, else the first)."""
@@ -353,38 +393,54 @@ class Vmcore:
                 return regs
         return self.header.prstatus[0] if self.header.prstatus else None
 
-    def _scan_for_pt_regs(self) -> CpuRegisters | None:
-        """The innermost EL1 exception frame in the live stack above the panicking CPU's SP.
+    def exception_frames(self, limit: int = 8) -> tuple[CpuRegisters, ...]:
+        """EL1 exception frames in the live stacks above the panicking CPU's SP, innermost first.
 
         arch/arm64/kernel/entry.S kernel_entry (el 1) stores, in the struct pt_regs it
         pushes at A: sp = A + PT_REGS_SIZE, and stackframe = {x29, pc} (the frame record
         the unwinder follows); pstate's M[3:0] is EL1t or EL1h.  __bad_stack (a stack
         overflow) pushes them on the overflow stack and then rewrites sp with the task's
         original SP, so there sp is only a 16-byte aligned kernel address.  The frame
-        record copy of x29 and pc does not happen by chance in stack data."""
-        from drgn import FaultError, offsetof, sizeof
+        record copy of x29 and pc does not happen by chance in stack data.  A frame
+        whose sp lies on another stack (an interrupt taken on the IRQ stack, a fault
+        handled on the overflow stack) leads the search on to that stack."""
+        from drgn import offsetof, sizeof
 
         cpu = self._panic_cpu()
         if cpu is None:
-            return None
+            return ()
         try:
             regs_t = self.prog.type("struct pt_regs")
-            size = sizeof(regs_t)
-            o_sp, o_pc, o_ps = (offsetof(regs_t, f) for f in ("sp", "pc", "pstate"))
-            o_frame = offsetof(regs_t, "stackframe")
+            layout = (sizeof(regs_t), *(offsetof(regs_t, f) for f in ("sp", "pc", "pstate", "stackframe")))
         except (LookupError, ValueError):
-            return None
-        lo = cpu.sp & ~0xF
-        task_bounds = self.stack_bounds()
-        if task_bounds is not None and task_bounds.base <= lo < task_bounds.end:
-            hi = task_bounds.end
-        else:  # an IRQ or overflow stack: at most THREAD_SIZE of it
-            hi = lo + THREAD_SIZE
+            return ()
+        found: list[CpuRegisters] = []
+        starts = [cpu.sp & ~0xF]
+        seen: set[int] = set()
+        while starts and len(found) < limit:
+            lo = starts.pop(0)
+            if any(s <= lo < s + THREAD_SIZE for s in seen):
+                continue
+            seen.add(lo)
+            for regs in self._frames_in(lo, self._stack_end(lo), layout):
+                found.append(regs)
+                starts.append(regs.sp & ~0xF)
+        return tuple(found[:limit])
+
+    def _stack_end(self, lo: int) -> int:
+        bounds = self.stack_bounds()
+        if bounds is not None and bounds.base <= lo < bounds.end:
+            return bounds.end
+        return lo + THREAD_SIZE  # an IRQ or overflow stack: at most THREAD_SIZE of it
+
+    def _frames_in(self, lo: int, hi: int, layout: tuple[int, ...]) -> Iterator[CpuRegisters]:
+        from drgn import FaultError
+
+        size, o_sp, o_pc, o_ps, o_frame = layout
         data = b""
-        page = 4096
         addr = lo
         while addr < hi:  # page by page: the stack's end may be unmapped
-            step = min(hi, (addr & ~(page - 1)) + page) - addr
+            step = min(hi, (addr & ~0xFFF) + 0x1000) - addr
             try:
                 data += self.prog.read(addr, step)
             except FaultError:
@@ -397,8 +453,7 @@ class Vmcore:
             x = struct.unpack_from("<31Q", data, off)
             fp, frame_pc = struct.unpack_from("<QQ", data, off + o_frame)
             if fp == x[29] and frame_pc == pc:
-                return CpuRegisters("exception frame", x, sp, pc, ps, where=f"pt_regs at {lo + off:#x}")
-        return None
+                yield CpuRegisters("exception frame", x, sp, pc, ps, where=f"pt_regs at {lo + off:#x}")
 
     def _unwound_pt_regs(self) -> CpuRegisters | None:
         from drgn import FaultError, Object, ObjectAbsentError
@@ -547,6 +602,28 @@ class Vmcore:
             return None
         return StackBounds(name, base, base + THREAD_SIZE)
 
+    def task_fact(self, role: str, pid: int) -> MemoryFact | None:
+        """A task of the report (e.g. the hung one): its task_struct, state, stack and saved SP."""
+        from drgn import FaultError
+        from drgn.helpers.linux.pid import find_task
+        from drgn.helpers.linux.sched import task_state_to_char
+
+        try:
+            task = find_task(self.prog, pid)
+            if not task:
+                return None
+            address = int(task.value_())
+            state = task_state_to_char(task)
+            saved_sp = int(task.thread.cpu_context.sp)
+        except (FaultError, LookupError, ValueError, AttributeError):
+            return None
+        fact = self.probe(role, address)
+        bounds = self.stack_bounds(task)
+        notes = [f"state {state} ({_TASK_STATES.get(state, 'see fs/proc/array.c')})",
+                 f"saved SP {saved_sp:#x} (thread.cpu_context, where it last switched out)"]
+        return MemoryFact(role, address, fact.mapping, fact.words, fact.words_at, fact.word_bytes,
+                          fact.slab, bounds, (*fact.notes, *notes))
+
     def probe(self, role: str, address: int, *, code: bool = False, slab: bool = True,
               stack: bool = False) -> MemoryFact:
         """Everything the core says about ``address``: mapping, words, slab object, stack bounds."""
@@ -581,10 +658,13 @@ def open_vmcore(path: str, vmlinux: str, *, modules_dir: str | None = None) -> V
                                   f"the core's kernel ({header.release}) has {header.build_id}")
     import drgn
 
-    prog = drgn.Program()
     try:
-        prog.set_core_dump(path)
-    except (drgn.FaultError, ValueError, OSError, Exception) as exc:  # libkdumpfile/libelf raise Exception
+        prog = _kdump_program(header) if header.format == "kdump-compressed" else drgn.Program()
+        if header.format == "elf":
+            prog.set_core_dump(path)
+    except InputError:
+        raise
+    except Exception as exc:
         raise InputError(path, f"drgn cannot open the core: {exc}") from None
     problems: list[str] = []
     paths = [vmlinux, *_module_files(prog, modules_dir)]
@@ -593,6 +673,27 @@ def open_vmcore(path: str, vmlinux: str, *, modules_dir: str | None = None) -> V
     except drgn.MissingDebugInfoError as exc:
         problems.append(f"debug info: {str(exc).splitlines()[0]}")
     return Vmcore(header, vmlinux, prog, problems)
+
+
+def _kdump_program(header: CoreHeader) -> Any:
+    """A drgn Program over a kdump-compressed core read by kdump_compressed (not libkdumpfile,
+    which refuses QEMU's empty utsname and 64 KiB blocks): its dumped pages as physical memory."""
+    import drgn
+
+    from a64triage.symbols.kdump_compressed import open_kdump
+
+    kd = open_kdump(header.path)
+    flags = drgn.PlatformFlags.IS_64_BIT | drgn.PlatformFlags.IS_LITTLE_ENDIAN
+    prog = drgn.Program(drgn.Platform(drgn.Architecture.AARCH64, flags))
+
+    def read(address: int, count: int, _offset: int, _physical: bool) -> bytes:
+        return kd.read_physical(address, count)
+
+    for start, pages in kd.runs():
+        prog.add_memory_segment(start * kd.block_size, pages * kd.block_size, read, True)
+    info = "".join(f"{k}={v}\n" for k, v in header.vmcoreinfo.items())
+    prog.set_linux_kernel_custom(info, False)
+    return prog
 
 
 def _module_files(prog: Any, modules_dir: str | None) -> list[str]:

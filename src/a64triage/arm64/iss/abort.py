@@ -22,11 +22,23 @@ SET = {0: "UER, recoverable (meaningful only for external aborts)", 2: "UC, unco
 _FSC = FieldSpec("DFSC", 5, 0, "data fault status code", meaning=fsc_meaning)
 _IFSC = FieldSpec("IFSC", 5, 0, "instruction fault status code", meaning=fsc_meaning)
 
-_COMMON_LOW: tuple[FieldSpec, ...] = (
-    FieldSpec("SET", 12, 11, "synchronous error type (FEAT_RAS; LST for LS64 faults)", SET),
+_SET = FieldSpec("SET", 12, 11, "synchronous error type (FEAT_RAS; LST for LS64 faults)", SET)
+# SET is defined only when the FSC is a synchronous external abort (0b010000), LST only for the
+# LS64 "unsupported exclusive or atomic" fault (0b110101); otherwise ISS[12:11] are RES0 (Arm ARM
+# D24.2.41, ISS encoding for an exception from an Instruction/Data Abort).
+_SET_FSCS = (0x10, 0x35)
+_SET_RES0 = FieldSpec("ISS[12:11]", 12, 11, "RES0: SET is defined only for a synchronous external abort",
+                      reserved=True)
+_FNV_EA: tuple[FieldSpec, ...] = (
     bit("FnV", 10, "FAR not valid", "FAR is not valid (holds an UNKNOWN value)", "FAR is valid"),
     bit("EA", 9, "external abort type", "IMPLEMENTATION DEFINED external abort classification set", "not an external abort / default classification"),
 )
+_COMMON_LOW: tuple[FieldSpec, ...] = (_SET, *_FNV_EA)
+
+
+def _common_low(iss: int) -> tuple[FieldSpec, ...]:
+    """SET only where the fault status makes it meaningful."""
+    return (_SET if iss & 0x3F in _SET_FSCS else _SET_RES0, *_FNV_EA)
 
 DABT_ISV: tuple[FieldSpec, ...] = (
     bit("ISV", 24, "instruction syndrome valid", "ISS[23:14] hold a valid instruction syndrome", "no instruction syndrome in ISS[23:14]"),
@@ -43,31 +55,31 @@ DABT_NO_ISV: tuple[FieldSpec, ...] = (
               meaning=lambda v: "RES0" if v == 0 else f"non-zero ({v:#x}) although ISV is 0"),
 )
 
-DABT_LOW: tuple[FieldSpec, ...] = (
-    bit("VNCR", 13, "fault came from a VNCR_EL2 access (FEAT_NV2)", "yes: an EL1 access redirected to VNCR_EL2", "no"),
-    *_COMMON_LOW,
+_VNCR = bit("VNCR", 13, "fault came from a VNCR_EL2 access (FEAT_NV2)", "yes: an EL1 access redirected to VNCR_EL2", "no")
+_DABT_TAIL: tuple[FieldSpec, ...] = (
     bit("CM", 8, "cache maintenance", "fault from a cache maintenance or address translation instruction", "not cache maintenance"),
     bit("S1PTW", 7, "stage 2 fault on a stage 1 translation table walk", "yes: stage 2 fault during the stage 1 walk", "no"),
     bit("WnR", 6, "write not read", "caused by a write", "caused by a read"),
     _FSC,
 )
+DABT_LOW: tuple[FieldSpec, ...] = (_VNCR, *_COMMON_LOW, *_DABT_TAIL)
 
 
 def dabt_iss(iss: int) -> Sequence[FieldSpec]:
     """Data abort ISS: ISS[23:14] only carry a syndrome when ISV is set."""
     head = DABT_ISV if (iss >> 24) & 1 else DABT_NO_ISV
-    return (*head, *DABT_LOW)
+    return (*head, _VNCR, *_common_low(iss), *_DABT_TAIL)
 
 
-IABT: tuple[FieldSpec, ...] = (
-    *_COMMON_LOW,
+_IABT_TAIL: tuple[FieldSpec, ...] = (
     bit("S1PTW", 7, "stage 2 fault on a stage 1 translation table walk", "yes: stage 2 fault during the stage 1 walk", "no"),
     _IFSC,
 )
+IABT: tuple[FieldSpec, ...] = (*_COMMON_LOW, *_IABT_TAIL)
 
 
-def iabt_iss(_iss: int) -> Sequence[FieldSpec]:
-    return IABT
+def iabt_iss(iss: int) -> Sequence[FieldSpec]:
+    return (*_common_low(iss), *_IABT_TAIL)
 
 
 # ISS2 (ESR_ELx[55:32]) for aborts; kernel: ESR_ELx_Xs/DirtyBit/Overlay/GCS/TagAccess/TnD
