@@ -243,14 +243,13 @@ SHAPES = [
     pytest.param(shape_d3, id="D3-vaddr-overflow"),
     pytest.param(shape_d4, id="D4-line-str-utf8"),
     pytest.param(shape_d5, id="D5-debug-str-utf8"),
-    pytest.param(shape_d6, id="D6-many-reports", marks=_pending("D6 owned by the batch helper")),
+    pytest.param(shape_d6, id="D6-many-reports"),
     pytest.param(shape_d7, id="D7-unstamped-tail"),
     pytest.param(shape_d8, id="D8-stale-index"),
     pytest.param(shape_pc_negative, id="minor-pc-negative"),
     pytest.param(shape_pc_past_2_64, id="minor-pc-past-2^64"),
     pytest.param(shape_argparse_one_line, id="minor-argparse-one-line"),
-    pytest.param(shape_one_long_report, id="minor-one-long-report",
-                 marks=_pending("explain memory (item 3) owned by the batch helper")),
+    pytest.param(shape_one_long_report, id="minor-one-long-report"),
 ]
 
 
