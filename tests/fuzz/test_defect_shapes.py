@@ -233,13 +233,9 @@ def shape_one_long_report(tmp: Path) -> None:
     assert run.peak_mb - base.peak_mb < 32, f"{run.peak_mb:.0f} MB against {base.peak_mb:.0f} MB for one line"
 
 
-def _pending(owner: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=owner)
-
-
 SHAPES = [
     pytest.param(shape_d1, id="D1-poison-x86"),
-    pytest.param(shape_d2, id="D2-hexdump-backtracking", marks=_pending("D2 owned by the repair helper")),
+    pytest.param(shape_d2, id="D2-hexdump-backtracking"),
     pytest.param(shape_d3, id="D3-vaddr-overflow"),
     pytest.param(shape_d4, id="D4-line-str-utf8"),
     pytest.param(shape_d5, id="D5-debug-str-utf8"),
