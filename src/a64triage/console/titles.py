@@ -305,8 +305,8 @@ def _strip(name: str) -> str:
 def _names(frames: Iterable[Frame | None]) -> list[str]:
     out = []
     for f in frames:
-        if f is None or not f.function or f.marker == "?" or f.stack == "hyp":
-            continue
+        if f is None or not f.function or f.marker == "?" or f.stack == "hyp" or (f.inline and f.offset is None):
+            continue  # unreliable guesses, hyp frames, and inlined callees (no return address of their own)
         m = _FUNC_NAME.match(f.function)
         if m:
             out.append(m.group(0))
@@ -334,6 +334,8 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
         # The stalled CPU's backtrace: what follows its timer interrupt (x86: the first
         # "apic_timer_interrupt" frame, then the interrupted RIP and its callers).
         at = next((i for i, f in enumerate(everything) if f.function and "apic_timer_interrupt" in f.function), None)
+        if at is None:  # arm64: the frames below the IRQ exception entry
+            at = next((i for i, f in enumerate(everything) if f.function == "el1h_64_irq"), None)
         names = _names(everything[at + 1:]) if at is not None else _names([pc, *trace])
         mode = "stall"
     elif mode == "locks":  # the two "at:" lines (lock taken, lock held), then the frames after them
@@ -358,11 +360,11 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
             prev = n
         return None
     if mode == "hang":
-        for n in names:
+        for n in kept:
             for anchor, repl in HANG_ANCHORS:
                 if anchor in n:
                     return repl or n
-        kept = [n for n in names if not any(s in n for s in HANG_SKIP)]
+        kept = [n for n in kept if not any(s in n for s in HANG_SKIP)]
     return _strip(kept[0]) if kept else None
 
 
