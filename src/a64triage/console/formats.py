@@ -79,6 +79,7 @@ class Format:
     source: str  # kernel file printing the header
     titles: tuple[Title, ...] = ()
     syz: bool = True  # syzkaller's Linux reporter knows this header (it may open a report anywhere in a line)
+    arch: str | None = None  # only this architecture prints it (a report it opens is never decoded as arm64)
     rx: re.Pattern[str] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -297,30 +298,34 @@ FORMATS: tuple[Format, ...] = (
     Format("other-bug", "other", Kind.OTHER_BUG,
            r"^BUG: (?P<what>Bad rss-counter state|workqueue lockup|non-zero pgtables_bytes on freeing mm"
            r"|non-zero nr_p[mt]ds on freeing mm|looking up invalid subclass|key \w{1,20} has not been registered"
-           r"|MAX_STACK_TRACE_ENTRIES too low!?|unable to handle page fault|unable to handle kernel paging request"
-           r"|unable to handle kernel NULL pointer dereference|kernel NULL pointer dereference|unable to handle kernel"
-           r"|Unable to handle kernel data access)", "BUG: ", "B", "mm/, kernel/workqueue.c, arch/x86/mm/fault.c", (
-               _t("BUG: unable to handle kernel paging request in {frame}",
-                  r"paging request|page fault for address|data access", "pc", alt=_BAD_ACCESS),
-               _t("BUG: unable to handle kernel NULL pointer dereference in {frame}", r"NULL pointer", "pc",
-                  alt=_BAD_ACCESS),
-               _t("BUG: unable to handle kernel", r"unable to handle kernel$", corrupted=True, stack=False),
+           r"|MAX_STACK_TRACE_ENTRIES too low!?|Unable to handle kernel data access)", "BUG: ", "B",
+           "mm/, kernel/workqueue.c, kernel/locking/lockdep.c, arch/powerpc/mm/fault.c", (
+               _t("BUG: unable to handle kernel paging request in {frame}", r"data access", "pc", alt=_BAD_ACCESS),
                _t("BUG: MAX_STACK_TRACE_ENTRIES too low!", r"MAX_STACK", stack=False),
                _t("BUG: {what}", None, stack=False))),
+    Format("x86-page-fault", "trap", Kind.OOPS,
+           r"^BUG: (?P<what>unable to handle page fault|unable to handle kernel paging request"
+           r"|unable to handle kernel NULL pointer dereference|kernel NULL pointer dereference|unable to handle kernel)",
+           "BUG: ", "B", "arch/x86/mm/fault.c show_fault_oops()", (
+               _t("BUG: unable to handle kernel paging request in {frame}", r"paging request|page fault for address",
+                  "pc", alt=_BAD_ACCESS),
+               _t("BUG: unable to handle kernel NULL pointer dereference in {frame}", r"NULL pointer", "pc",
+                  alt=_BAD_ACCESS),
+               _t("BUG: unable to handle kernel", corrupted=True, stack=False)), arch="x86"),
     Format("gpf", "trap", Kind.GPF, r"^general protection fault(?:,[^:]{1,160})?: " + _HEX + r"{4} \[#",
            "general protection fault", "g",
            "arch/x86/kernel/traps.c exc_general_protection()",
-           (_t("general protection fault in {frame}", None, "pc", alt=_BAD_ACCESS),)),
+           (_t("general protection fault in {frame}", None, "pc", alt=_BAD_ACCESS),), arch="x86"),
     Format("stack-segment", "trap", Kind.GPF, r"^stack segment: ", "stack segment: ", "s",
-           "arch/x86/kernel/traps.c (do_stack_segment)", (_t("stack segment fault in {frame}", None, "pc"),)),
+           "arch/x86/kernel/traps.c (do_stack_segment)", (_t("stack segment fault in {frame}", None, "pc"),), arch="x86"),
     Format("double-fault", "trap", Kind.TRAP, r"^PANIC: double fault", "PANIC: double fault", "P",
-           "arch/x86/kernel/traps.c exc_double_fault()", (_t("PANIC: double fault in {frame}", None, "pc"),)),
+           "arch/x86/kernel/traps.c exc_double_fault()", (_t("PANIC: double fault in {frame}", None, "pc"),), arch="x86"),
     Format("divide-error", "trap", Kind.TRAP, r"^(?:Oops: )?divide(?: |_)error: ", "divide", "dO",
-           "arch/x86/kernel/traps.c exc_divide_error()", (_t("divide error in {frame}", None, "pc", stack=False),)),
+           "arch/x86/kernel/traps.c exc_divide_error()", (_t("divide error in {frame}", None, "pc", stack=False),), arch="x86"),
     Format("invalid-opcode", "trap", Kind.TRAP, r"^(?:Oops: )?invalid opcode: ", "invalid opcode", "iO",
-           "arch/x86/kernel/traps.c exc_invalid_op()", (_t("invalid opcode in {frame}", None, "pc", stack=False),)),
+           "arch/x86/kernel/traps.c exc_invalid_op()", (_t("invalid opcode in {frame}", None, "pc", stack=False),), arch="x86"),
     Format("int3", "trap", Kind.TRAP, r"^(?:Oops: )?int3: ", "int3: ", "iO", "arch/x86/kernel/traps.c exc_int3()",
-           (_t("int3 in {frame}", None, "pc"),)),
+           (_t("int3 in {frame}", None, "pc"),), arch="x86"),
     Format("alignment-trap", "trap", Kind.ALIGNMENT, r"^Alignment trap: ", "Alignment trap", "A",
            "arch/arm/mm/alignment.c do_alignment()", (_t("Alignment trap in {frame}", None, "pc"),)),
     Format("unregister-netdevice", "other", Kind.OTHER_BUG, r"^unregister_netdevice: waiting for \S{1,40} to become free",

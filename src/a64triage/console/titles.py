@@ -322,6 +322,7 @@ class SyzTitle:
     type: str
     corrupted: str | None  # the reason, when syzkaller's rules call the report corrupted
     guilty: str | None  # the guilty function (the title's frame)
+    expects_trace: bool = True  # the format prints a call trace (its absence is damage)
 
 
 def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: tuple[Frame, ...],
@@ -412,7 +413,7 @@ def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], fact
             corrupted = "title matches corrupted regexp"
         if corrupted is None and t.stack and not has_trace:
             corrupted = "no stack trace in report"
-        return SyzTitle(title, alts, crash_type(title), corrupted, frame)
+        return SyzTitle(title, alts, crash_type(title), corrupted, frame, t.stack)
     if not fmt.titles:
         return None
     # The header matched but no variant's report did: the header line itself, corrupted.
