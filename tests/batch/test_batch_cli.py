@@ -124,7 +124,7 @@ def test_resume_skips_done_inputs_and_repairs(tmp_path: Path) -> None:
 
 
 def test_sigint_leaves_consistent_outputs_then_resume_finishes(tmp_path: Path) -> None:
-    logs = str(corpus(tmp_path / "logs", 12))  # 540 logs: long enough to interrupt
+    logs = str(corpus(tmp_path / "logs", 30))  # 1,350 logs: long enough to interrupt
     out = tmp_path / "out"
     proc = popen(logs, "--out", str(out), "-j", "2")
     deadline = time.monotonic() + 120
@@ -138,12 +138,12 @@ def test_sigint_leaves_consistent_outputs_then_resume_finishes(tmp_path: Path) -
     assert proc.returncode == 130, stderr
     assert "interrupted" in stdout and "Traceback" not in stderr
     got = check_outputs(out)
-    assert 20 <= len(got["inputs.jsonl"]) < 540
+    assert 20 <= len(got["inputs.jsonl"]) < 1350
     res = batch(logs, "--out", str(out), "--resume", "-j", "2")
     assert res.returncode == 0, res.stderr
     got = check_outputs(out)
-    assert len(got["inputs.jsonl"]) == 540
-    assert len({r["input"] for r in got["inputs.jsonl"]}) == 540
+    assert len(got["inputs.jsonl"]) == 1350
+    assert len({r["input"] for r in got["inputs.jsonl"]}) == 1350
 
 
 def test_a_dying_worker_is_retried_once_then_recorded(tmp_path: Path) -> None:

@@ -233,24 +233,19 @@ def shape_one_long_report(tmp: Path) -> None:
     assert run.peak_mb - base.peak_mb < 32, f"{run.peak_mb:.0f} MB against {base.peak_mb:.0f} MB for one line"
 
 
-def _pending(owner: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=owner)
-
-
 SHAPES = [
     pytest.param(shape_d1, id="D1-poison-x86"),
-    pytest.param(shape_d2, id="D2-hexdump-backtracking", marks=_pending("D2 owned by the repair helper")),
-    pytest.param(shape_d3, id="D3-vaddr-overflow", marks=_pending("D3 owned by the symbols helper")),
-    pytest.param(shape_d4, id="D4-line-str-utf8", marks=_pending("D4 owned by the symbols helper")),
-    pytest.param(shape_d5, id="D5-debug-str-utf8", marks=_pending("D5 owned by the symbols helper")),
-    pytest.param(shape_d6, id="D6-many-reports", marks=_pending("D6 owned by the batch helper")),
+    pytest.param(shape_d2, id="D2-hexdump-backtracking"),
+    pytest.param(shape_d3, id="D3-vaddr-overflow"),
+    pytest.param(shape_d4, id="D4-line-str-utf8"),
+    pytest.param(shape_d5, id="D5-debug-str-utf8"),
+    pytest.param(shape_d6, id="D6-many-reports"),
     pytest.param(shape_d7, id="D7-unstamped-tail"),
-    pytest.param(shape_d8, id="D8-stale-index", marks=_pending("D8 owned by the symbols helper")),
+    pytest.param(shape_d8, id="D8-stale-index"),
     pytest.param(shape_pc_negative, id="minor-pc-negative"),
     pytest.param(shape_pc_past_2_64, id="minor-pc-past-2^64"),
     pytest.param(shape_argparse_one_line, id="minor-argparse-one-line"),
-    pytest.param(shape_one_long_report, id="minor-one-long-report",
-                 marks=_pending("explain memory (item 3) owned by the batch helper")),
+    pytest.param(shape_one_long_report, id="minor-one-long-report"),
 ]
 
 

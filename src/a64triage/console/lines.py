@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import NamedTuple
 
+from a64triage.console import patterns as P
+
 MAX_LINE = 4096  # characters of one raw line we look at; the rest is dropped
 
 # Prefixes, tried in order at the start of a line (each anchored, bounded).
@@ -46,6 +48,7 @@ _ELISION = re.compile(
     re.IGNORECASE,
 )
 _ELISION_FIRST = ".\u2026[<(-sS\u017f"  # first characters _ELISION can match (IGNORECASE "s" includes U+017F)
+_QUOTE_FIRST = (">", "|")
 _QP_RUN = re.compile(r"(?:=[0-9A-F]{2})+")
 _QP_HINT = re.compile(r"=3D|=20$|=09$")  # "=20" mid-line is too common in logs ("fqs=2029")
 
@@ -185,6 +188,55 @@ def _wrapped(prev_len: int, prev_text: str, text: str) -> bool:
     return not (_WHOLE_FRAME.match(prev_text) and _WHOLE_FRAME.match(text))
 
 
+def _known(text: str) -> tuple[object, int] | None:
+    """The grammar's row recognising ``text`` (a header, a body line or a call-trace
+    entry) and where its match ends; None for a line the grammar does not know."""
+    hit = P.match_header(text)
+    if hit is not None:
+        return hit[0], hit[1].end()
+    name, m = P.match_body(text) if text else (None, None)
+    if m is not None:
+        return name, m.end()
+    for rx in _FRAMES:
+        fm = rx.match(text)
+        if fm is not None:
+            return rx, fm.end()
+    return None
+
+
+_FRAMES = (P.FRAME_MODERN, P.FRAME_INLINE, P.FRAME_ARM32, P.FRAME_ARM32_NEW, P.FRAME_ADDR_ONLY)
+_TOKEN_HEX = re.compile(r"[(<]?[0-9a-fA-F?]{4,16}[)>]?")
+_TOKEN_WORD = re.compile(r"[\w.\-]+(?:\([A-Z+-]{1,8}\))?")
+
+
+def _shape(token: str) -> int:
+    return 1 if _TOKEN_HEX.fullmatch(token) else 2 if _TOKEN_WORD.fullmatch(token) else 3
+
+
+def _continues(held: str, text: str, prefix_lost: bool) -> bool:
+    """Is ``text`` the rest of ``held``, cut by a mail client or a bug tracker?
+
+    The grammar decides (issue #16 D7: a report lost its last line to the noise
+    after it).  ``text`` continues ``held`` when the joined line is a known row
+    that reaches past ``held`` and ``held`` alone was no complete line of that row
+    ("...at virtual" / "address 0000000000000008"; "CPU: 0 PID: 1 Comm: s2idle
+    Not tainted" / "6.19.0-rc5 #1"), or, only when ``text`` lacks the prefix
+    (timestamp, quote) the previous line carried, when neither is known, or when
+    ``held`` is an open-ended row (Modules, Code) and ``text`` has the shape of
+    its last token.  A complete known line followed by a line the grammar does
+    not take (``FAR: 0x8`` then ``hello``) is never joined.
+    """
+    joined = _known(held + " " + text)
+    alone = _known(held)
+    if joined is not None and joined[1] > len(held):
+        if alone is None or alone[1] < len(held) or alone[0] is not joined[0]:
+            return True
+        return prefix_lost and _shape(held.rsplit(None, 1)[-1]) == _shape(text.split(None, 1)[0])
+    if not prefix_lost or _known(text) is not None:
+        return False
+    return alone is None or alone[1] < len(held)
+
+
 def clean_lines(lines: Iterable[str | bytes]) -> Iterator[LogLine]:
     """Yield cleaned log lines, re-joining hard-wrapped mail lines.
 
@@ -224,6 +276,7 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
     """
     held: Line | None = None
     held_raw_len = 0
+    held_quoted = False
     qp = False
     pending: tuple[int, str] | None = None
     st = state if state is not None else CleanState()
@@ -290,6 +343,7 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
         if "Message from syslogd@" in physical and _SYSLOG_BANNER.match(physical.lstrip("> ")):
             continue
         first, caller, stamped = _strip_prefixes(physical)
+        quoted = physical[:1] in _QUOTE_FIRST or physical.lstrip(" \t")[:1] in _QUOTE_FIRST
         pieces: tuple[tuple[str, str | None, bool], ...] = ((first, caller, stamped),)
         if first.find("[", 1) != -1 and _MID_HINT.search(first, 1) and _MID_TIMESTAMP.search(first, 1):
             # Two printk records glued together (pr_cont races, pasted logs that lost newlines).
@@ -302,11 +356,12 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
             if (
                 held is not None
                 and not stamped
-                and held.stamped
                 and text
                 and not elided
+                and held.text
                 and _wrapped(held_raw_len, held.text, text)
                 and not _LOG_START.match(text)
+                and _continues(held.text, text, held.stamped or (held_quoted and not quoted))
             ):
                 joiner = "" if held.text.endswith((" ", "/", "+")) else " "
                 held = Line(held.no, (held.text + joiner + text)[:MAX_LINE], held.caller, True, False)
@@ -316,5 +371,6 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
                 yield held
             held = Line(no, text, caller, stamped, elided)
             held_raw_len = len(physical)
+            held_quoted = quoted
     if held is not None:
         yield held

@@ -186,7 +186,11 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("cpu_features", r"^CPU features: (?P<v>0x[0-9a-fA-F,]{1,120})\s?$"),
         ("memory_limit", r"^Memory Limit: "),
         ("exception_stack", r"^Exception stack\(0x" + _HEX + r"{1,16} to 0x" + _HEX + r"{1,16}\)"),
-        ("hexdump", r"^" + _HEX + r"{3,4}: (?: {8,16}| ?" + _HEX + r"{8,16}){1,8}\s?$"),
+        # arch/arm/kernel/traps.c dump_mem: "%04lx:" then 8 words " %08lx", the missing ones 9 blanks
+        # (only before the first word: lines are stripped).  Blanks, then words one space apart, each
+        # run taken possessively: the old "(?: {8,16}| ?HEX{8,16}){1,8}" could split a run of digits in
+        # exponentially many ways (issue #16 D2: seconds per line of more than 128 digits).
+        ("hexdump", r"^" + _HEX + r"{3,4}: {0,72}+(?:" + _HEX + r"{8,16}+ ?+){1,8}+$"),
         ("stack_dump", r"^Stack: \(0x" + _HEX + r"{1,16} to 0x" + _HEX + r"{1,16}\)"),
         ("irq_marker", r"^<(?P<v>IRQ|/IRQ|TASK|/TASK|NMI|/NMI|SOFTIRQ|/SOFTIRQ|EOI)>$"),
         ("arm32_cpu", r"^CPU: ARMv\d|^Function entered at|^\s?r\d{1,2}:" + _HEX + r"{8}"),

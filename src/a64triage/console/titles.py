@@ -88,15 +88,20 @@ SKIP_PREFIX: tuple[str, ...] = (
 )
 # Exception-vector entries: the frame the unwinder prints where an exception interrupted code.
 ENTRY = re.compile(r"^(?:el[01](?:[th]_(?:64|32))?_(?:sync|irq|fiq|error)|__(?:und|dabt|pabt|irq)_svc(?:_finish)?)$")
-_SUFFIX = re.compile(r"(?:\.(?:isra|constprop|part|cold|lto_priv|llvm|cfi|cfi_jt|localalias|\d)[\w.]{0,40})+$")
-_SYMBOL_IN_TEXT = re.compile(r"([\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}(?: \[[\w\-]{1,64}\])?")
+# A compiler suffix: the first of these in the name's tail of word characters and dots.  Found in
+# two linear steps (the tail on the reversed name, then the marker in it): one searching regex
+# anchored at "$" would rescan the tail from every dot (issue #16: no super-linear pattern).
+_SUFFIX = re.compile(r"\.(?:isra|constprop|part|cold|lto_priv|llvm|cfi|cfi_jt|localalias|\d)")
+_TAIL_REVERSED = re.compile(r"[\w.]*+")
+_SYMBOL_IN_TEXT = re.compile(r"(?<![\w.$])([\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}(?: \[[\w\-]{1,64}\])?")
 _NUMBERS = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,16}\b|\b\d+\b")
 
 
 def clean_symbol(name: str) -> str:
     """``foo.isra.0`` -> ``foo``: the stable part of a symbol name."""
-    base = _SUFFIX.sub("", name)
-    return base or name
+    t = _TAIL_REVERSED.match(name[::-1])
+    m = _SUFFIX.search(name, len(name) - (t.end() if t is not None else 0))
+    return name[: m.start()] if m is not None and m.start() > 0 else name
 
 
 def is_skipped(name: str) -> bool:
