@@ -21,7 +21,7 @@ FLOORS_ALL: dict[str, float] = {
     "file": 0.94,
 }
 FLOORS_ARM64: dict[str, float] = {
-    "crash": 1.0, "title": 0.94, "alt": 0.94, "type": 1.0, "corrupted": 0.97, "panicked": 1.0,
+    "crash": 1.0, "title": 0.94, "alt": 0.88, "type": 1.0, "corrupted": 0.97, "panicked": 1.0,
 }
 TARGETS = {"crash": 1.0, "title": 0.95, "type": 0.95, "corrupted": 0.95, "panicked": 0.95, "file": 0.90}
 

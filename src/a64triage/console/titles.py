@@ -426,7 +426,22 @@ def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], fact
     return SyzTitle(title, (), crash_type(title), "matched title but not report regexp", None)
 
 
-_SOURCE_FILE = re.compile(r"([a-zA-Z0-9_\-./]*[a-zA-Z0-9_\-]+\.[ch]):[0-9]+")
+_SOURCE_END = re.compile(r"(?<=[a-zA-Z0-9_\-])\.[ch]:[0-9]")  # the end of "path/file.c:123"
+_PATH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./")
+
+
+def _source_file(line: str) -> str | None:
+    """The first ``path/file.c`` followed by ``:line`` in ``line``.  Found from its end
+    backwards, so a long run of path characters is read once (linear time)."""
+    m = _SOURCE_END.search(line)
+    if m is None:
+        return None
+    start = m.start()
+    while start > 0 and line[start - 1] in _PATH_CHARS:
+        start -= 1
+    return line[start : m.start() + 2]
+
+
 _FILE_IGNORE = re.compile("|".join(f"(?:{p})" for p in GUILTY_FILE_IGNORE))
 # Lines whose file names are not where the report happened (lockdep's "at:" and irq-state
 # lines, held-lock lists, register descriptions).
@@ -457,21 +472,21 @@ def _guilty_file_in(lines: list[str]) -> str:
     guilty = ""
     rest = iter(lines)
     for line in rest:
-        m = _SOURCE_FILE.search(line)
-        if m is None:
+        found = _source_file(line)
+        if found is None:
             continue
         if not guilty:
-            guilty = m.group(1)  # better the first file than none
-        if _FILE_IGNORE.search(m.group(1)) or _LINE_IGNORE.search(line):
+            guilty = found  # better the first file than none
+        if _FILE_IGNORE.search(found) or _LINE_IGNORE.search(line):
             continue
-        guilty = _clean_path(m.group(1))
+        guilty = _clean_path(found)
         break
     deepest = _dirname(guilty)
     for line in rest:  # a deeper path under the guilty file's directory is more specific
-        m = _SOURCE_FILE.search(line)
-        if m is None or _FILE_IGNORE.search(m.group(1)) or _LINE_IGNORE.search(line):
+        found = _source_file(line)
+        if found is None or _FILE_IGNORE.search(found) or _LINE_IGNORE.search(line):
             continue
-        path = _clean_path(m.group(1))
+        path = _clean_path(found)
         if path.startswith(deepest) and _DEEPER.match(path[len(deepest):]):
             guilty, deepest = path, _dirname(path)
     return guilty
