@@ -363,26 +363,43 @@ def _status(res: PhaseResult, t0: float) -> None:
 @dataclass(frozen=True)
 class CliRun:
     argv: tuple[str, ...]
-    rc: int | None
+    rc: int | None  # None: killed by the hang guard
     err: str
     seconds: float
     peak_mb: float
+    out_path: Path
+
+    @property
+    def out(self) -> str:
+        return self.out_path.read_text("utf-8", "replace")
+
+    def count(self, needle: bytes) -> int:
+        """Occurrences in stdout, read in chunks (100,000 reports of JSON are hundreds of MB)."""
+        n, tail = 0, b""
+        with open(self.out_path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                n += (tail + chunk).count(needle)
+                tail = chunk[-(len(needle) - 1):]
+        return n
 
 
 def cli(argv: list[str], cwd: Path, *, feed: Iterator[bytes] | None = None, timeout: float = 300,
-        mem_mb: int = 2048) -> CliRun:
-    """One ``python -m a64triage`` run, niced, with a memory ceiling and a wall-clock hang guard;
-    ``feed``: chunks written to its stdin (a generator: the 1 GiB line is never held here)."""
+        mem_mb: int = 2048, nice: bool = True) -> CliRun:
+    """One ``python -m a64triage`` run in ``cwd`` (stdout to cwd/cli.out), with a memory
+    ceiling (a runaway input fails fast instead of taking the machine's memory), a
+    wall-clock hang guard and a private symbol-index cache; ``feed``: chunks written to
+    its stdin (a generator: the 1 GiB line is never held here)."""
     def limit() -> None:
-        os.nice(19)
+        if nice:
+            os.nice(19)
         resource.setrlimit(resource.RLIMIT_AS, (mem_mb << 20, mem_mb << 20))
 
     env = {**os.environ, "A64TRIAGE_CACHE": str(cwd / "cache"), "NO_COLOR": "1"}
-    with open(cwd / "cli.err", "wb") as err:
+    with open(cwd / "cli.out", "wb") as out, open(cwd / "cli.err", "wb") as err:
         t0 = time.monotonic()
         proc = subprocess.Popen([sys.executable, "-m", "a64triage", *argv], cwd=cwd, env=env,
                                 stdin=subprocess.PIPE if feed is not None else subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err, preexec_fn=limit)
+                                stdout=out, stderr=err, preexec_fn=limit)
         if feed is not None:
             assert proc.stdin is not None
             try:
@@ -408,7 +425,7 @@ def cli(argv: list[str], cwd: Path, *, feed: Iterator[bytes] | None = None, time
             time.sleep(0.01)
         proc.returncode = rc if rc is not None else -9
     return CliRun(tuple(argv), rc, (cwd / "cli.err").read_text("utf-8", "replace"),
-                  time.monotonic() - t0, usage.ru_maxrss / 1024)
+                  time.monotonic() - t0, usage.ru_maxrss / 1024, cwd / "cli.out")
 
 
 def judge(run: CliRun) -> str | None:
