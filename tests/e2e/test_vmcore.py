@@ -113,6 +113,9 @@ def test_core_explains_like_the_console(dumped: dict[str, Any], case: dumplib.Du
     # memory evidence read from the core, in the report and behind its top hypothesis
     assert first["memory"], f"{case.name}: no memory facts"
     assert any(e["kind"] == "memory" for e in first["hypotheses"][0]["evidence"])
+    if case.crash.startswith("EXEC_"):  # a call into bad memory: the call and where its target came from
+        assert any(m["role"] in ("branch", "branch slot") and "blr" in m["text"] for m in first["memory"]), \
+            [m["text"] for m in first["memory"]]
     assert first["core_registers"], f"{case.name}: no register check"
     assert "differs" not in first["core_registers"], first["core_registers"]
     print(f"{case.name}: boot+panic {res.boot_seconds:.1f}s, dumps "

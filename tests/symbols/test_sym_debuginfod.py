@@ -289,3 +289,14 @@ def test_real_debuginfod_serves_debian_dbg_deb(debian_vmlinux: str, tmp_path: Pa
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_environment_server_failing_leaves_the_log_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Only $DEBUGINFOD_URLS and a build id in the log (nothing asked for): explained from the log."""
+    monkeypatch.setenv("DEBUGINFOD_URLS", f"http://127.0.0.1:{_free_port()}")
+    log = ROOT / "tests" / "data" / "console" / "lkml-2021-lkdtm-warning-buildid.log"
+    rc = main(["explain", "--cache-dir", str(tmp_path), str(log)])
+    out, err = capsys.readouterr()
+    assert rc == 0 and "lkdtm_WARNING" in out
+    assert err.startswith("a64triage: warning: build id aa23f7a1231c229de205662d5a9e0d4c580f19a1: cannot reach")
