@@ -5,7 +5,8 @@ A fresh venv gets the package the way a user installs it (``pip install .``, no
 extras).  Then, on the five Debian 6.1.0-56 logs of tests/data/symbols
 (ACCESS_NULL, BUG, WARNING, EXHAUST_STACK, EXEC_DATA) against Debian's -dbg
 vmlinux, one ``a64triage symbolize --json`` process for the five logs (median
-of --runs, after one run that saves the symbol index) is timed next to one
+of --runs, after one run that saves the symbol index) is timed next to the same
+command in the development environment (pair by pair) and to one
 ``llvm-symbolizer -i -f`` process given the same vmlinux addresses (the
 link-time addresses a64triage looked up).  ``--slow`` also removes drgn from the
 venv and times the pure-Python path (what a plain install gave before drgn
@@ -74,10 +75,18 @@ def main() -> int:
         env["A64TRIAGE_CACHE"] = str(Path(tmp) / "cache")
         cmd = [str(venv / "bin" / "a64triage"), "symbolize", "--json", "--vmlinux", vmlinux, *map(str, LOGS)]
 
+        # the development checkout's environment (drgn from the [test] install) for the same
+        # command: runs alternate pair by pair (this machine's speed drifts)
+        here = [sys.executable, "-m", "a64triage", *cmd[1:]]
+
         def series(name: str) -> list[dict[str, Any]]:
             _first, text = _timed(cmd, env)  # saves the symbol index, as a user's first run does
-            times = [_timed(cmd, env)[0] for _ in range(args.runs)]
+            times, dev = [], []
+            for _ in range(args.runs):
+                times.append(_timed(cmd, env)[0])
+                dev.append(_timed(here, env)[0])
             out[name] = round(statistics.median(times), 3)
+            out[f"{name}_dev_checkout"] = round(statistics.median(dev), 3)
             return [json.loads(line) for line in text.splitlines()]
 
         docs = series("a64triage_s")
