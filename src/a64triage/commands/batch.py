@@ -196,13 +196,16 @@ def _progress(choice: str) -> Any:
 
 
 def _items(args: argparse.Namespace, out: OutputDir) -> Iterator[Job | Problem]:
+    """Inputs to submit: each content once (an earlier run's, or a copy met earlier in this one)."""
+    sent: set[bytes] = set()
     for index, entry in enumerate(walk(args.inputs, args.max_bytes)):
         if isinstance(entry, Problem):
             yield entry
             continue
         sha = entry.sha256
-        if sha in out.done:
+        if sha in out.done or bytes.fromhex(sha) in sent:
             continue
+        sent.add(bytes.fromhex(sha))
         yield Job(index, entry, sha)
 
 
