@@ -878,7 +878,7 @@ class _Builder:
             title = title.replace("BUG: unable to handle kernel unhandled fault", "Unhandled fault", 1)
         syz = None
         if self.syz_fmt is not None:
-            syz = syz_title(self.syz_fmt, self.syz_header, tuple((ln.no, ln.text) for ln in self.lines), facts,
+            syz = syz_title(self.syz_fmt, self.syz_header, self.lines, facts,
                             header_func=self.header_func, lock_at=tuple(self.lock_at), pc=pc,
                             frames=tuple(self.frames), has_trace=bool(self.frames),
                             everything=tuple(sorted((*self.frames, *self.later, *self.rips), key=_LINE_NO)))
@@ -1041,8 +1041,8 @@ class Parser:
             self.last_key = caller
         else:
             key = self.last_key if self.use_callers else None
-        hm = None if line.elided or len(text) < 8 else P.match_header(text)
         b = self.active.get(key)
+        hm = None if line.elided or len(text) < 8 else P.match_header(text, b is None)
         if hm is None and b is not None:
             # The common case: a body line of the open report.
             if b.feed(line):
