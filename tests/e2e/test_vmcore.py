@@ -190,3 +190,17 @@ def test_parse_and_symbolize_read_the_core(dumped: dict[str, Any]) -> None:
     assert printed and int(doc["kaslr_offset"], 16) == int(printed.group(1), 16)
     assert doc["frames"] and all(any(loc.get("file") for loc in f["locations"])
                                  for f in doc["frames"][:3]), doc["frames"][:3]
+
+
+def test_core_finds_its_vmlinux_by_build_id(dumped: dict[str, Any]) -> None:
+    """No --vmlinux: the symbol sources find it by VMCOREINFO's release in the cache of Debian's
+    packages and accept it only with VMCOREINFO's build id."""
+    res, _log = run_case(dumped, LIVE[0])
+    prep: e2elib.Prepared = dumped["prep"]
+    cache = next(p for p in prep.vmlinux.parents if p.name == "debian").parent
+    out = a64triage("explain", "--format", "json", "--vmcore", str(res.cores["elf"]), "--offline",
+                    "--cache-dir", str(cache))
+    assert out.returncode == 0, out.stderr[-500:]
+    doc = json.loads(out.stdout)
+    assert doc["vmlinux"] and os.path.samefile(doc["vmlinux"], prep.vmlinux)
+    assert doc["reports"] and doc["reports"][0]["memory"]

@@ -273,6 +273,8 @@ class _Builder:
 
     def take_header(self, header: P.Header, m: re.Match[str], line: Line) -> None:
         self._title_from(header, m)
+        if header.fmt.arch is not None and self.arch == "arm64":
+            self.arch = header.fmt.arch
         self.slots.add(header.slot)
         self._set_kind(header.kind)
         g = m.groupdict()
@@ -536,6 +538,8 @@ class _Builder:
                 self.phase = "body"
             if text_is_backtrace(line.text):
                 self.arch = "arm"
+            elif self.arch == "arm64" and line.text.startswith("Call Trace:"):
+                self.arch = "x86"  # arm64 prints "Call trace:" (arch/arm64/kernel/stacktrace.c)
         elif name == "hyp_trace_start":
             self.trace = "hyp"
         elif name == "hyp_trace_end":
@@ -824,7 +828,8 @@ class _Builder:
             lines = tuple(ln.text for ln in kept if ln.no <= last)
         return Report(
             kind=self.kind.value, title=syz.title if syz else title, span=(self.first, last), arch=self.arch,
-            corrupted=corrupted or (syz.corrupted if syz else None), headline=title,
+            corrupted=(corrupted if syz is None or syz.expects_trace else None) or (syz.corrupted if syz else None),
+            headline=title,
             alt_titles=syz.alt_titles if syz else (), type=syz.type if syz else "",
             panicked="panic" in self.slots, guilty=syz.guilty if syz else None,
             guilty_file=guilty_file(syz.title if syz else title, lines),

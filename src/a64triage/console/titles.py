@@ -310,8 +310,8 @@ def _strip(name: str) -> str:
 def _names(frames: Iterable[Frame | None]) -> list[str]:
     out = []
     for f in frames:
-        if f is None or not f.function or f.marker == "?" or f.stack == "hyp":
-            continue
+        if f is None or not f.function or f.marker == "?" or f.stack == "hyp" or (f.inline and f.offset is None):
+            continue  # unreliable guesses, hyp frames, and inlined callees (no return address of their own)
         m = _FUNC_NAME.match(f.function)
         if m:
             out.append(m.group(0))
@@ -327,6 +327,7 @@ class SyzTitle:
     type: str
     corrupted: str | None  # the reason, when syzkaller's rules call the report corrupted
     guilty: str | None  # the guilty function (the title's frame)
+    expects_trace: bool = True  # the format prints a call trace (its absence is damage)
 
 
 def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: tuple[Frame, ...],
@@ -339,6 +340,8 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
         # The stalled CPU's backtrace: what follows its timer interrupt (x86: the first
         # "apic_timer_interrupt" frame, then the interrupted RIP and its callers).
         at = next((i for i, f in enumerate(everything) if f.function and "apic_timer_interrupt" in f.function), None)
+        if at is None:  # arm64: the frames below the IRQ exception entry
+            at = next((i for i, f in enumerate(everything) if f.function == "el1h_64_irq"), None)
         names = _names(everything[at + 1:]) if at is not None else _names([pc, *trace])
         mode = "stall"
     elif mode == "locks":  # the two "at:" lines (lock taken, lock held), then the frames after them
@@ -363,11 +366,11 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
             prev = n
         return None
     if mode == "hang":
-        for n in names:
+        for n in kept:
             for anchor, repl in HANG_ANCHORS:
                 if anchor in n:
                     return repl or n
-        kept = [n for n in names if not any(s in n for s in HANG_SKIP)]
+        kept = [n for n in kept if not any(s in n for s in HANG_SKIP)]
     return _strip(kept[0]) if kept else None
 
 
@@ -415,7 +418,7 @@ def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], fact
             corrupted = "title matches corrupted regexp"
         if corrupted is None and t.stack and not has_trace:
             corrupted = "no stack trace in report"
-        return SyzTitle(title, alts, crash_type(title), corrupted, frame)
+        return SyzTitle(title, alts, crash_type(title), corrupted, frame, t.stack)
     if not fmt.titles:
         return None
     # The header matched but no variant's report did: the header line itself, corrupted.
@@ -423,7 +426,22 @@ def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], fact
     return SyzTitle(title, (), crash_type(title), "matched title but not report regexp", None)
 
 
-_SOURCE_FILE = re.compile(r"([a-zA-Z0-9_\-./]*[a-zA-Z0-9_\-]+\.[ch]):[0-9]+")
+_SOURCE_END = re.compile(r"(?<=[a-zA-Z0-9_\-])\.[ch]:[0-9]")  # the end of "path/file.c:123"
+_PATH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./")
+
+
+def _source_file(line: str) -> str | None:
+    """The first ``path/file.c`` followed by ``:line`` in ``line``.  Found from its end
+    backwards, so a long run of path characters is read once (linear time)."""
+    m = _SOURCE_END.search(line)
+    if m is None:
+        return None
+    start = m.start()
+    while start > 0 and line[start - 1] in _PATH_CHARS:
+        start -= 1
+    return line[start : m.start() + 2]
+
+
 _FILE_IGNORE = re.compile("|".join(f"(?:{p})" for p in GUILTY_FILE_IGNORE))
 # Lines whose file names are not where the report happened (lockdep's "at:" and irq-state
 # lines, held-lock lists, register descriptions).
@@ -454,21 +472,21 @@ def _guilty_file_in(lines: list[str]) -> str:
     guilty = ""
     rest = iter(lines)
     for line in rest:
-        m = _SOURCE_FILE.search(line)
-        if m is None:
+        found = _source_file(line)
+        if found is None:
             continue
         if not guilty:
-            guilty = m.group(1)  # better the first file than none
-        if _FILE_IGNORE.search(m.group(1)) or _LINE_IGNORE.search(line):
+            guilty = found  # better the first file than none
+        if _FILE_IGNORE.search(found) or _LINE_IGNORE.search(line):
             continue
-        guilty = _clean_path(m.group(1))
+        guilty = _clean_path(found)
         break
     deepest = _dirname(guilty)
     for line in rest:  # a deeper path under the guilty file's directory is more specific
-        m = _SOURCE_FILE.search(line)
-        if m is None or _FILE_IGNORE.search(m.group(1)) or _LINE_IGNORE.search(line):
+        found = _source_file(line)
+        if found is None or _FILE_IGNORE.search(found) or _LINE_IGNORE.search(line):
             continue
-        path = _clean_path(m.group(1))
+        path = _clean_path(found)
         if path.startswith(deepest) and _DEEPER.match(path[len(deepest):]):
             guilty, deepest = path, _dirname(path)
     return guilty
