@@ -101,8 +101,12 @@ for _h in HEADERS:
         _BY_LITERAL[_h.fmt.literal] = (*_BY_LITERAL.get(_h.fmt.literal, ()), _h)
 
 
-def match_header(text: str) -> tuple[Header, re.Match[str]] | None:
-    """The first header (in table order) matching ``text``, trying only those that can."""
+def match_header(text: str, anywhere: bool = False) -> tuple[Header, re.Match[str]] | None:
+    """The first header (in table order) matching ``text``, trying only those that can.
+
+    With ``anywhere``, a header syzkaller knows may also start inside the line (the
+    match is then against the line from that point: ``m.string``); the parser asks
+    for that only while no report is open, where it costs one search per line."""
     if _FORTIFY_NEEDS in text:
         candidates = HEADERS_BY_FIRST.get(text[:1], _HEADER_ANY)
     else:
@@ -111,6 +115,8 @@ def match_header(text: str) -> tuple[Header, re.Match[str]] | None:
         m = h.rx.match(text)
         if m is not None:
             return None if NOT_REPORTS.match(text) else (h, m)
+    if not anywhere:
+        return None
     lit = _ANYWHERE_LIT.search(text, 1)
     if lit is None or text.startswith("---[ end "):
         return None

@@ -136,6 +136,20 @@ class _Source:
         return self.text.splitlines() if self.text is not None else file_lines(self.name)
 
 
+class _HeldSource(_Source):
+    """Parsed once, its reports kept: for a caller that holds every explanation anyway
+    (``explain_log``), the second parse would cost without saving memory."""
+
+    def __init__(self, path_or_text: str) -> None:
+        super().__init__(path_or_text)
+        self._held: list[Report] | None = None
+
+    def reports(self) -> Iterator[Report]:
+        if self._held is None:
+            self._held = list(super().reports())
+        return iter(self._held)
+
+
 # --- per report ---------------------------------------------------------------------
 
 
@@ -424,7 +438,7 @@ def _survey(src: _Source, sym: Symbolizer | None, log: LogSymbols | None,
 
 def stream_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: str | None = None,
                source_dir: str | None = None, symbolizer: Symbolizer | None = None,
-               core: Vmcore | None = None) -> LogStream:
+               core: Vmcore | None = None, held: bool = False) -> LogStream:
     """Explain a log (a path, ``-`` for stdin, or the log text itself) report by report.
 
     The log is parsed twice — a survey (count, spans, warnings), then each report
@@ -434,9 +448,10 @@ def stream_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: st
     (KASLR offset, the warnings of the modules it names) is a ``LogSymbols`` of its own.
     ``core``: the core dump the log was read from (explain --vmcore): its KASLR offset
     is the log's, and each report gains the memory facts read from the core and the
-    check of its crash-time registers.
+    check of its crash-time registers.  ``held``: parse once and keep the reports
+    (for a caller that keeps every explanation anyway).
     """
-    src = _Source(path_or_text)
+    src = _HeldSource(path_or_text) if held else _Source(path_or_text)
     sym = symbolizer
     warnings: list[str] = []
     if sym is None and vmlinux is not None:
@@ -481,7 +496,7 @@ def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: s
     """Every report of a log explained and held (a library call on one log, a core's
     log; the ``explain`` command streams ``stream_log`` instead)."""
     stream = stream_log(path_or_text, vmlinux=vmlinux, modules_dir=modules_dir, source_dir=source_dir,
-                        symbolizer=symbolizer, core=core)
+                        symbolizer=symbolizer, core=core, held=True)
     results = tuple(stream.reports)
     warnings = [*stream.warnings, *stream.late_warnings]
     return Explanation(stream.source, results, vmlinux, tuple(dict.fromkeys(warnings)))
