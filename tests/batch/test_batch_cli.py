@@ -195,3 +195,15 @@ def test_with_debian_vmlinux_one_symbolizer_per_worker(tmp_path: Path, debian_vm
     assert "fs/read_write.c:" in (sym / page).read_text()  # vfs_write's file:line, from DWARF
     plain_page = next(g for g in a["groups.jsonl"] if g["signature"] == "WARNING in lkdtm_WARNING")["example"]["html"]
     assert "fs/read_write.c:" not in (plain / plain_page).read_text()
+
+
+def test_a_copy_of_an_input_is_done_once(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for i in range(6):
+        shutil.copy(E2E / LOGS[0], logs / f"copy{i}.log")
+    out = tmp_path / "out"
+    res = batch(str(logs), "--out", str(out), "-j", "2")
+    assert res.returncode == 0, res.stderr
+    got = check_outputs(out)
+    assert len(got["inputs.jsonl"]) == 1 and got["inputs.jsonl"][0]["input"].endswith("copy0.log")

@@ -137,10 +137,10 @@ def _pieces(stream: LogStream, fmt: str, color: bool, *, compact: bool) -> Itera
 
 def _stream_stderr(args: argparse.Namespace, stream: LogStream, name: str, prefix: str = "") -> None:
     """As _report_stderr, once the stream is done (its late warnings are known then)."""
-    expl = Explanation(stream.source, (), stream.vmlinux, (*stream.warnings, *stream.late_warnings))
     if not stream.total:
         print(f"a64triage: no crash report found in {name}", file=sys.stderr)
-    _report_stderr(args, replace(expl, reports=()), name, prefix, quiet_empty=True)
+    expl = Explanation(stream.source, (), stream.vmlinux, (*stream.warnings, *stream.late_warnings))
+    _report_stderr(args, expl, name, prefix, quiet_empty=True)
 
 
 # --- several logs ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ never appear.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from a64triage.console.formats import (
@@ -25,6 +25,7 @@ from a64triage.console.formats import (
     crash_type,
 )
 from a64triage.console.kinds import Kind
+from a64triage.console.lines import Line
 from a64triage.console.records import Frame
 
 # Functions never blamed.  Exact names, then prefixes.
@@ -265,13 +266,27 @@ _NORMALISE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(\W)(\d+)(\W|$)"), r"\1NUM\3"),
     (re.compile(r"\d{7,}"), "NUM"),
 )
+_ADDRESS = re.compile(r"^(?:0x)?[0-9a-f]{8,16}$")  # an unsymbolized frame: no function to blame
+_DROPPED = re.compile(r"\s{0,4}\*\* \d{1,10} printk messages dropped \*\*.{0,4000}$")
 _FAULT_INJECTION = re.compile(r"^should_fail(?:slab)?$")
 _TIMESTAMP_IN_TITLE = re.compile(r"\[ *[0-9]+\.[0-9]+\]")
+
+
+_NORMALISED: dict[str, str] = {}
 
 
 def normalise_title(title: str) -> str:
     """Numbers, addresses and per-run names out; control characters and repeated spaces
     out; at most 120 characters (syzkaller's title rules)."""
+    done = _NORMALISED.get(title)
+    if done is None:
+        if len(_NORMALISED) > 10_000:
+            _NORMALISED.clear()
+        done = _NORMALISED[title] = _normalise(title)
+    return done
+
+
+def _normalise(title: str) -> str:
     for rx, repl in _NORMALISE:
         while True:
             new = rx.sub(repl, title)
@@ -299,6 +314,19 @@ def _skip_rx(extra: tuple[str, ...]) -> re.Pattern[str]:
     return rx
 
 
+_SKIPPED: dict[tuple[str, str], bool] = {}  # (skip pattern, name) -> skipped: names repeat across reports
+
+
+def _skipped(skip: re.Pattern[str], name: str) -> bool:
+    key = (skip.pattern, name)
+    hit = _SKIPPED.get(key)
+    if hit is None:
+        if len(_SKIPPED) > 100_000:  # bounded memory on a log of endless distinct names
+            _SKIPPED.clear()
+        hit = _SKIPPED[key] = skip.search(name) is not None
+    return hit
+
+
 def _strip(name: str) -> str:
     best = name
     for p in STRIP_PREFIXES:
@@ -313,7 +341,7 @@ def _names(frames: Iterable[Frame | None]) -> list[str]:
         if f is None or not f.function or f.marker == "?" or f.stack == "hyp" or (f.inline and f.offset is None):
             continue  # unreliable guesses, hyp frames, and inlined callees (no return address of their own)
         m = _FUNC_NAME.match(f.function)
-        if m:
+        if m and not _ADDRESS.match(f.function):
             out.append(m.group(0))
     return out
 
@@ -357,7 +385,7 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
         names = _names(trace)
     if any(_FAULT_INJECTION.match(n) for n in names):
         return None  # a fault-injection stack is mixed into the report: which frame is guilty is unknown
-    kept = [n for n in names if not skip.search(n)]
+    kept = [n for n in names if not _skipped(skip, n)]
     if mode == "stall":
         prev = kept[0] if kept else None
         for n in kept:
@@ -374,12 +402,13 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
     return _strip(kept[0]) if kept else None
 
 
-def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], facts: dict[str, str], *,
+def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, str], *,
               header_func: str | None, lock_at: tuple[Frame, ...], pc: Frame | None, frames: tuple[Frame, ...],
               has_trace: bool, everything: tuple[Frame, ...] = ()) -> SyzTitle | None:
     """The title syzkaller gives a report opened by ``header`` (a line of format ``fmt``);
-    ``lines`` are the report's (line number, text)."""
-    report_text = "\n".join(text for _, text in lines)
+    ``lines`` are the report's lines."""
+    header = _DROPPED.sub("", header)  # printk's "** N printk messages dropped **" glued to the line
+    report_text = ""  # joined only when a title variant reads the whole report
     m = fmt.rx.search(header)
     groups: dict[str, str] = {k: v for k, v in (m.groupdict() if m else {}).items() if v is not None}
     for t in fmt.titles:
@@ -394,13 +423,14 @@ def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], fact
                 values.setdefault("what", wm.group(0))
         corrupted: str | None = "report format is marked as corrupted" if t.corrupted else None
         if t.report is not None:
+            report_text = report_text or "\n".join(ln.text for ln in lines)
             rm = re.search(t.report, report_text)
             if rm is None:  # the header matched, the report does not: try the next variant
                 continue
             values.update({k: v for k, v in rm.groupdict().items() if v is not None})
         after = 1 << 62
         if t.after is not None:
-            after = next((no for no, text in lines if re.search(t.after, text)), after)
+            after = next((ln.no for ln in lines if re.search(t.after, ln.text)), after)
         frame = None
         if t.frame != "none":
             frame = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_at, pc, frames, everything, after)
@@ -433,6 +463,8 @@ _PATH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 def _source_file(line: str) -> str | None:
     """The first ``path/file.c`` followed by ``:line`` in ``line``.  Found from its end
     backwards, so a long run of path characters is read once (linear time)."""
+    if ".c:" not in line and ".h:" not in line:
+        return None
     m = _SOURCE_END.search(line)
     if m is None:
         return None

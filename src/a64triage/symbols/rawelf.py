@@ -66,9 +66,12 @@ def cstr(blob: bytes, offset: int = 0) -> str:
     return text(blob[offset:end if end >= 0 else len(blob)])
 
 
-def text(raw: bytes | str) -> str:
+def text(raw: bytes | str | None) -> str:
     """A name read from ELF or DWARF as text: UTF-8, invalid bytes replaced (names are
-    almost always ASCII; a hostile or damaged file must still give a string)."""
+    almost always ASCII; a hostile or damaged file must still give a string).  None is
+    what pyelftools gives for a string whose form it cannot read: no text, ""."""
+    if raw is None:
+        return ""
     return raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
 
 

@@ -134,6 +134,11 @@ def triage_input(name: str, data: bytes, sha: str, symbols: Symbols) -> InputRes
     return result
 
 
+def triage_inputs(items: list[tuple[str, bytes, str]], symbols: Symbols) -> list[InputResult]:
+    """Several inputs in one task: (name, bytes, sha256) each, results in the same order."""
+    return [triage_input(name, data, sha, symbols) for name, data, sha in items]
+
+
 def example_html(name: str, data: bytes, symbols: Symbols) -> str:
     """The full ``explain`` HTML page of one input (a group's example)."""
     return render(explain_bytes(name, data, symbols), "html")
