@@ -609,24 +609,13 @@ class _Builder:
         if self.pstate is None:
             self.pstate = _hex(g["v"])
 
-    def _on_pc(self, g: _Groups, line: Line) -> None:
+    def _on_pc(self, g: _Groups, line: Line) -> None:  # "pc : f+0x1/0x2" and 4.x "PC is at f+0x1/0x2"
         if self.pc is None:
             self.pc = _symbol_or_address(g["v"], "task", line.no)
 
-    def _on_lr(self, g: _Groups, line: Line) -> None:
+    def _on_lr(self, g: _Groups, line: Line) -> None:  # "lr : ..." and "LR is at ..."
         if self.lr is None:
             self.lr = _symbol_or_address(g["v"], "task", line.no)
-
-    def _on_pc_is_at(self, g: _Groups, line: Line) -> None:
-        if self.pc is None:
-            self.pc = _symbol_or_address(g["v"], "task", line.no)
-
-    def _on_lr_is_at(self, g: _Groups, line: Line) -> None:
-        if self.lr is None:
-            self.lr = _symbol_or_address(g["v"], "task", line.no)
-
-    def _on_old_pc(self, g: _Groups, line: Line) -> None:
-        self._old_pc(g, line)
 
     def _on_sp(self, g: _Groups, line: Line) -> None:
         if self.sp is None:
@@ -885,10 +874,10 @@ class _Builder:
         entry = _exception_entry(frames)
         last = max(self.last, self.first)
         kept = self.lines
-        if kept and kept[-1].no <= last:  # line numbers only grow: all of them
-            lines = tuple(map(_TEXT, kept))
-        else:
-            lines = tuple(ln.text for ln in kept if ln.no <= last)
+        if not kept or kept[-1].no > last:  # line numbers only grow: else all of them
+            kept = [ln for ln in kept if ln.no <= last]
+        lines = tuple(map(_TEXT, kept))
+        line_nos = tuple(map(_NO, kept))
         return Report(
             kind=self.kind.value, title=syz.title if syz else title, span=(self.first, last), arch=self.arch,
             corrupted=(corrupted if syz is None or syz.expects_trace else None) or (syz.corrupted if syz else None),
@@ -903,7 +892,7 @@ class _Builder:
             pc=pc, lr=self.lr, sp=self.sp, pstate=self.pstate, registers=tuple(self.registers), code=self.code,
             faulting_code=self.faulting_code, call_trace=frames, exception_entry=entry, kvm=kvm,
             kernel_offset=self.kernel_offset, phys_offset=self.phys_offset, cpu_features=self.cpu_features,
-            lines=lines, extra=tuple(extra),
+            lines=lines, line_nos=line_nos, extra=tuple(extra),
         )
 
 
@@ -927,9 +916,9 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
     "pstate": _Builder._on_pstate,
     "pc": _Builder._on_pc,
     "lr": _Builder._on_lr,
-    "pc_is_at": _Builder._on_pc_is_at,
-    "lr_is_at": _Builder._on_lr_is_at,
-    "old_pc": _Builder._on_old_pc,
+    "pc_is_at": _Builder._on_pc,
+    "lr_is_at": _Builder._on_lr,
+    "old_pc": _Builder._old_pc,
     "sp": _Builder._on_sp,
     "old_sp32": _Builder._on_old_sp32,
     "xregs": _Builder._on_xregs,
@@ -971,6 +960,7 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
 
 
 _TEXT = attrgetter("text")
+_NO = attrgetter("no")
 _LINE_NO = attrgetter("line_no")
 
 

@@ -208,7 +208,7 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("lockdep_ver", r"^(?P<ver>\d[^\s]{0,120}) (?P<build>#\S{1,40}) {1,4}(?:Not tainted|Tainted: [A-Z ]{1,40}?)\s?$"),
         ("lockdep_task", r"^(?P<comm>[^\s/]{1,64}(?:/[^\s/]{1,20})?)/(?P<pid>\d{1,10})(?: \[.{0,80}?\])? "
                          r"(?:is trying to acquire lock|takes):$"),
-        ("lockdep_at", r"^(?:[0-9a-f]{8,16} )?\(.{1,300}?, at: (?:\[<[0-9a-f]{8,16}>\] )?(?P<func>[\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x"),
+        ("lockdep_at", r"^(?:#\d{1,3}: {1,2})?(?:[0-9a-f]{8,16} )?\(.{1,300}?, at: (?:\[<[0-9a-f]{8,16}>\] )?(?P<func>[\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x"),
     )
 )
 
@@ -225,7 +225,7 @@ _FIRST: dict[str, str] = {
     "stack_trace_kasan_end": "=", "smp_stop": "S", "kernel_offset": "K", "phys_offset": "P", "cpu_features": "C",
     "memory_limit": "M", "exception_stack": "E", "hexdump": "0123456789abcdefABCDEF", "stack_dump": "S",
     "irq_marker": "<", "arm32_cpu": "CFr", "x86_rip": "RI", "x86_regs": "RECDFG", "ubsan_detail": "", "slub_site": "AF", "slub_dump": "ROPSD", "slub_fix": "F",
-    "lockdep_at": "0123456789abcdef(", "lockdep_ver": "0123456789", "lockdep_task": "",
+    "lockdep_at": "0123456789abcdef(#", "lockdep_ver": "0123456789", "lockdep_task": "",
 }
 
 # Fast body matching.  The patterns that may start with any character are slow to

@@ -266,6 +266,8 @@ _NORMALISE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(\W)(\d+)(\W|$)"), r"\1NUM\3"),
     (re.compile(r"\d{7,}"), "NUM"),
 )
+_ADDRESS = re.compile(r"^(?:0x)?[0-9a-f]{8,16}$")  # an unsymbolized frame: no function to blame
+_DROPPED = re.compile(r"\s{0,4}\*\* \d{1,10} printk messages dropped \*\*.{0,4000}$")
 _FAULT_INJECTION = re.compile(r"^should_fail(?:slab)?$")
 _TIMESTAMP_IN_TITLE = re.compile(r"\[ *[0-9]+\.[0-9]+\]")
 
@@ -339,7 +341,7 @@ def _names(frames: Iterable[Frame | None]) -> list[str]:
         if f is None or not f.function or f.marker == "?" or f.stack == "hyp" or (f.inline and f.offset is None):
             continue  # unreliable guesses, hyp frames, and inlined callees (no return address of their own)
         m = _FUNC_NAME.match(f.function)
-        if m:
+        if m and not _ADDRESS.match(f.function):
             out.append(m.group(0))
     return out
 
@@ -405,6 +407,7 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
               has_trace: bool, everything: tuple[Frame, ...] = ()) -> SyzTitle | None:
     """The title syzkaller gives a report opened by ``header`` (a line of format ``fmt``);
     ``lines`` are the report's lines."""
+    header = _DROPPED.sub("", header)  # printk's "** N printk messages dropped **" glued to the line
     report_text = ""  # joined only when a title variant reads the whole report
     m = fmt.rx.search(header)
     groups: dict[str, str] = {k: v for k, v in (m.groupdict() if m else {}).items() if v is not None}
