@@ -423,7 +423,10 @@ def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], fact
     return SyzTitle(title, (), crash_type(title), "matched title but not report regexp", None)
 
 
-_SOURCE_FILE = re.compile(r"([a-zA-Z0-9_\-./]*[a-zA-Z0-9_\-]+\.[ch]):[0-9]+")
+# Starts only where a run of path characters starts, and extends lazily: ":" ends the run, so
+# the first "x.c:" found is the run's end, as a greedy match would find it, in linear time
+# (the greedy form rescanned the run from each of its characters: tests/console/test_linear_regex.py).
+_SOURCE_FILE = re.compile(r"(?<![a-zA-Z0-9_\-./])([a-zA-Z0-9_\-./]*?[a-zA-Z0-9_\-]\.[ch]):[0-9]+")
 _FILE_IGNORE = re.compile("|".join(f"(?:{p})" for p in GUILTY_FILE_IGNORE))
 # Lines whose file names are not where the report happened (lockdep's "at:" and irq-state
 # lines, held-lock lists, register descriptions).
