@@ -99,6 +99,8 @@ class Mutator:
             self.syms = []
         self.strings = [s for s in self.secs if s.name in (".strtab", ".debug_str", ".debug_line_str",
                                                            ".shstrtab", ".debug_line") and s.size]
+        self.contents = [s for s in self.secs if s.size and s.offset + s.size <= len(seed)
+                         and s.name not in ("", ".bss")]
 
     def _value(self, old: int) -> int:
         r = self.rng
@@ -111,30 +113,43 @@ class Mutator:
             return old ^ (1 << r.randrange(64))
         return r.getrandbits(64)
 
+    # how often each kind of mutation is picked: the ELF header rarely (it mostly ends the
+    # read at once), section contents and tables often (they reach DWARF and symbols)
+    KINDS = ("ehdr", "shdr", "phdr", "sym", "string", "section", "bytes")
+    WEIGHTS = (3, 15, 10, 20, 17, 25, 10)
+
     def mutate(self, count: int = 0) -> bytes:
         r = self.rng
         data = bytearray(self.seed)
         for _ in range(count or 1 + r.randrange(3)):
-            kind = r.randrange(6)
-            if kind == 0:
+            kind = r.choices(self.KINDS, self.WEIGHTS)[0]
+            if kind == "ehdr":
                 _, at, code = r.choice(EHDR_FIELDS)
                 put(data, at, code, self._value(get(data, at, code)))
-            elif kind == 1 and self.secs:
+            elif kind == "shdr" and self.secs:
                 sec = r.choice(self.secs)
                 _, at, code = r.choice(SHDR_FIELDS)
                 put(data, sec.header + at, code, self._value(get(data, sec.header + at, code)))
-            elif kind == 2 and self.phdrs:
+            elif kind == "phdr" and self.phdrs:
                 ph = r.choice(self.phdrs)
                 _, at, code = r.choice(PHDR_FIELDS)
                 put(data, ph + at, code, self._value(get(data, ph + at, code)))
-            elif kind == 3 and self.syms:
+            elif kind == "sym" and self.syms:
                 sym = r.choice(self.syms)
                 _, at, code = r.choice(SYM_FIELDS)
                 put(data, sym + at, code, self._value(get(data, sym + at, code)))
-            elif kind == 4 and self.strings:
+            elif kind == "string" and self.strings:
                 sec = r.choice(self.strings)
                 at = sec.offset + r.randrange(sec.size)
                 data[at] = r.choice((0xFF, 0xC0, 0x80, 0xED, 0x00, r.randrange(256)))
+            elif kind == "section" and self.contents:
+                sec = r.choice(self.contents)
+                for _ in range(1 + r.randrange(4)):
+                    at = sec.offset + r.randrange(sec.size)
+                    if r.randrange(2):
+                        data[at] = r.randrange(256)
+                    elif at + 8 <= len(data):
+                        put(data, at, r.choice("BHIQ"), self._value(0))
             else:
                 for _ in range(1 + r.randrange(8)):
                     at = r.randrange(len(data))

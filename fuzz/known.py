@@ -14,6 +14,7 @@ time ran out.
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import traceback
@@ -34,12 +35,9 @@ class Known:
     where: str  # prefix of the innermost a64triage frame's path, relative to src/a64triage/
 
 
-KNOWN: tuple[Known, ...] = (
-    Known("D1", "diagnose", "TypeError", "diagnose/evidence.py"),
-    Known("D2", "repair", "Hang", "console/"),
-    Known("D3", "symbols", "OverflowError", "symbols/"),
-    Known("D4/D5", "symbols", "UnicodeDecodeError", "symbols/dwarf"),
-)
+# Issue 16's D1-D8 are fixed on main; a row looks like
+#     Known("D2", "repair", "Hang", "console/"),
+KNOWN: tuple[Known, ...] = ()
 
 
 def where(exc: BaseException) -> str:
@@ -54,9 +52,27 @@ def where(exc: BaseException) -> str:
 
 
 def classify(exc: BaseException) -> Known | None:
-    at = where(exc)
-    name = type(exc).__name__
+    return lookup(type(exc).__name__, where(exc))
+
+
+def lookup(name: str, at: str) -> Known | None:
     return next((k for k in KNOWN if k.exc == name and at.startswith(k.where)), None)
+
+
+_FRAME = re.compile(r'^  File "(?P<path>[^"]*/a64triage/[^"]+)", line (?P<line>\d+), in (?P<func>\S+)$', re.M)
+
+
+def from_stderr(text: str) -> tuple[str, Known | None]:
+    """A CLI run's printed traceback -> (signature, known row): the same signature as
+    ``signature()`` gives in process."""
+    frames = list(_FRAME.finditer(text))
+    last = [ln for ln in text.splitlines() if ln and not ln.startswith(" ")][-1:]
+    name = last[0].split(":", 1)[0].strip() if last else "?"
+    if not frames:
+        return f"{name} at ?", None
+    f = frames[-1]
+    at = f"{f['path'].split('/a64triage/', 1)[-1]}:{f['line']} {f['func']}"
+    return f"{name} at {at}", lookup(name, at)
 
 
 def signature(exc: BaseException) -> str:

@@ -44,6 +44,7 @@ def _instrumented_targets() -> object:
     sys.path.insert(0, str(HERE))
     import targets
 
+    targets.isolate()
     return targets
 
 

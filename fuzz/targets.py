@@ -15,12 +15,12 @@ objects, Debian's kernel logs) instead of from nothing.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import json
 import os
 import shutil
 import struct
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,15 +39,29 @@ from a64triage.render import FORMATS, render
 from a64triage.symbols import Symbolizer, open_symbolizer
 from a64triage.symbols.symbolizer import load_object
 
-# Symbol indexes keyed by build id must not leak between mutated files and the
-# user's cache (a mutated ELF keeps its build id): one private cache per process.
-# A64TRIAGE_FUZZ_SCRATCH: the caller's directory for them (libFuzzer ends the process
-# with exit(), past Python's atexit: the smoke test and the campaign give one they remove).
-SCRATCH = Path(os.environ.get("A64TRIAGE_FUZZ_SCRATCH") or tempfile.mkdtemp(prefix="a64triage-fuzz-"))
-SCRATCH.mkdir(parents=True, exist_ok=True)
-os.environ["A64TRIAGE_CACHE"] = str(SCRATCH / "cache")
-if "A64TRIAGE_FUZZ_SCRATCH" not in os.environ:
-    atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
+_SCRATCH: list[Path] = []
+
+
+def scratch() -> Path:
+    """Where the elf target writes its input: A64TRIAGE_FUZZ_SCRATCH, or a directory of its
+    own removed at exit (libFuzzer ends the process with exit(), past Python's atexit: the
+    smoke test and the campaign give one and remove it themselves)."""
+    if not _SCRATCH:
+        given = os.environ.get("A64TRIAGE_FUZZ_SCRATCH")
+        path = Path(given or tempfile.mkdtemp(prefix="a64triage-fuzz-",
+                                              dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
+        path.mkdir(parents=True, exist_ok=True)
+        if not given:
+            atexit.register(shutil.rmtree, path, ignore_errors=True)
+        _SCRATCH.append(path)
+    return _SCRATCH[0]
+
+
+def isolate() -> None:
+    """For a fuzzing process: symbol indexes are keyed by build id and a mutated ELF keeps
+    its build id, so they go to a private cache, never the user's."""
+    os.environ["A64TRIAGE_CACHE"] = str(scratch() / "cache")
+
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA, FIXTURES = ROOT / "tests" / "data", ROOT / "tests" / "fixtures"
@@ -63,10 +77,15 @@ def _files(*globs: str, under: Path = ROOT) -> Iterator[bytes]:
                 yield path.read_bytes()
 
 
+REFUSALS = [0]  # InputErrors seen: the campaign reports how many inputs were refused cleanly
+
+
 def _clean(step: Callable[[], object]) -> None:
     """Run one step; a clean refusal is a result like any other."""
-    with contextlib.suppress(InputError):
+    try:
         step()
+    except InputError:
+        REFUSALS[0] += 1
 
 
 # --- console: the grammar ----------------------------------------------------------------
@@ -79,7 +98,7 @@ def console(data: bytes) -> None:
 
 def log_seeds() -> Iterator[bytes]:
     yield from _files("console/*.log", "e2e/*.log", "diagnose/logs/*.log", "symbols/*.log",
-                      "syzkaller/**/*.log", "render/*.log", under=DATA)
+                      "syzkaller/report/*", "render/*.log", under=DATA)
 
 
 # --- explain: the whole pipeline ---------------------------------------------------------
@@ -120,12 +139,12 @@ _FRAMES = (0xFFFF800008010150, 0xFFFF80000801015C, 0xFFFF8000080100B4, 0xFFFF800
 
 def elf(data: bytes) -> None:
     """The file's bytes are the input: every reader of ELF and DWARF sees them."""
-    path = SCRATCH / "input.elf"
+    path = scratch() / "input.elf"
     path.write_bytes(data)
     name = str(path)
     _clean(lambda: _symbolize(name))
     _clean(lambda: _disasm_object(name))
-    _clean(lambda: _audit(name))
+    _clean(lambda: _audit(name, zlib.crc32(data) % 3))
 
 
 def _symbolize(name: str) -> None:
@@ -144,15 +163,21 @@ def _disasm_object(name: str) -> None:
     _clean(lambda: format_listing(disassemble_function(obj, 0, context=8)))
 
 
-def _audit(name: str) -> None:
+def _audit(name: str, fmt: int) -> None:
+    """The audit, and one of its three outputs (they share the findings; the text and SARIF
+    writers cost more than the audit of a small object)."""
     res = audit(name)
-    json.dumps(findings_to_json([res]))
-    json.dumps(to_sarif([res], "fuzz"))
-    to_text([res], verbose=True)
+    if fmt == 0:
+        json.dumps(findings_to_json([res]))
+    elif fmt == 1:
+        json.dumps(to_sarif([res], "fuzz"))
+    else:
+        to_text([res], verbose=True)
 
 
 def elf_seeds() -> Iterator[bytes]:
-    yield from _files("c/out/*.elf", "c/out/*.o", "c/out/*.ko", "audit/*/*.o", under=FIXTURES)
+    yield from _files("c/out/*.elf", "c/out/*.o", "c/out/*.ko", "audit/*/*.o", "audit/linked/*.elf",
+                      under=FIXTURES)
 
 
 # --- the Code: decoder ---------------------------------------------------------------------

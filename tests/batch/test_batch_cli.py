@@ -124,7 +124,7 @@ def test_resume_skips_done_inputs_and_repairs(tmp_path: Path) -> None:
 
 
 def test_sigint_leaves_consistent_outputs_then_resume_finishes(tmp_path: Path) -> None:
-    logs = str(corpus(tmp_path / "logs", 12))  # 540 logs: long enough to interrupt
+    logs = str(corpus(tmp_path / "logs", 30))  # 1,350 logs: long enough to interrupt
     out = tmp_path / "out"
     proc = popen(logs, "--out", str(out), "-j", "2")
     deadline = time.monotonic() + 120
@@ -138,12 +138,12 @@ def test_sigint_leaves_consistent_outputs_then_resume_finishes(tmp_path: Path) -
     assert proc.returncode == 130, stderr
     assert "interrupted" in stdout and "Traceback" not in stderr
     got = check_outputs(out)
-    assert 20 <= len(got["inputs.jsonl"]) < 540
+    assert 20 <= len(got["inputs.jsonl"]) < 1350
     res = batch(logs, "--out", str(out), "--resume", "-j", "2")
     assert res.returncode == 0, res.stderr
     got = check_outputs(out)
-    assert len(got["inputs.jsonl"]) == 540
-    assert len({r["input"] for r in got["inputs.jsonl"]}) == 540
+    assert len(got["inputs.jsonl"]) == 1350
+    assert len({r["input"] for r in got["inputs.jsonl"]}) == 1350
 
 
 def test_a_dying_worker_is_retried_once_then_recorded(tmp_path: Path) -> None:
@@ -195,3 +195,15 @@ def test_with_debian_vmlinux_one_symbolizer_per_worker(tmp_path: Path, debian_vm
     assert "fs/read_write.c:" in (sym / page).read_text()  # vfs_write's file:line, from DWARF
     plain_page = next(g for g in a["groups.jsonl"] if g["signature"] == "WARNING in lkdtm_WARNING")["example"]["html"]
     assert "fs/read_write.c:" not in (plain / plain_page).read_text()
+
+
+def test_a_copy_of_an_input_is_done_once(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for i in range(6):
+        shutil.copy(E2E / LOGS[0], logs / f"copy{i}.log")
+    out = tmp_path / "out"
+    res = batch(str(logs), "--out", str(out), "-j", "2")
+    assert res.returncode == 0, res.stderr
+    got = check_outputs(out)
+    assert len(got["inputs.jsonl"]) == 1 and got["inputs.jsonl"][0]["input"].endswith("copy0.log")

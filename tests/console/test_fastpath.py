@@ -51,13 +51,13 @@ def _body_reference(text: str) -> str | None:
     return None
 
 
-def _header_reference(text: str) -> P.Header | None:
-    """Table order at the line's start; else syzkaller's headers where their literal
-    first occurs inside the line (never in a ``---[ end`` marker); never a known non-report."""
+def _header_reference(text: str, anywhere: bool = True) -> P.Header | None:
+    """Table order at the line's start; else (``anywhere``) syzkaller's headers where their
+    literal first occurs inside the line (never in a ``---[ end`` marker); never a known non-report."""
     for h in P.HEADERS:
         if h.rx.match(text):
             return None if NOT_REPORTS.match(text) else h
-    if text.startswith("---[ end "):
+    if not anywhere or text.startswith("---[ end "):
         return None
     starts = [i for i in range(1, len(text)) for h in P.HEADERS
               if h.fmt.syz and h.fmt.literal and text.startswith(h.fmt.literal, i)]
@@ -80,8 +80,9 @@ def test_match_body_agrees_with_the_table() -> None:
 
 def test_match_header_agrees_with_the_table() -> None:
     for text in TEXTS:
-        hit = P.match_header(text)
-        assert (hit[0] if hit else None) is _header_reference(text), text
+        for anywhere in (False, True):
+            hit = P.match_header(text, anywhere)
+            assert (hit[0] if hit else None) is _header_reference(text, anywhere), text
 
 
 def test_is_frame_agrees_with_frame_from() -> None:
@@ -95,7 +96,7 @@ def test_fast_paths_agree_on_arbitrary_text(text: str) -> None:
     text = text.strip()
     if text:
         assert P.match_body(text)[0] == _body_reference(text)
-    hit = P.match_header(text)
+    hit = P.match_header(text, True)
     assert (hit[0] if hit else None) is _header_reference(text)
     assert _is_frame(text) == (_frame_from(text, "task", 1) is not None)
 

@@ -71,7 +71,7 @@ def test_kept_lines_is_the_plain_definition(spans: list[tuple[int, int]], n: int
 
     reports = [R((lo, lo + length)) for lo, length in spans]
     lines = [f"kvm [1]: HYP VA range: 0:{no}" if no in kvm_at else f"line {no}" for no in range(1, n + 1)]
-    kept = _kept_lines(lines, reports)  # type: ignore[arg-type]
+    kept = _kept_lines(lines, [r.span for r in reports])
     want = {no: text for no, text in enumerate(lines, start=1)
             if any(lo <= no <= hi for lo, hi in (r.span for r in reports)) or _CONTEXT.search(text)}
     assert kept == want and list(kept) == sorted(kept)

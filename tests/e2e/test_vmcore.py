@@ -113,6 +113,9 @@ def test_core_explains_like_the_console(dumped: dict[str, Any], case: dumplib.Du
     # memory evidence read from the core, in the report and behind its top hypothesis
     assert first["memory"], f"{case.name}: no memory facts"
     assert any(e["kind"] == "memory" for e in first["hypotheses"][0]["evidence"])
+    if case.crash.startswith("EXEC_"):  # a call into bad memory: the call and where its target came from
+        assert any(m["role"] in ("branch", "branch slot") and "blr" in m["text"] for m in first["memory"]), \
+            [m["text"] for m in first["memory"]]
     assert first["core_registers"], f"{case.name}: no register check"
     assert "differs" not in first["core_registers"], first["core_registers"]
     print(f"{case.name}: boot+panic {res.boot_seconds:.1f}s, dumps "
@@ -187,3 +190,17 @@ def test_parse_and_symbolize_read_the_core(dumped: dict[str, Any]) -> None:
     assert printed and int(doc["kaslr_offset"], 16) == int(printed.group(1), 16)
     assert doc["frames"] and all(any(loc.get("file") for loc in f["locations"])
                                  for f in doc["frames"][:3]), doc["frames"][:3]
+
+
+def test_core_finds_its_vmlinux_by_build_id(dumped: dict[str, Any]) -> None:
+    """No --vmlinux: the symbol sources find it by VMCOREINFO's release in the cache of Debian's
+    packages and accept it only with VMCOREINFO's build id."""
+    res, _log = run_case(dumped, LIVE[0])
+    prep: e2elib.Prepared = dumped["prep"]
+    cache = next(p for p in prep.vmlinux.parents if p.name == "debian").parent
+    out = a64triage("explain", "--format", "json", "--vmcore", str(res.cores["elf"]), "--offline",
+                    "--cache-dir", str(cache))
+    assert out.returncode == 0, out.stderr[-500:]
+    doc = json.loads(out.stdout)
+    assert doc["vmlinux"] and os.path.samefile(doc["vmlinux"], prep.vmlinux)
+    assert doc["reports"] and doc["reports"][0]["memory"]

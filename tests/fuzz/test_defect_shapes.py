@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import resource
-import subprocess
-import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import elfmut
 import pytest
+from campaign import CliRun, cli, judge
 
 ROOT = Path(__file__).resolve().parents[2]
 ELF = ROOT / "tests" / "fixtures" / "c" / "out" / "image-clang.elf"
@@ -32,63 +28,13 @@ OOPS = "Unable to handle kernel paging request at virtual address 00000000000000
 CODE = "Code: d503201f d503201f (d503201f) d503201f d503201f"
 
 
-@dataclass(frozen=True)
-class Run:
-    rc: int | None  # None: killed by the hang guard
-    out_path: Path
-    err: str
-    peak_mb: float
-    seconds: float
-
-    @property
-    def out(self) -> str:
-        return self.out_path.read_text("utf-8", "replace")
-
-    def count(self, needle: bytes) -> int:
-        """Occurrences in stdout, read in chunks (D6 writes hundreds of MB)."""
-        n, tail = 0, b""
-        with open(self.out_path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                n += (tail + chunk).count(needle)
-                tail = chunk[-(len(needle) - 1):]
-        return n
+def run_cli(argv: list[str], tmp: Path, *, timeout: float = 60, mem_mb: int = 2048) -> CliRun:
+    return cli(argv, tmp, timeout=timeout, mem_mb=mem_mb, nice=False)
 
 
-def run_cli(argv: list[str], tmp: Path, *, timeout: float = 60, mem_mb: int = 2048) -> Run:
-    """One CLI run in a child with an address-space ceiling (a runaway shape fails fast
-    instead of taking the shared machine's memory) and a private symbol-index cache."""
-    env = {**os.environ, "A64TRIAGE_CACHE": str(tmp / "cache"), "NO_COLOR": "1"}
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (mem_mb << 20, mem_mb << 20))
-
-    out_path, err_path = tmp / "stdout", tmp / "stderr"
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        start = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "a64triage", *argv], stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=err, env=env, cwd=tmp, preexec_fn=limit)
-        rc: int | None = None
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                rc = os.waitstatus_to_exitcode(status)
-                break
-            if time.monotonic() - start > timeout:
-                proc.kill()
-                _, _, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.02)
-        proc.returncode = rc if rc is not None else -9  # reaped here: keep Popen from waiting again
-    return Run(rc, out_path, err_path.read_text("utf-8", "replace"),
-               usage.ru_maxrss / 1024, time.monotonic() - start)
-
-
-def assert_clean(run: Run, what: str) -> None:
-    assert run.rc is not None, f"{what}: no result after {run.seconds:.0f} s (hang guard)"
-    assert "Traceback" not in run.err, f"{what}: {run.err[-2000:]}"
-    assert run.rc in (0, 1, 2), f"{what}: exit {run.rc}: {run.err[-500:]}"
-    errors = [ln for ln in run.err.splitlines() if not ln.startswith("a64triage: warning:")]
-    assert len(errors) <= 1, f"{what}: {len(errors)} lines on stderr: {run.err[-1000:]}"
+def assert_clean(run: CliRun, what: str) -> None:
+    verdict = judge(run)
+    assert verdict is None, f"{what}: {verdict}: {run.err[-2000:]}"
 
 
 # --- the inputs of the shapes ------------------------------------------------------------
@@ -179,15 +125,19 @@ def shape_d6(tmp: Path) -> None:
 
 
 def shape_d7(tmp: Path) -> None:
-    """The report keeps its FAR line whatever unstamped line follows it."""
+    """The report keeps its FAR line whatever unstamped line follows it (it was glued on
+    as a mail-client wrap, and the FAR lost)."""
     for tail in ("\0\0\0", "hello"):
         for head in ("Internal error: Oops: 96000005 [#1] SMP", OOPS):
-            log = _write(tmp, "d7.log", f"[    1.000000] {head}\n[    1.000001] Mem abort info:\n"
-                                        f"[    1.000002] FAR: 0x0000000000000010\n{tail}\n")
-            run = run_cli(["parse", "--json", log], tmp)
-            assert_clean(run, "parse")
-            report = json.loads(run.out)["reports"][0]
-            assert report["span"] == [1, 3], (head, tail, report["span"])
+            for stamp in ("", "[    1.000000] "):
+                log = _write(tmp, "d7.log", f"{stamp}{head}\n{stamp}Mem abort info:\n"
+                                            f"{stamp}  ESR = 0x0000000096000005\n"
+                                            f"{stamp}FAR: 0x0000000000000010\n{tail}\n")
+                run = run_cli(["parse", "--json", log], tmp)
+                assert_clean(run, "parse")
+                report = json.loads(run.out)["reports"][0]
+                assert report["span"] == [1, 4], (head, tail, report["span"])
+                assert report["far"] == ("0x10" if head.startswith("Internal") else "0x8"), (head, tail)
 
 
 def shape_d8(tmp: Path) -> None:
@@ -233,24 +183,19 @@ def shape_one_long_report(tmp: Path) -> None:
     assert run.peak_mb - base.peak_mb < 32, f"{run.peak_mb:.0f} MB against {base.peak_mb:.0f} MB for one line"
 
 
-def _pending(owner: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=owner)
-
-
 SHAPES = [
     pytest.param(shape_d1, id="D1-poison-x86"),
-    pytest.param(shape_d2, id="D2-hexdump-backtracking", marks=_pending("D2 owned by the repair helper")),
-    pytest.param(shape_d3, id="D3-vaddr-overflow", marks=_pending("D3 owned by the symbols helper")),
-    pytest.param(shape_d4, id="D4-line-str-utf8", marks=_pending("D4 owned by the symbols helper")),
-    pytest.param(shape_d5, id="D5-debug-str-utf8", marks=_pending("D5 owned by the symbols helper")),
-    pytest.param(shape_d6, id="D6-many-reports", marks=_pending("D6 owned by the batch helper")),
+    pytest.param(shape_d2, id="D2-hexdump-backtracking"),
+    pytest.param(shape_d3, id="D3-vaddr-overflow"),
+    pytest.param(shape_d4, id="D4-line-str-utf8"),
+    pytest.param(shape_d5, id="D5-debug-str-utf8"),
+    pytest.param(shape_d6, id="D6-many-reports"),
     pytest.param(shape_d7, id="D7-unstamped-tail"),
-    pytest.param(shape_d8, id="D8-stale-index", marks=_pending("D8 owned by the symbols helper")),
+    pytest.param(shape_d8, id="D8-stale-index"),
     pytest.param(shape_pc_negative, id="minor-pc-negative"),
     pytest.param(shape_pc_past_2_64, id="minor-pc-past-2^64"),
     pytest.param(shape_argparse_one_line, id="minor-argparse-one-line"),
-    pytest.param(shape_one_long_report, id="minor-one-long-report",
-                 marks=_pending("explain memory (item 3) owned by the batch helper")),
+    pytest.param(shape_one_long_report, id="minor-one-long-report"),
 ]
 
 

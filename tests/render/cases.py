@@ -429,7 +429,7 @@ def hostile_oops() -> Explanation:
     )
     rx = ReportExplanation(
         report=report,
-        hypotheses=(other, hyp),  # deliberately not sorted: the renderer must rank
+        hypotheses=(hyp, other),  # diagnose ranks; the renderers keep its order
         registers=(ESR_OOPS, FAR_OOPS),
         frames=frames,
         disassembly=dis,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -87,6 +88,24 @@ def test_text_ranks_hypotheses_and_shows_inline_frames() -> None:
     assert inline < frame
     assert "drivers/misc/evil/<b>evil</b>_drv.c:17:9" in out[frame:].splitlines()[0]
     assert "[inline]" in out.splitlines()[out[:inline].count("\n")]
+
+
+def test_renderers_keep_the_engines_order() -> None:
+    """diagnose.engine.rank decides the order in one place: a specific cause before the generic
+    BUG() it reported through, even when the runner-up's own confidence is the higher one.  No
+    renderer re-sorts by confidence."""
+    ex = cases.hostile_oops()
+    rx = ex.reports[0]
+    low, high = replace(rx.hypotheses[0], confidence=0.4), replace(rx.hypotheses[1], confidence=0.9)
+    ex = replace(ex, reports=(replace(rx, hypotheses=(low, high)),))
+    doc = explanation_to_json(ex)
+    assert [h["class"] for h in doc["reports"][0]["hypotheses"]] == ["null-pointer-write", "use-after-free"]
+    text = render(ex, "text")
+    assert "Most likely: null-pointer-write (40%)" in text
+    assert text.index("Other hypotheses") < text.index("use-after-free (90%)")
+    assert "This looks like null-pointer-write (confidence 40%)" in " ".join(render(ex, "mail").split())
+    html = render(ex, "html")
+    assert html.index("null-pointer-write") < html.index("use-after-free")
 
 
 def test_text_width_is_respected_for_prose() -> None:

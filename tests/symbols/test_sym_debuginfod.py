@@ -72,6 +72,8 @@ class _Server:
                     body = b"<html>not a debuginfod server</html>"
                 else:
                     body = (OTHER if mode == "other" else served[self.path]).read_bytes()
+                if mode == "big":  # bytes after the last section: still the same ELF, now 9 MB
+                    body += bytes(9 << 20)
                 start = 0
                 rng = self.headers.get("Range")
                 if rng and mode == "ok":
@@ -204,6 +206,35 @@ def test_truncated_download_is_resumed(server: _Server, tmp_path: Path,
     assert _cache_files(tmp_path) == [f"{BUILD_ID}/debuginfo"]
 
 
+def test_progress_bar_on_a_terminal_only(server: _Server, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import pty
+
+    server.mode = "big"
+    master, slave = pty.openpty()
+    try:
+        res = subprocess.run([sys.executable, "-m", "a64triage", "symbolize", "--vmlinux", str(STRIPPED),
+                              "--debuginfod", server.url, "--cache-dir", str(tmp_path / "tty"), str(LOG)],
+                             stdout=subprocess.PIPE, stderr=slave, timeout=120, check=False)
+    finally:
+        os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 1 << 16)
+        except OSError:  # EIO: the terminal's other end is closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert res.returncode == 0, seen
+    assert b"debuginfod: [" in seen and b"/9.4 MB" in seen
+    rc, _out, err = _run(capsys, "--vmlinux", str(STRIPPED), "--debuginfod", server.url,
+                         "--cache-dir", str(tmp_path / "pipe"), str(LOG))
+    assert rc == 0 and "debuginfod: [" not in err  # not a terminal: no bar
+
+
 def test_full_disk(server: _Server, tmp_path: Path) -> None:
     """The cache on an 8 KiB tmpfs (the debug file is larger) (a private mount namespace: root only)."""
     if os.geteuid() != 0 or shutil.which("unshare") is None:
@@ -289,3 +320,14 @@ def test_real_debuginfod_serves_debian_dbg_deb(debian_vmlinux: str, tmp_path: Pa
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_environment_server_failing_leaves_the_log_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Only $DEBUGINFOD_URLS and a build id in the log (nothing asked for): explained from the log."""
+    monkeypatch.setenv("DEBUGINFOD_URLS", f"http://127.0.0.1:{_free_port()}")
+    log = ROOT / "tests" / "data" / "console" / "lkml-2021-lkdtm-warning-buildid.log"
+    rc = main(["explain", "--cache-dir", str(tmp_path), str(log)])
+    out, err = capsys.readouterr()
+    assert rc == 0 and "lkdtm_WARNING" in out
+    assert err.startswith("a64triage: warning: build id aa23f7a1231c229de205662d5a9e0d4c580f19a1: cannot reach")

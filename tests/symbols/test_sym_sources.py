@@ -112,3 +112,19 @@ def test_release_gone_from_the_archive_names_the_nearest(tmp_path: Path, capsys:
     assert "linux-image-6.1.0-1-cloud-arm64-dbg" in err and "not in the Debian archive" in err
     assert "the archive has 6.1.0-" in err and "-cloud-arm64" in err.split("the archive has")[1]
     assert not any(tmp_path.rglob("*.deb"))
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--kernel-release", "auto"], "--kernel-release auto: the log prints no release"),
+    (["--kernel-release", "../etc"], "--kernel-release: '../etc' is not a kernel release"),
+    (["--build-id", "xyz"], "--build-id: 'xyz' is not a hex GNU build id"),
+])
+def test_bad_symbol_options_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         argv: list[str], says: str) -> None:
+    log = tmp_path / "log"
+    log.write_text("Unable to handle kernel paging request at virtual address 0000000000000010\n")
+    for command in ("symbolize", "explain"):
+        rc = main([command, *argv, "--cache-dir", str(tmp_path), str(log)])
+        _out, err = capsys.readouterr()
+        assert rc == 2 and err == f"a64triage: {says}" + err.split(says, 1)[1], err
+        assert len(err.splitlines()) == 1

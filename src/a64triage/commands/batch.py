@@ -28,10 +28,12 @@ from a64triage.errors import InputError
 from a64triage.triage.groups import read_known
 from a64triage.triage.inputs import DEFAULT_MAX_BYTES, Item, Problem, walk
 from a64triage.triage.outputs import OutputDir
-from a64triage.triage.worker import InputResult, Symbols, example_html, triage_input
+from a64triage.triage.worker import InputResult, Symbols, example_html, triage_inputs
 
 TOP_GROUPS = 10
-IN_FLIGHT_PER_WORKER = 4
+IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker
+CHUNK_INPUTS = 16  # inputs per task ...
+CHUNK_BYTES = 1 << 20  # ... or fewer, once they hold a MiB
 
 
 MAX_JOBS = 4096
@@ -194,13 +196,16 @@ def _progress(choice: str) -> Any:
 
 
 def _items(args: argparse.Namespace, out: OutputDir) -> Iterator[Job | Problem]:
+    """Inputs to submit: each content once (an earlier run's, or a copy met earlier in this one)."""
+    sent: set[bytes] = set()
     for index, entry in enumerate(walk(args.inputs, args.max_bytes)):
         if isinstance(entry, Problem):
             yield entry
             continue
         sha = entry.sha256
-        if sha in out.done:
+        if sha in out.done or bytes.fromhex(sha) in sent:
             continue
+        sent.add(bytes.fromhex(sha))
         yield Job(index, entry, sha)
 
 
@@ -234,47 +239,71 @@ def run(args: argparse.Namespace) -> int:
     return 130 if stop.requested else 0
 
 
+def _chunk(jobs: Iterator[Job | Problem], out: OutputDir) -> list[Job] | None:
+    """The next few inputs, sent as one task (a task costs the scheduler and the pipes
+    about as much as a small log's explanation); problems met on the way are recorded."""
+    chunk: list[Job] = []
+    size = 0
+    while len(chunk) < CHUNK_INPUTS and size < CHUNK_BYTES:
+        nxt = next(jobs, None)
+        if nxt is None:
+            break
+        if isinstance(nxt, Problem):
+            out.add_error(nxt)
+            continue
+        chunk.append(nxt)
+        size += len(nxt.item.data)
+    return chunk or None
+
+
+def _submit(engine: Engine, chunk: list[Job], symbols: Symbols) -> Any:
+    return engine.submit(triage_inputs, [(j.item.name, j.item.data, j.sha) for j in chunk], symbols)
+
+
 def _drive(engine: Engine, out: OutputDir, symbols: Symbols, jobs: Iterator[Job | Problem],
            stop: _Stop, bar: Any) -> None:
-    """Keep the workers busy with a bounded number of inputs in flight; write each result."""
+    """Keep the workers busy with a bounded number of inputs in flight; write each result.
+
+    A task that fails (its worker died) sends each of its inputs back alone, one at a
+    time: an input that fails alone twice is recorded as failed; the others go on."""
     limit = engine.workers * IN_FLIGHT_PER_WORKER
-    running: dict[Any, Job] = {}
-    retry: list[Job] = []  # inputs in flight when a worker died: run again, one at a time
+    running: dict[Any, list[Job]] = {}
+    retry: list[Job] = []
     exhausted = False
     while not stop.requested:
         while not exhausted and not retry and len(running) < limit:
-            nxt = next(jobs, None)
-            if nxt is None:
+            chunk = _chunk(jobs, out)
+            if chunk is None:
                 exhausted = True
-            elif isinstance(nxt, Problem):
-                out.add_error(nxt)
             else:
-                running[engine.submit(triage_input, nxt.item.name, nxt.item.data, nxt.sha, symbols)] = nxt
+                running[_submit(engine, chunk, symbols)] = chunk
         if retry and not running:
             job = retry.pop()
-            running[engine.submit(triage_input, job.item.name, job.item.data, job.sha, symbols)] = job
+            running[_submit(engine, [job], symbols)] = [job]
         if not running:
             break
         done, _ = engine.wait_one(set(running))
         broken = False
         for handle in done:
-            job = running.pop(handle)
-            result, failure = engine.outcome(handle)
+            chunk = running.pop(handle)
+            results, failure = engine.outcome(handle)
             if failure is not None:
                 broken = True
-                job.attempts += 1
-                if job.attempts >= 2:
-                    out.add_error(Problem(job.item.name, f"{failure} twice on this input", "worker"),
-                                  job.index, job.sha)
-                else:
-                    retry.append(job)
+                for job in chunk:
+                    job.attempts += 1
+                    if job.attempts >= 2 and len(chunk) == 1:
+                        out.add_error(Problem(job.item.name, f"{failure} twice on this input", "worker"),
+                                      job.index, job.sha)
+                    else:
+                        retry.append(job)
                 continue
-            _record(out, job, result)
+            for job, result in zip(chunk, results, strict=True):
+                _record(out, job, result)
             if bar is not None:
-                bar.update(1)
+                bar.update(len(chunk))
         if broken and isinstance(engine, LocalEngine):
-            for job in running.values():  # every input in flight is lost with the pool
-                retry.append(job)
+            for chunk in running.values():  # every input in flight is lost with the pool
+                retry.extend(chunk)
             running.clear()
             engine.restart()
 

@@ -11,17 +11,21 @@ and the exit code is 2 at the end.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from a64triage.commands import symargs, vmcore
 from a64triage.commands.symbolize import for_each_log, log_paths, read_log
 from a64triage.diagnose import explain_log
+from a64triage.diagnose.explain import LogStream, stream_log
 from a64triage.diagnose.types import Explanation
 from a64triage.errors import InputError
-from a64triage.render import FORMATS, explanation_to_json, render
+from a64triage.render import FORMATS, render
+from a64triage.render.jsonout import json_stream
+from a64triage.render.mail import mail_stream
+from a64triage.render.text import text_head, text_report, text_tail
 from a64triage.symbols import Symbolizer, open_symbolizer, warmup
 
 
@@ -47,8 +51,9 @@ def _use_color(choice: str, to_file: bool) -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _report_stderr(args: argparse.Namespace, expl: Explanation, name: str, prefix: str = "") -> None:
-    if not expl.reports:
+def _report_stderr(args: argparse.Namespace, expl: Explanation, name: str, prefix: str = "",
+                   quiet_empty: bool = False) -> None:
+    if not expl.reports and not quiet_empty:
         print(f"a64triage: no crash report found in {name}", file=sys.stderr)
     if args.output is not None or args.format in ("json", "html"):
         for warning in expl.warnings:
@@ -76,28 +81,66 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.vmcore is not None:
-        log = args.vmcore
+    if args.vmcore is not None:  # a core: one explanation, held
         expl = vmcore.explain_core(args)
-    else:
-        logs = log_paths(args)
-        if len(logs) > 1:
-            return _run_batch(args, logs)
-        log = logs[0]
-        expl = explain_log(log, vmlinux=args.vmlinux, modules_dir=args.modules, source_dir=args.source)
-    _report_stderr(args, expl, "stdin" if log == "-" else log)
-    text = render(expl, args.format, color=_use_color(args.color, args.output is not None))
-    if not text.endswith("\n"):
-        text += "\n"
-    if args.output is None:
-        sys.stdout.write(text)
+        _report_stderr(args, expl, args.vmcore)
+        _write(args.output, [_whole(render(expl, args.format, color=_use_color(args.color, args.output is not None)))])
         return 0
-    try:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise InputError(args.output, exc.strerror or "cannot write") from None
+    logs = log_paths(args)
+    if len(logs) > 1:
+        return _run_batch(args, logs)
+    log = logs[0]
+    if args.format == "html":  # one page: held, then written
+        expl = explain_log(log, vmlinux=args.vmlinux, modules_dir=args.modules, source_dir=args.source)
+        _report_stderr(args, expl, "stdin" if log == "-" else log)
+        _write(args.output, [render(expl, "html")])
+        return 0
+    stream = stream_log(log, vmlinux=args.vmlinux, modules_dir=args.modules, source_dir=args.source)
+    color = _use_color(args.color, args.output is not None)
+    _write(args.output, _pieces(stream, args.format, color, compact=False))
+    _stream_stderr(args, stream, "stdin" if log == "-" else log)
     return 0
+
+
+def _whole(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _write(path: str | None, pieces: Iterable[str]) -> None:
+    """Each piece written (and flushed) as it is made: nothing waits for the whole log."""
+    if path is None:
+        for piece in pieces:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            for piece in pieces:
+                fh.write(piece)
+    except OSError as exc:
+        raise InputError(path, exc.strerror or "cannot write") from None
+
+
+def _pieces(stream: LogStream, fmt: str, color: bool, *, compact: bool) -> Iterator[str]:
+    """The rendering of a streamed log in pieces, one report at a time (text, mail, json)."""
+    head = Explanation(stream.source, (), stream.vmlinux, tuple(stream.warnings))
+    if fmt == "json":
+        yield from json_stream(head, stream.reports, compact=compact, late=stream.late_warnings)
+    elif fmt == "mail":
+        yield from mail_stream(head, stream.total, stream.reports, late=stream.late_warnings)
+    else:
+        yield text_head(head, stream.total, color=color)
+        for i, rx in enumerate(stream.reports, 1):
+            yield text_report(rx, i, stream.total, color=color)
+        yield text_tail(stream.late_warnings, color=color)
+
+
+def _stream_stderr(args: argparse.Namespace, stream: LogStream, name: str, prefix: str = "") -> None:
+    """As _report_stderr, once the stream is done (its late warnings are known then)."""
+    if not stream.total:
+        print(f"a64triage: no crash report found in {name}", file=sys.stderr)
+    expl = Explanation(stream.source, (), stream.vmlinux, (*stream.warnings, *stream.late_warnings))
+    _report_stderr(args, expl, name, prefix, quiet_empty=True)
 
 
 # --- several logs ---------------------------------------------------------------------
@@ -131,16 +174,28 @@ class _Batch:
                 raise InputError(args.vmlinux, "no such file")
             self.sym = open_symbolizer(args.vmlinux, modules_dir=args.modules, source_dir=args.source)
 
+    def _target(self, log: str) -> str:
+        if log != "-":
+            return log
+        target = read_log("-")  # stdin cannot be read twice (survey, then explain)
+        return target + ("" if "\n" in target else "\n")
+
     def explain(self, log: str) -> Explanation:
-        target = log
-        if log == "-":  # stdin cannot be read twice (pre-scan, then explain)
-            target = read_log("-")
-            target += "" if "\n" in target else "\n"
         if self.sym is None:
-            return replace(explain_log(target, modules_dir=self.args.modules), source=log)
-        expl = explain_log(target, vmlinux=self.args.vmlinux, modules_dir=self.args.modules,
+            return replace(explain_log(self._target(log), modules_dir=self.args.modules), source=log)
+        expl = explain_log(self._target(log), vmlinux=self.args.vmlinux, modules_dir=self.args.modules,
                            source_dir=self.args.source, symbolizer=self.sym)
         return replace(expl, source=log)
+
+    def stream(self, log: str) -> LogStream:
+        """The log explained report by report (text, mail, JSON): one report held at a time."""
+        if self.sym is None:
+            stream = stream_log(self._target(log), modules_dir=self.args.modules)
+        else:
+            stream = stream_log(self._target(log), vmlinux=self.args.vmlinux, modules_dir=self.args.modules,
+                                source_dir=self.args.source, symbolizer=self.sym)
+        stream.source = log
+        return stream
 
 
 def _run_batch(args: argparse.Namespace, logs: list[str]) -> int:
@@ -155,22 +210,21 @@ def _run_batch(args: argparse.Namespace, logs: list[str]) -> int:
             raise InputError(args.output, exc.strerror or "cannot write") from None
 
     def one(log: str) -> None:
-        expl = batch.explain(log)
-        out.flush()
-        _report_stderr(args, expl, "stdin" if log == "-" else log, f"{log}: ")
+        name = "stdin" if log == "-" else log
         if html is not None:
-            try:
-                with open(html[log], "w", encoding="utf-8") as fh:
-                    fh.write(render(expl, "html"))
-            except OSError as exc:
-                raise InputError(html[log], exc.strerror or "cannot write") from None
+            expl = batch.explain(log)
+            out.flush()
+            _report_stderr(args, expl, name, f"{log}: ")
+            _write(html[log], [render(expl, "html")])
             return
-        if args.format == "json":
-            out.write(json.dumps(explanation_to_json(expl), ensure_ascii=False) + "\n")
-        else:
-            text = render(expl, args.format, color=color)
-            out.write(f"==> {log} <==\n" + text + ("" if text.endswith("\n") else "\n"))
+        stream = batch.stream(log)
         out.flush()
+        if args.format != "json":
+            out.write(f"==> {log} <==\n")
+        for piece in _pieces(stream, args.format, color, compact=True):
+            out.write(piece)
+        out.flush()
+        _stream_stderr(args, stream, name, f"{log}: ")
 
     try:
         return for_each_log(logs, one)

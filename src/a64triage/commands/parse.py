@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("log", nargs="?", default="-", metavar="LOG",
                         help="console log, mail or syslog excerpt ('-' or omitted: stdin)")
     parser.add_argument("--json", action="store_true",
-                        help='print {"schema_version": "1", "reports": [...]} (schemas/report.schema.json)')
+                        help='print {"schema_version": "2", "reports": [...]} (schemas/report.schema.json)')
     vmcore.add_argument(parser, vmlinux=True)
 
 

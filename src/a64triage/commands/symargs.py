@@ -114,7 +114,15 @@ def debug_files(args: argparse.Namespace, text: str) -> DebugFiles | None:
     q = query(args, text)
     if not wants_lookup(args, q):
         return None
-    files = find_debug_files(q, source_options(args))
+    explicit = bool(getattr(args, "vmlinux", None) or args.kernel_release or args.build_id or args.debuginfod)
+    try:
+        files = find_debug_files(q, source_options(args))
+    except InputError as exc:
+        if explicit:
+            raise
+        # only $DEBUGINFOD_URLS and the log's build id: go on with the log alone
+        print(f"a64triage: warning: {exc}", file=sys.stderr)
+        return None
     if files.origin not in ("path", ""):
         print(f"a64triage: using {files.vmlinux} ({files.origin})", file=sys.stderr)
     return files

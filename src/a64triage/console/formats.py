@@ -79,6 +79,7 @@ class Format:
     source: str  # kernel file printing the header
     titles: tuple[Title, ...] = ()
     syz: bool = True  # syzkaller's Linux reporter knows this header (it may open a report anywhere in a line)
+    arch: str | None = None  # only this architecture prints it (a report it opens is never decoded as arm64)
     rx: re.Pattern[str] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -108,7 +109,8 @@ _LOCKDEP_TITLES = (
        report=r"is trying to acquire lock"),
     _t(_DEADLOCK, r"recursive locking|irq lock inversion", "lock"),
     _t(_DEADLOCK, r"-safe -> ", "after", after=r"which became .{0,200} at:"),
-    _t("inconsistent lock state in {frame}", r"inconsistent lock state", "lock"),
+    _t("inconsistent lock state in {frame}", r"^\[ INFO: inconsistent lock state", "lock"),
+    _t("inconsistent lock state in {frame}", r"inconsistent lock state", "trace", report=r"takes"),
     _t("{sev}: suspicious RCU usage in {frame}", r"suspicious RCU usage", "trace",
        skip=("rcu", "kmem", "slab")),
     _t("{sev}: bad unlock balance in {frame}", r"bad unlock balance", "trace"),
@@ -159,7 +161,7 @@ FORMATS: tuple[Format, ...] = (
     Format("lockdep", "lockdep", Kind.LOCKDEP, r"^(?P<sev>WARNING|BUG): (?P<what>" + _LOCKDEP_WHAT + ")", "", "WB",
            "kernel/locking/lockdep.c print_*_bug()", _LOCKDEP_TITLES),
     # Before v4.11 lockdep's banner was "[ INFO: inconsistent lock state ]" (kernel/locking/lockdep.c).
-    Format("lockdep-old", "lockdep", Kind.LOCKDEP, r"^\[ (?P<sev>INFO): (?P<what>" + _LOCKDEP_WHAT + r") \]$", "INFO: ",
+    Format("lockdep-old", "lockdep", Kind.LOCKDEP, r"^\[ (?P<sev>INFO|BUG): (?P<what>" + _LOCKDEP_WHAT + r") \]$", "",
            "[", "kernel/locking/lockdep.c (before v4.11)", _LOCKDEP_TITLES),
     Format("rcu-suspicious-old", "lockdep", Kind.LOCKDEP, r"^(?P<sev>INFO): (?P<what>suspicious RCU usage)", "INFO: ",
            "I", "kernel/locking/lockdep.c lockdep_rcu_suspicious() (before v4.11)", _LOCKDEP_TITLES),
@@ -186,15 +188,18 @@ FORMATS: tuple[Format, ...] = (
                         "usb_control_msg")),
                _t("WARNING in {frame}", None, "pc"))),
     Format("warning-old", "warning", Kind.WARNING,
-           r"^WARNING: (?P<loc>\S{1,300}:\d{1,7}) at (?P<func>[^,\s]{1,300}), CPU#(?P<cpu>\d{1,5}): (?P<comm>.{1,64})/(?P<pid>\d{1,10})$",
+           r"^WARNING: (?:\[[^\]]{0,200}\] )?(?P<loc>\S{1,300}:\d{1,7}) at (?P<func>[^,\s]{1,300}), CPU#(?P<cpu>\d{1,5}): (?P<comm>.{1,64})/(?P<pid>\d{1,10})$",
            "WARNING: ", "W", "kernel/panic.c (2.6/3.x)", (_t("WARNING in {frame}", None, "pc"),)),
     Format("warning-at", "warning", Kind.WARNING, r"^WARNING: at (?P<loc>\S{1,300}) (?P<func>\S{1,300})", "WARNING: ",
            "W", "kernel/panic.c (2.6/3.x)", (_t("WARNING in {frame}", None, "pc"),)),
     Format("warning-stack", "other", Kind.WARNING,
            r"^WARNING: kernel stack (?P<what>regs|frame pointer) at {0,16}\S{1,20} in \S{1,100} has bad (?P<v>'[^']{1,20}' )?value",
            "WARNING: ", "W", "arch/x86/kernel/unwind_frame.c",
-           (_t("WARNING: kernel stack regs has bad {v}value", r"regs", stack=False),
-            _t("WARNING: kernel stack frame pointer has bad value", None, stack=False)), syz=True),
+           (_t("WARNING: kernel stack regs has bad '{bad}' value",
+               r"regs at [0-9a-f]{1,16} in \S{0,100} has bad '(?P<bad>[^']{1,20})' value", stack=False),
+            _t("WARNING: kernel stack frame pointer has bad value",
+               r"frame pointer at [0-9a-f]{1,16} in \S{0,100} has bad value", stack=False),
+            _t("WARNING: kernel stack regs has bad value", None, stack=False)), syz=True),
     Format("kasan", "kasan", Kind.KASAN, r"^BUG: KASAN: (?P<type>[\w-]{1,60}(?: or [\w-]{1,60})?) (?:in|on address) (?P<func>\S{1,300})",
            "BUG: KASAN: ", "B", "mm/kasan/report.c print_error_description()", (
                _t("KASAN: {type} {access} in {frame}", r"^BUG: KASAN: [a-z-]{1,60} in ", "header",
@@ -268,7 +273,7 @@ FORMATS: tuple[Format, ...] = (
            "mm/page_alloc.c bad_page(), mm/memory.c print_bad_pte()",
            (_t("BUG: Bad page map", r"map", stack=False),
             _t("BUG: Bad page {what} in {frame}", None, "trace",
-               skip=(r"(?:free|put|get|update|release)_page", "free_unref", "unmap", r"^free_", r"_free_pages",
+               skip=(r"(?:free|put|get|update|release)_page", "^bad_page$", "free_unref", "unmap", r"^free_", r"_free_pages",
                      "release_pages", "pagevec", "lru_add", "page_frag")))),
     Format("stack-guard", "other", Kind.STACK_OVERFLOW, r"^BUG: .{0,40}stack guard page was hit at", "stack guard page",
            "B", "arch/x86/kernel/traps.c handle_stack_overflow()",
@@ -296,30 +301,34 @@ FORMATS: tuple[Format, ...] = (
     Format("other-bug", "other", Kind.OTHER_BUG,
            r"^BUG: (?P<what>Bad rss-counter state|workqueue lockup|non-zero pgtables_bytes on freeing mm"
            r"|non-zero nr_p[mt]ds on freeing mm|looking up invalid subclass|key \w{1,20} has not been registered"
-           r"|MAX_STACK_TRACE_ENTRIES too low!?|unable to handle page fault|unable to handle kernel paging request"
-           r"|unable to handle kernel NULL pointer dereference|kernel NULL pointer dereference|unable to handle kernel"
-           r"|Unable to handle kernel data access)", "BUG: ", "B", "mm/, kernel/workqueue.c, arch/x86/mm/fault.c", (
-               _t("BUG: unable to handle kernel paging request in {frame}",
-                  r"paging request|page fault for address|data access", "pc", alt=_BAD_ACCESS),
-               _t("BUG: unable to handle kernel NULL pointer dereference in {frame}", r"NULL pointer", "pc",
-                  alt=_BAD_ACCESS),
-               _t("BUG: unable to handle kernel", r"unable to handle kernel$", corrupted=True, stack=False),
+           r"|MAX_STACK_TRACE_ENTRIES too low!?|Unable to handle kernel data access)", "BUG: ", "B",
+           "mm/, kernel/workqueue.c, kernel/locking/lockdep.c, arch/powerpc/mm/fault.c", (
+               _t("BUG: unable to handle kernel paging request in {frame}", r"data access", "pc", alt=_BAD_ACCESS),
                _t("BUG: MAX_STACK_TRACE_ENTRIES too low!", r"MAX_STACK", stack=False),
                _t("BUG: {what}", None, stack=False))),
+    Format("x86-page-fault", "trap", Kind.OOPS,
+           r"^BUG: (?P<what>unable to handle page fault|unable to handle kernel paging request"
+           r"|unable to handle kernel NULL pointer dereference|kernel NULL pointer dereference|unable to handle kernel)",
+           "BUG: ", "B", "arch/x86/mm/fault.c show_fault_oops()", (
+               _t("BUG: unable to handle kernel paging request in {frame}", r"paging request|page fault for address",
+                  "pc", alt=_BAD_ACCESS),
+               _t("BUG: unable to handle kernel NULL pointer dereference in {frame}", r"NULL pointer", "pc",
+                  alt=_BAD_ACCESS),
+               _t("BUG: unable to handle kernel", corrupted=True, stack=False)), arch="x86"),
     Format("gpf", "trap", Kind.GPF, r"^general protection fault(?:,[^:]{1,160})?: " + _HEX + r"{4} \[#",
            "general protection fault", "g",
            "arch/x86/kernel/traps.c exc_general_protection()",
-           (_t("general protection fault in {frame}", None, "pc", alt=_BAD_ACCESS),)),
+           (_t("general protection fault in {frame}", None, "pc", alt=_BAD_ACCESS),), arch="x86"),
     Format("stack-segment", "trap", Kind.GPF, r"^stack segment: ", "stack segment: ", "s",
-           "arch/x86/kernel/traps.c (do_stack_segment)", (_t("stack segment fault in {frame}", None, "pc"),)),
+           "arch/x86/kernel/traps.c (do_stack_segment)", (_t("stack segment fault in {frame}", None, "pc"),), arch="x86"),
     Format("double-fault", "trap", Kind.TRAP, r"^PANIC: double fault", "PANIC: double fault", "P",
-           "arch/x86/kernel/traps.c exc_double_fault()", (_t("PANIC: double fault in {frame}", None, "pc"),)),
+           "arch/x86/kernel/traps.c exc_double_fault()", (_t("PANIC: double fault in {frame}", None, "pc"),), arch="x86"),
     Format("divide-error", "trap", Kind.TRAP, r"^(?:Oops: )?divide(?: |_)error: ", "divide", "dO",
-           "arch/x86/kernel/traps.c exc_divide_error()", (_t("divide error in {frame}", None, "pc", stack=False),)),
+           "arch/x86/kernel/traps.c exc_divide_error()", (_t("divide error in {frame}", None, "pc", stack=False),), arch="x86"),
     Format("invalid-opcode", "trap", Kind.TRAP, r"^(?:Oops: )?invalid opcode: ", "invalid opcode", "iO",
-           "arch/x86/kernel/traps.c exc_invalid_op()", (_t("invalid opcode in {frame}", None, "pc", stack=False),)),
+           "arch/x86/kernel/traps.c exc_invalid_op()", (_t("invalid opcode in {frame}", None, "pc", stack=False),), arch="x86"),
     Format("int3", "trap", Kind.TRAP, r"^(?:Oops: )?int3: ", "int3: ", "iO", "arch/x86/kernel/traps.c exc_int3()",
-           (_t("int3 in {frame}", None, "pc"),)),
+           (_t("int3 in {frame}", None, "pc"),), arch="x86"),
     Format("alignment-trap", "trap", Kind.ALIGNMENT, r"^Alignment trap: ", "Alignment trap", "A",
            "arch/arm/mm/alignment.c do_alignment()", (_t("Alignment trap in {frame}", None, "pc"),)),
     Format("unregister-netdevice", "other", Kind.OTHER_BUG, r"^unregister_netdevice: waiting for \S{1,40} to become free",
@@ -364,8 +373,9 @@ FORMATS: tuple[Format, ...] = (
                   alt=("stack-overflow in {frame}",)),
                _t("kernel panic: Attempted to kill init!", r"Attempted to kill init!", stack=False),
                _t("kernel panic: Couldn't open N_TTY ldisc", r"Couldn't open N_TTY ldisc", stack=False),
-               _t("kernel panic: {msg}", r"Fatal exception|panic_on_warn set|hung_task: blocked tasks",
-                  corrupted=True, stack=False),
+               _t("kernel panic: Fatal exception", r"Fatal exception", corrupted=True, stack=False),
+               _t("kernel panic: panic_on_warn set", r"panic_on_warn set", corrupted=True, stack=False),
+               _t("kernel panic: hung_task: blocked tasks", r"hung_task: blocked tasks", corrupted=True, stack=False),
                _t("kernel panic: {msg}", None, stack=False))),
 )
 

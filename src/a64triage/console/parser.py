@@ -12,9 +12,10 @@ kept, so memory stays flat however long the log is.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
+from typing import Any
 
 from a64triage.console import patterns as P
 from a64triage.console.formats import PREFILTER, Format
@@ -35,6 +36,9 @@ _IN_TRACE_OK = {"cpu", "cpu_old", "hardware", "trace_start", "exception_stack", 
 _IMPLICIT_TRACE = frozenset((Kind.KFENCE, Kind.KMSAN))  # their frames follow the header without "Call Trace:"
 _MARKER_THEN_FRAME = re.compile(r"^<(IRQ|/IRQ|EOI|NMI|/NMI|TASK|/TASK|SOFTIRQ|/SOFTIRQ)>\s{1,8}(?=\S)")
 _NOTE = re.compile(r"^(?:note: |Rebooting in |---\[ end |Press any key|Sending NMI|NMI backtrace)")
+
+
+_Groups = dict[str, Any]  # a body line's named groups (re.Match.groupdict)
 
 
 def _hex(s: str) -> int:
@@ -273,6 +277,8 @@ class _Builder:
 
     def take_header(self, header: P.Header, m: re.Match[str], line: Line) -> None:
         self._title_from(header, m)
+        if header.fmt.arch is not None and self.arch == "arm64":
+            self.arch = header.fmt.arch
         self.slots.add(header.slot)
         self._set_kind(header.kind)
         g = m.groupdict()
@@ -367,7 +373,7 @@ class _Builder:
             self._take_hyp(g, line)
         self._keep(line)
 
-    def _take_hyp(self, g: dict[str, str | None], line: Line) -> None:
+    def _take_hyp(self, g: _Groups, line: Line) -> None:
         if "what" not in g or g.get("what") is None:
             self._fact("hyp_invalid", "1")
             self.message = self.message or P.KVM_PREFIX.sub("", line.text)
@@ -526,195 +532,256 @@ class _Builder:
             self._regs(P.XREG.findall(line.text))
             self._keep(line)
             return
-        g = m.groupdict()
-        if name == "trace_start":
-            if self.phase == "stopping" or self.frames:
-                self.trace = "secondary"
-            else:
-                self.trace = "task"
-            if self.phase == "head":
-                self.phase = "body"
-            if text_is_backtrace(line.text):
-                self.arch = "arm"
-        elif name == "hyp_trace_start":
-            self.trace = "hyp"
-        elif name == "hyp_trace_end":
-            self.trace = None
-        elif name == "hyp_offset":
-            self.hyp_offset = _hex(g["v"])
-        elif name == "hyp_cfi":
-            self._fact("cfi_target", g["sym"])
-            self._fact("cfi_type", "0x" + g["type"])
-        elif name == "end_trace":
-            self.ended = True
-            self.trace = None
-        elif name == "end_panic":
-            self.sealed = True
-        elif name in ("cpu", "cpu_old"):
-            if self.cpu is None:
-                self.cpu = int(g["cpu"])
-            if self.pid is None:
-                self.pid = int(g["pid"])
-            if self.comm is None:
-                self.comm = g["comm"]
-            if self.tainted is None:
-                self.tainted = " ".join((g.get("taint") or "").split())
-            if self.kernel_version is None and g.get("ver"):
-                self.kernel_version = g["ver"]
-                self.build = (g.get("build") or "").strip() or None
-        elif name == "taint_ver":
-            if self.kernel_version is None:
-                self.kernel_version = g["ver"]
-                self.build = (g.get("build") or "").strip() or None
-        elif name == "taint_line":
-            self._fact("taint_flags", g["flags"])
-        elif name == "hardware":
-            self.hardware = self.hardware or g["v"].strip()
-        elif name == "modules":
-            if self.modules is None:
-                mods = g["v"].split()
-                self.modules = tuple(x for x in mods if not x.startswith(("[last", "unloaded:")) and x != "]")[:500]
-        elif name == "workqueue":
-            self._fact("workqueue", g["v"])
-        elif name == "process":
-            if self.comm is None:
-                self.comm, self.pid = g["comm"], int(g["pid"])
-        elif name == "pstate":
-            if self.pstate is None:
-                self.pstate = _hex(g["v"])
-        elif name == "pc":
-            if self.pc is None:
-                self.pc = _symbol_or_address(g["v"], "task", line.no)
-        elif name == "lr":
-            if self.lr is None:
-                self.lr = _symbol_or_address(g["v"], "task", line.no)
-        elif name == "pc_is_at":
-            if self.pc is None:
-                self.pc = _symbol_or_address(g["v"], "task", line.no)
-        elif name == "lr_is_at":
-            if self.lr is None:
-                self.lr = _symbol_or_address(g["v"], "task", line.no)
-        elif name == "old_pc":
-            self._old_pc(g, line)
-        elif name == "sp":
-            if self.sp is None:
-                self.sp = _hex(g["v"])
-                if g.get("ps") and self.pstate is None:
-                    self.pstate = _hex(g["ps"])
-        elif name == "old_sp32":
-            self.arch = "arm"
-            if self.sp is None:
-                self.sp = _hex(g["sp"])
-        elif name == "xregs":
-            self._regs(P.XREG.findall(line.text))
-        elif name == "rregs":
-            self.arch = "arm"
-            self._regs(P.RREG.findall(line.text))
-        elif name == "pmr":
-            self._fact("pmr_save", g["v"])
-        elif name == "code":
-            self._code(g["v"])
-        elif name == "esr_eq" or name == "esr_colon":
-            if self.esr is None:
-                self.esr = _hex(g["v"])
-        elif name == "far_colon":
-            if self.far is None:
-                self.far = _hex(g["v"])
-        elif name in ("mem_abort", "abort_field"):
-            self._extra("abort", line.text)
-        elif name == "pgtable":
-            self._extra("pgtable", line.text)
-        elif name == "pgd32":
-            self.arch = "arm"
-            self._extra("pgtable", line.text)
-        elif name == "walk":
-            self._extra("walk", g["v"])
-        elif name == "stack_range":
-            self._extra("stack", line.text)
-        elif name == "hyp_ps":
-            self.hyp_panic += [("PS", _hex(g["ps"])), ("PC", _hex(g["pc"])), ("ESR", _hex(g["esr"]))]
-            if self.esr is None:
-                self.esr = _hex(g["esr"])
-            if self.pc is None and self.panic_at is None:
-                self.pc = Frame(address=_hex(g["pc"]), stack="hyp", line_no=line.no)
-            self._set_kind(Kind.HYP_PANIC)
-        elif name == "hyp_far":
-            self.hyp_panic += [("FAR", _hex(g["far"])), ("HPFAR", _hex(g["hpfar"])), ("PAR", _hex(g["par"]))]
-            if self.far is None:
-                self.far = _hex(g["far"])
-        elif name == "hyp_vcpu":
-            v = g["vcpu"]
-            if re.fullmatch(r"[0-9a-fA-F]{1,16}", v):
-                self.hyp_panic.append(("VCPU", _hex(v)))
-            else:
-                self._fact("vcpu", v)
-        elif name == "kasan_access":
-            self._fact("access", g["acc"])
-            if g.get("size"):
-                self._fact("access_size", g["size"])
-            if self.far is None:
-                self.far = _hex(g["addr"])
-            if self.comm is None:
-                self.comm, self.pid = g["comm"], int(g["pid"])
-        elif name == "kfence_access":
-            self._fact("access", g["acc"].capitalize())
-            if self.far is None:
-                self.far = _hex(g["addr"])
-        elif name == "slub_site":
-            self._fact("slab_" + g["which"].lower() + "_in", g["func"])
-            self.trace = "aux"
-        elif name == "slub_dump":
-            self.trace = None
-        elif name == "slub_fix":
-            self.ended = True
-            self.trace = None
-        elif name == "aux_stack":
-            if self.frames or self.kind in (Kind.LOCKDEP,):
-                self.trace = "aux"
-        elif name == "stack_trace_kasan_end":
-            if self.kind in (Kind.KASAN, Kind.KFENCE, Kind.UBSAN, Kind.LOCKDEP) and self.phase != "head":
-                self.ended = True
-                self.trace = None
-        elif name == "smp_stop":
-            self.phase = "stopping"
-            self.trace = None
-        elif name == "kernel_offset":
-            if self.kernel_offset is None:
-                self.kernel_offset = 0 if g["v"] == "disabled" else _hex(g["v"][2:])
-        elif name == "phys_offset":
-            self.phys_offset = self.phys_offset if self.phys_offset is not None else _hex(g["v"])
-        elif name == "cpu_features":
-            self.cpu_features = self.cpu_features or g["v"]
-        elif name == "lockdep_ver":
-            if self.kind is Kind.LOCKDEP and self.kernel_version is None:
-                self.kernel_version, self.build = g["ver"], g["build"]
-        elif name == "lockdep_task":
-            if self.kind is Kind.LOCKDEP and self.comm is None:
-                self.comm, self.pid = g["comm"], int(g["pid"])
-        elif name == "lockdep_at":
-            if len(self.lock_at) < 8:
-                self.lock_at.append(Frame(function=g["func"], line_no=line.no))
-            if self.kind is Kind.LOCKDEP and self.header_func is None:
-                self.header_func = g["func"]  # where the lock was being taken
-        elif name == "irq_marker":
-            if self.arch == "arm64":
-                self.arch = "x86"  # only x86 prints <IRQ>/<NMI>/<TASK> stack markers
-            marker = g["v"]
-            self.cur_stack = "task" if marker.startswith("/") or marker == "TASK" else marker.lower()
-        elif name == "arm32_cpu":
-            self.arch = "arm"
-        elif name == "x86_rip":
-            self.arch = "x86"
-            rip = _symbol_or_address(g["v"], "task", line.no)
-            if rip is not None and len(self.rips) < MAX_FRAMES:
-                self.rips.append(rip)
-            if self.pc is None:
-                self.pc = rip
-        elif name == "x86_regs":
-            self.arch = "x86"
-        elif name == "ubsan_detail" and self.kind is Kind.UBSAN:
-            self.message = self.message or line.text
+        handler = _BODY_HANDLERS.get(name)
+        if handler is not None:
+            handler(self, m.groupdict(), line)
         self._keep(line)
+
+    def _on_trace_start(self, g: _Groups, line: Line) -> None:
+        if self.phase == "stopping" or self.frames:
+            self.trace = "secondary"
+        else:
+            self.trace = "task"
+        if self.phase == "head":
+            self.phase = "body"
+        if text_is_backtrace(line.text):
+            self.arch = "arm"
+        elif self.arch == "arm64" and line.text.startswith("Call Trace:"):
+            self.arch = "x86"  # arm64 prints "Call trace:" (arch/arm64/kernel/stacktrace.c)
+
+    def _on_hyp_trace_start(self, g: _Groups, line: Line) -> None:
+        self.trace = "hyp"
+
+    def _on_hyp_trace_end(self, g: _Groups, line: Line) -> None:
+        self.trace = None
+
+    def _on_hyp_offset(self, g: _Groups, line: Line) -> None:
+        self.hyp_offset = _hex(g["v"])
+
+    def _on_hyp_cfi(self, g: _Groups, line: Line) -> None:
+        self._fact("cfi_target", g["sym"])
+        self._fact("cfi_type", "0x" + g["type"])
+
+    def _on_end_trace(self, g: _Groups, line: Line) -> None:
+        self.ended = True
+        self.trace = None
+
+    def _on_end_panic(self, g: _Groups, line: Line) -> None:
+        self.sealed = True
+
+    def _on_cpu(self, g: _Groups, line: Line) -> None:
+        if self.cpu is None:
+            self.cpu = int(g["cpu"])
+        if self.pid is None:
+            self.pid = int(g["pid"])
+        if self.comm is None:
+            self.comm = g["comm"]
+        if self.tainted is None:
+            self.tainted = " ".join((g.get("taint") or "").split())
+        if self.kernel_version is None and g.get("ver"):
+            self.kernel_version = g["ver"]
+            self.build = (g.get("build") or "").strip() or None
+
+    def _on_taint_ver(self, g: _Groups, line: Line) -> None:
+        if self.kernel_version is None:
+            self.kernel_version = g["ver"]
+            self.build = (g.get("build") or "").strip() or None
+
+    def _on_taint_line(self, g: _Groups, line: Line) -> None:
+        self._fact("taint_flags", g["flags"])
+
+    def _on_hardware(self, g: _Groups, line: Line) -> None:
+        self.hardware = self.hardware or g["v"].strip()
+
+    def _on_modules(self, g: _Groups, line: Line) -> None:
+        if self.modules is None:
+            mods = g["v"].split()
+            self.modules = tuple(x for x in mods if not x.startswith(("[last", "unloaded:")) and x != "]")[:500]
+
+    def _on_workqueue(self, g: _Groups, line: Line) -> None:
+        self._fact("workqueue", g["v"])
+
+    def _on_process(self, g: _Groups, line: Line) -> None:
+        if self.comm is None:
+            self.comm, self.pid = g["comm"], int(g["pid"])
+
+    def _on_pstate(self, g: _Groups, line: Line) -> None:
+        if self.pstate is None:
+            self.pstate = _hex(g["v"])
+
+    def _on_pc(self, g: _Groups, line: Line) -> None:
+        if self.pc is None:
+            self.pc = _symbol_or_address(g["v"], "task", line.no)
+
+    def _on_lr(self, g: _Groups, line: Line) -> None:
+        if self.lr is None:
+            self.lr = _symbol_or_address(g["v"], "task", line.no)
+
+    def _on_pc_is_at(self, g: _Groups, line: Line) -> None:
+        if self.pc is None:
+            self.pc = _symbol_or_address(g["v"], "task", line.no)
+
+    def _on_lr_is_at(self, g: _Groups, line: Line) -> None:
+        if self.lr is None:
+            self.lr = _symbol_or_address(g["v"], "task", line.no)
+
+    def _on_old_pc(self, g: _Groups, line: Line) -> None:
+        self._old_pc(g, line)
+
+    def _on_sp(self, g: _Groups, line: Line) -> None:
+        if self.sp is None:
+            self.sp = _hex(g["v"])
+            if g.get("ps") and self.pstate is None:
+                self.pstate = _hex(g["ps"])
+
+    def _on_old_sp32(self, g: _Groups, line: Line) -> None:
+        self.arch = "arm"
+        if self.sp is None:
+            self.sp = _hex(g["sp"])
+
+    def _on_xregs(self, g: _Groups, line: Line) -> None:
+        self._regs(P.XREG.findall(line.text))
+
+    def _on_rregs(self, g: _Groups, line: Line) -> None:
+        self.arch = "arm"
+        self._regs(P.RREG.findall(line.text))
+
+    def _on_pmr(self, g: _Groups, line: Line) -> None:
+        self._fact("pmr_save", g["v"])
+
+    def _on_code(self, g: _Groups, line: Line) -> None:
+        self._code(g["v"])
+
+    def _on_esr_eq(self, g: _Groups, line: Line) -> None:
+        if self.esr is None:
+            self.esr = _hex(g["v"])
+
+    def _on_far_colon(self, g: _Groups, line: Line) -> None:
+        if self.far is None:
+            self.far = _hex(g["v"])
+
+    def _on_mem_abort(self, g: _Groups, line: Line) -> None:
+        self._extra("abort", line.text)
+
+    def _on_pgtable(self, g: _Groups, line: Line) -> None:
+        self._extra("pgtable", line.text)
+
+    def _on_pgd32(self, g: _Groups, line: Line) -> None:
+        self.arch = "arm"
+        self._extra("pgtable", line.text)
+
+    def _on_walk(self, g: _Groups, line: Line) -> None:
+        self._extra("walk", g["v"])
+
+    def _on_stack_range(self, g: _Groups, line: Line) -> None:
+        self._extra("stack", line.text)
+
+    def _on_hyp_ps(self, g: _Groups, line: Line) -> None:
+        self.hyp_panic += [("PS", _hex(g["ps"])), ("PC", _hex(g["pc"])), ("ESR", _hex(g["esr"]))]
+        if self.esr is None:
+            self.esr = _hex(g["esr"])
+        if self.pc is None and self.panic_at is None:
+            self.pc = Frame(address=_hex(g["pc"]), stack="hyp", line_no=line.no)
+        self._set_kind(Kind.HYP_PANIC)
+
+    def _on_hyp_far(self, g: _Groups, line: Line) -> None:
+        self.hyp_panic += [("FAR", _hex(g["far"])), ("HPFAR", _hex(g["hpfar"])), ("PAR", _hex(g["par"]))]
+        if self.far is None:
+            self.far = _hex(g["far"])
+
+    def _on_hyp_vcpu(self, g: _Groups, line: Line) -> None:
+        v = g["vcpu"]
+        if re.fullmatch(r"[0-9a-fA-F]{1,16}", v):
+            self.hyp_panic.append(("VCPU", _hex(v)))
+        else:
+            self._fact("vcpu", v)
+
+    def _on_kasan_access(self, g: _Groups, line: Line) -> None:
+        self._fact("access", g["acc"])
+        if g.get("size"):
+            self._fact("access_size", g["size"])
+        if self.far is None:
+            self.far = _hex(g["addr"])
+        if self.comm is None:
+            self.comm, self.pid = g["comm"], int(g["pid"])
+
+    def _on_kfence_access(self, g: _Groups, line: Line) -> None:
+        self._fact("access", g["acc"].capitalize())
+        if self.far is None:
+            self.far = _hex(g["addr"])
+
+    def _on_slub_site(self, g: _Groups, line: Line) -> None:
+        self._fact("slab_" + g["which"].lower() + "_in", g["func"])
+        self.trace = "aux"
+
+    def _on_slub_dump(self, g: _Groups, line: Line) -> None:
+        self.trace = None
+
+    def _on_slub_fix(self, g: _Groups, line: Line) -> None:
+        self.ended = True
+        self.trace = None
+
+    def _on_aux_stack(self, g: _Groups, line: Line) -> None:
+        if self.frames or self.kind in (Kind.LOCKDEP,):
+            self.trace = "aux"
+
+    def _on_stack_trace_kasan_end(self, g: _Groups, line: Line) -> None:
+        if self.kind in (Kind.KASAN, Kind.KFENCE, Kind.UBSAN, Kind.LOCKDEP) and self.phase != "head":
+            self.ended = True
+            self.trace = None
+
+    def _on_smp_stop(self, g: _Groups, line: Line) -> None:
+        self.phase = "stopping"
+        self.trace = None
+
+    def _on_kernel_offset(self, g: _Groups, line: Line) -> None:
+        if self.kernel_offset is None:
+            self.kernel_offset = 0 if g["v"] == "disabled" else _hex(g["v"][2:])
+
+    def _on_phys_offset(self, g: _Groups, line: Line) -> None:
+        self.phys_offset = self.phys_offset if self.phys_offset is not None else _hex(g["v"])
+
+    def _on_cpu_features(self, g: _Groups, line: Line) -> None:
+        self.cpu_features = self.cpu_features or g["v"]
+
+    def _on_lockdep_ver(self, g: _Groups, line: Line) -> None:
+        if self.kind is Kind.LOCKDEP and self.kernel_version is None:
+            self.kernel_version, self.build = g["ver"], g["build"]
+
+    def _on_lockdep_task(self, g: _Groups, line: Line) -> None:
+        if self.kind is Kind.LOCKDEP and self.comm is None:
+            self.comm, self.pid = g["comm"], int(g["pid"])
+
+    def _on_lockdep_at(self, g: _Groups, line: Line) -> None:
+        if len(self.lock_at) < 8:
+            self.lock_at.append(Frame(function=g["func"], line_no=line.no))
+        if self.kind is Kind.LOCKDEP and self.header_func is None:
+            self.header_func = g["func"]  # where the lock was being taken
+
+    def _on_irq_marker(self, g: _Groups, line: Line) -> None:
+        if self.arch == "arm64":
+            self.arch = "x86"  # only x86 prints <IRQ>/<NMI>/<TASK> stack markers
+        marker = g["v"]
+        self.cur_stack = "task" if marker.startswith("/") or marker == "TASK" else marker.lower()
+
+    def _on_arm32_cpu(self, g: _Groups, line: Line) -> None:
+        self.arch = "arm"
+
+    def _on_x86_rip(self, g: _Groups, line: Line) -> None:
+        self.arch = "x86"
+        rip = _symbol_or_address(g["v"], "task", line.no)
+        if rip is not None and len(self.rips) < MAX_FRAMES:
+            self.rips.append(rip)
+        if self.pc is None:
+            self.pc = rip
+
+    def _on_x86_regs(self, g: _Groups, line: Line) -> None:
+        self.arch = "x86"
+
+    def _on_ubsan_detail(self, g: _Groups, line: Line) -> None:
+        if self.kind is not Kind.UBSAN:
+            return
+        self.message = self.message or line.text
 
     def _old_pc(self, g: dict[str, str | None], line: Line) -> None:
         pc_addr, lr_addr = _hex(g["pc"] or "0"), _hex(g["lr"] or "0")
@@ -811,7 +878,7 @@ class _Builder:
             title = title.replace("BUG: unable to handle kernel unhandled fault", "Unhandled fault", 1)
         syz = None
         if self.syz_fmt is not None:
-            syz = syz_title(self.syz_fmt, self.syz_header, tuple((ln.no, ln.text) for ln in self.lines), facts,
+            syz = syz_title(self.syz_fmt, self.syz_header, self.lines, facts,
                             header_func=self.header_func, lock_at=tuple(self.lock_at), pc=pc,
                             frames=tuple(self.frames), has_trace=bool(self.frames),
                             everything=tuple(sorted((*self.frames, *self.later, *self.rips), key=_LINE_NO)))
@@ -824,7 +891,8 @@ class _Builder:
             lines = tuple(ln.text for ln in kept if ln.no <= last)
         return Report(
             kind=self.kind.value, title=syz.title if syz else title, span=(self.first, last), arch=self.arch,
-            corrupted=corrupted or (syz.corrupted if syz else None), headline=title,
+            corrupted=(corrupted if syz is None or syz.expects_trace else None) or (syz.corrupted if syz else None),
+            headline=title,
             alt_titles=syz.alt_titles if syz else (), type=syz.type if syz else "",
             panicked="panic" in self.slots, guilty=syz.guilty if syz else None,
             guilty_file=guilty_file(syz.title if syz else title, lines),
@@ -837,6 +905,69 @@ class _Builder:
             kernel_offset=self.kernel_offset, phys_offset=self.phys_offset, cpu_features=self.cpu_features,
             lines=lines, extra=tuple(extra),
         )
+
+
+# Body-line handlers, named by the rows of patterns.BODY they handle.
+_BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
+    "trace_start": _Builder._on_trace_start,
+    "hyp_trace_start": _Builder._on_hyp_trace_start,
+    "hyp_trace_end": _Builder._on_hyp_trace_end,
+    "hyp_offset": _Builder._on_hyp_offset,
+    "hyp_cfi": _Builder._on_hyp_cfi,
+    "end_trace": _Builder._on_end_trace,
+    "end_panic": _Builder._on_end_panic,
+    "cpu": _Builder._on_cpu,
+    "cpu_old": _Builder._on_cpu,
+    "taint_ver": _Builder._on_taint_ver,
+    "taint_line": _Builder._on_taint_line,
+    "hardware": _Builder._on_hardware,
+    "modules": _Builder._on_modules,
+    "workqueue": _Builder._on_workqueue,
+    "process": _Builder._on_process,
+    "pstate": _Builder._on_pstate,
+    "pc": _Builder._on_pc,
+    "lr": _Builder._on_lr,
+    "pc_is_at": _Builder._on_pc_is_at,
+    "lr_is_at": _Builder._on_lr_is_at,
+    "old_pc": _Builder._on_old_pc,
+    "sp": _Builder._on_sp,
+    "old_sp32": _Builder._on_old_sp32,
+    "xregs": _Builder._on_xregs,
+    "rregs": _Builder._on_rregs,
+    "pmr": _Builder._on_pmr,
+    "code": _Builder._on_code,
+    "esr_eq": _Builder._on_esr_eq,
+    "esr_colon": _Builder._on_esr_eq,
+    "far_colon": _Builder._on_far_colon,
+    "mem_abort": _Builder._on_mem_abort,
+    "abort_field": _Builder._on_mem_abort,
+    "pgtable": _Builder._on_pgtable,
+    "pgd32": _Builder._on_pgd32,
+    "walk": _Builder._on_walk,
+    "stack_range": _Builder._on_stack_range,
+    "hyp_ps": _Builder._on_hyp_ps,
+    "hyp_far": _Builder._on_hyp_far,
+    "hyp_vcpu": _Builder._on_hyp_vcpu,
+    "kasan_access": _Builder._on_kasan_access,
+    "kfence_access": _Builder._on_kfence_access,
+    "slub_site": _Builder._on_slub_site,
+    "slub_dump": _Builder._on_slub_dump,
+    "slub_fix": _Builder._on_slub_fix,
+    "aux_stack": _Builder._on_aux_stack,
+    "stack_trace_kasan_end": _Builder._on_stack_trace_kasan_end,
+    "smp_stop": _Builder._on_smp_stop,
+    "kernel_offset": _Builder._on_kernel_offset,
+    "phys_offset": _Builder._on_phys_offset,
+    "cpu_features": _Builder._on_cpu_features,
+    "lockdep_ver": _Builder._on_lockdep_ver,
+    "lockdep_task": _Builder._on_lockdep_task,
+    "lockdep_at": _Builder._on_lockdep_at,
+    "irq_marker": _Builder._on_irq_marker,
+    "arm32_cpu": _Builder._on_arm32_cpu,
+    "x86_rip": _Builder._on_x86_rip,
+    "x86_regs": _Builder._on_x86_regs,
+    "ubsan_detail": _Builder._on_ubsan_detail,
+}
 
 
 _TEXT = attrgetter("text")
@@ -910,8 +1041,8 @@ class Parser:
             self.last_key = caller
         else:
             key = self.last_key if self.use_callers else None
-        hm = None if line.elided or len(text) < 8 else P.match_header(text)
         b = self.active.get(key)
+        hm = None if line.elided or len(text) < 8 else P.match_header(text, b is None)
         if hm is None and b is not None:
             # The common case: a body line of the open report.
             if b.feed(line):

@@ -101,8 +101,12 @@ for _h in HEADERS:
         _BY_LITERAL[_h.fmt.literal] = (*_BY_LITERAL.get(_h.fmt.literal, ()), _h)
 
 
-def match_header(text: str) -> tuple[Header, re.Match[str]] | None:
-    """The first header (in table order) matching ``text``, trying only those that can."""
+def match_header(text: str, anywhere: bool = False) -> tuple[Header, re.Match[str]] | None:
+    """The first header (in table order) matching ``text``, trying only those that can.
+
+    With ``anywhere``, a header syzkaller knows may also start inside the line (the
+    match is then against the line from that point: ``m.string``); the parser asks
+    for that only while no report is open, where it costs one search per line."""
     if _FORTIFY_NEEDS in text:
         candidates = HEADERS_BY_FIRST.get(text[:1], _HEADER_ANY)
     else:
@@ -111,6 +115,8 @@ def match_header(text: str) -> tuple[Header, re.Match[str]] | None:
         m = h.rx.match(text)
         if m is not None:
             return None if NOT_REPORTS.match(text) else (h, m)
+    if not anywhere:
+        return None
     lit = _ANYWHERE_LIT.search(text, 1)
     if lit is None or text.startswith("---[ end "):
         return None
@@ -202,7 +208,7 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("lockdep_ver", r"^(?P<ver>\d[^\s]{0,120}) (?P<build>#\S{1,40}) {1,4}(?:Not tainted|Tainted: [A-Z ]{1,40}?)\s?$"),
         ("lockdep_task", r"^(?P<comm>[^\s/]{1,64}(?:/[^\s/]{1,20})?)/(?P<pid>\d{1,10})(?: \[.{0,80}?\])? "
                          r"(?:is trying to acquire lock|takes):$"),
-        ("lockdep_at", r"^(?:[0-9a-f]{8,16} )?\(.{1,300}?, at: (?:\[<[0-9a-f]{8,16}>\] )?(?P<func>[\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x"),
+        ("lockdep_at", r"^(?:#\d{1,3}: {1,2})?(?:[0-9a-f]{8,16} )?\(.{1,300}?, at: (?:\[<[0-9a-f]{8,16}>\] )?(?P<func>[\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x"),
     )
 )
 
@@ -219,7 +225,7 @@ _FIRST: dict[str, str] = {
     "stack_trace_kasan_end": "=", "smp_stop": "S", "kernel_offset": "K", "phys_offset": "P", "cpu_features": "C",
     "memory_limit": "M", "exception_stack": "E", "hexdump": "0123456789abcdefABCDEF", "stack_dump": "S",
     "irq_marker": "<", "arm32_cpu": "CFr", "x86_rip": "RI", "x86_regs": "RECDFG", "ubsan_detail": "", "slub_site": "AF", "slub_dump": "ROPSD", "slub_fix": "F",
-    "lockdep_at": "0123456789abcdef(", "lockdep_ver": "0123456789", "lockdep_task": "",
+    "lockdep_at": "0123456789abcdef(#", "lockdep_ver": "0123456789", "lockdep_task": "",
 }
 
 # Fast body matching.  The patterns that may start with any character are slow to

@@ -11,7 +11,7 @@ never appear.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from a64triage.console.formats import (
@@ -25,6 +25,7 @@ from a64triage.console.formats import (
     crash_type,
 )
 from a64triage.console.kinds import Kind
+from a64triage.console.lines import Line
 from a64triage.console.records import Frame
 
 # Functions never blamed.  Exact names, then prefixes.
@@ -265,13 +266,27 @@ _NORMALISE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(\W)(\d+)(\W|$)"), r"\1NUM\3"),
     (re.compile(r"\d{7,}"), "NUM"),
 )
+_ADDRESS = re.compile(r"^(?:0x)?[0-9a-f]{8,16}$")  # an unsymbolized frame: no function to blame
+_DROPPED = re.compile(r"\s{0,4}\*\* \d{1,10} printk messages dropped \*\*.{0,4000}$")
 _FAULT_INJECTION = re.compile(r"^should_fail(?:slab)?$")
 _TIMESTAMP_IN_TITLE = re.compile(r"\[ *[0-9]+\.[0-9]+\]")
+
+
+_NORMALISED: dict[str, str] = {}
 
 
 def normalise_title(title: str) -> str:
     """Numbers, addresses and per-run names out; control characters and repeated spaces
     out; at most 120 characters (syzkaller's title rules)."""
+    done = _NORMALISED.get(title)
+    if done is None:
+        if len(_NORMALISED) > 10_000:
+            _NORMALISED.clear()
+        done = _NORMALISED[title] = _normalise(title)
+    return done
+
+
+def _normalise(title: str) -> str:
     for rx, repl in _NORMALISE:
         while True:
             new = rx.sub(repl, title)
@@ -299,6 +314,19 @@ def _skip_rx(extra: tuple[str, ...]) -> re.Pattern[str]:
     return rx
 
 
+_SKIPPED: dict[tuple[str, str], bool] = {}  # (skip pattern, name) -> skipped: names repeat across reports
+
+
+def _skipped(skip: re.Pattern[str], name: str) -> bool:
+    key = (skip.pattern, name)
+    hit = _SKIPPED.get(key)
+    if hit is None:
+        if len(_SKIPPED) > 100_000:  # bounded memory on a log of endless distinct names
+            _SKIPPED.clear()
+        hit = _SKIPPED[key] = skip.search(name) is not None
+    return hit
+
+
 def _strip(name: str) -> str:
     best = name
     for p in STRIP_PREFIXES:
@@ -310,10 +338,10 @@ def _strip(name: str) -> str:
 def _names(frames: Iterable[Frame | None]) -> list[str]:
     out = []
     for f in frames:
-        if f is None or not f.function or f.marker == "?" or f.stack == "hyp":
-            continue
+        if f is None or not f.function or f.marker == "?" or f.stack == "hyp" or (f.inline and f.offset is None):
+            continue  # unreliable guesses, hyp frames, and inlined callees (no return address of their own)
         m = _FUNC_NAME.match(f.function)
-        if m:
+        if m and not _ADDRESS.match(f.function):
             out.append(m.group(0))
     return out
 
@@ -327,6 +355,7 @@ class SyzTitle:
     type: str
     corrupted: str | None  # the reason, when syzkaller's rules call the report corrupted
     guilty: str | None  # the guilty function (the title's frame)
+    expects_trace: bool = True  # the format prints a call trace (its absence is damage)
 
 
 def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: tuple[Frame, ...],
@@ -339,6 +368,8 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
         # The stalled CPU's backtrace: what follows its timer interrupt (x86: the first
         # "apic_timer_interrupt" frame, then the interrupted RIP and its callers).
         at = next((i for i, f in enumerate(everything) if f.function and "apic_timer_interrupt" in f.function), None)
+        if at is None:  # arm64: the frames below the IRQ exception entry
+            at = next((i for i, f in enumerate(everything) if f.function == "el1h_64_irq"), None)
         names = _names(everything[at + 1:]) if at is not None else _names([pc, *trace])
         mode = "stall"
     elif mode == "locks":  # the two "at:" lines (lock taken, lock held), then the frames after them
@@ -354,7 +385,7 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
         names = _names(trace)
     if any(_FAULT_INJECTION.match(n) for n in names):
         return None  # a fault-injection stack is mixed into the report: which frame is guilty is unknown
-    kept = [n for n in names if not skip.search(n)]
+    kept = [n for n in names if not _skipped(skip, n)]
     if mode == "stall":
         prev = kept[0] if kept else None
         for n in kept:
@@ -363,20 +394,21 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
             prev = n
         return None
     if mode == "hang":
-        for n in names:
+        for n in kept:
             for anchor, repl in HANG_ANCHORS:
                 if anchor in n:
                     return repl or n
-        kept = [n for n in names if not any(s in n for s in HANG_SKIP)]
+        kept = [n for n in kept if not any(s in n for s in HANG_SKIP)]
     return _strip(kept[0]) if kept else None
 
 
-def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], facts: dict[str, str], *,
+def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, str], *,
               header_func: str | None, lock_at: tuple[Frame, ...], pc: Frame | None, frames: tuple[Frame, ...],
               has_trace: bool, everything: tuple[Frame, ...] = ()) -> SyzTitle | None:
     """The title syzkaller gives a report opened by ``header`` (a line of format ``fmt``);
-    ``lines`` are the report's (line number, text)."""
-    report_text = "\n".join(text for _, text in lines)
+    ``lines`` are the report's lines."""
+    header = _DROPPED.sub("", header)  # printk's "** N printk messages dropped **" glued to the line
+    report_text = ""  # joined only when a title variant reads the whole report
     m = fmt.rx.search(header)
     groups: dict[str, str] = {k: v for k, v in (m.groupdict() if m else {}).items() if v is not None}
     for t in fmt.titles:
@@ -391,13 +423,14 @@ def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], fact
                 values.setdefault("what", wm.group(0))
         corrupted: str | None = "report format is marked as corrupted" if t.corrupted else None
         if t.report is not None:
+            report_text = report_text or "\n".join(ln.text for ln in lines)
             rm = re.search(t.report, report_text)
             if rm is None:  # the header matched, the report does not: try the next variant
                 continue
             values.update({k: v for k, v in rm.groupdict().items() if v is not None})
         after = 1 << 62
         if t.after is not None:
-            after = next((no for no, text in lines if re.search(t.after, text)), after)
+            after = next((ln.no for ln in lines if re.search(t.after, ln.text)), after)
         frame = None
         if t.frame != "none":
             frame = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_at, pc, frames, everything, after)
@@ -415,7 +448,7 @@ def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], fact
             corrupted = "title matches corrupted regexp"
         if corrupted is None and t.stack and not has_trace:
             corrupted = "no stack trace in report"
-        return SyzTitle(title, alts, crash_type(title), corrupted, frame)
+        return SyzTitle(title, alts, crash_type(title), corrupted, frame, t.stack)
     if not fmt.titles:
         return None
     # The header matched but no variant's report did: the header line itself, corrupted.
@@ -423,10 +456,24 @@ def syz_title(fmt: Format, header: str, lines: tuple[tuple[int, str], ...], fact
     return SyzTitle(title, (), crash_type(title), "matched title but not report regexp", None)
 
 
-# Starts only where a run of path characters starts, and extends lazily: ":" ends the run, so
-# the first "x.c:" found is the run's end, as a greedy match would find it, in linear time
-# (the greedy form rescanned the run from each of its characters: tests/console/test_linear_regex.py).
-_SOURCE_FILE = re.compile(r"(?<![a-zA-Z0-9_\-./])([a-zA-Z0-9_\-./]*?[a-zA-Z0-9_\-]\.[ch]):[0-9]+")
+_SOURCE_END = re.compile(r"(?<=[a-zA-Z0-9_\-])\.[ch]:[0-9]")  # the end of "path/file.c:123"
+_PATH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./")
+
+
+def _source_file(line: str) -> str | None:
+    """The first ``path/file.c`` followed by ``:line`` in ``line``.  Found from its end
+    backwards, so a long run of path characters is read once (linear time)."""
+    if ".c:" not in line and ".h:" not in line:
+        return None
+    m = _SOURCE_END.search(line)
+    if m is None:
+        return None
+    start = m.start()
+    while start > 0 and line[start - 1] in _PATH_CHARS:
+        start -= 1
+    return line[start : m.start() + 2]
+
+
 _FILE_IGNORE = re.compile("|".join(f"(?:{p})" for p in GUILTY_FILE_IGNORE))
 # Lines whose file names are not where the report happened (lockdep's "at:" and irq-state
 # lines, held-lock lists, register descriptions).
@@ -457,21 +504,21 @@ def _guilty_file_in(lines: list[str]) -> str:
     guilty = ""
     rest = iter(lines)
     for line in rest:
-        m = _SOURCE_FILE.search(line)
-        if m is None:
+        found = _source_file(line)
+        if found is None:
             continue
         if not guilty:
-            guilty = m.group(1)  # better the first file than none
-        if _FILE_IGNORE.search(m.group(1)) or _LINE_IGNORE.search(line):
+            guilty = found  # better the first file than none
+        if _FILE_IGNORE.search(found) or _LINE_IGNORE.search(line):
             continue
-        guilty = _clean_path(m.group(1))
+        guilty = _clean_path(found)
         break
     deepest = _dirname(guilty)
     for line in rest:  # a deeper path under the guilty file's directory is more specific
-        m = _SOURCE_FILE.search(line)
-        if m is None or _FILE_IGNORE.search(m.group(1)) or _LINE_IGNORE.search(line):
+        found = _source_file(line)
+        if found is None or _FILE_IGNORE.search(found) or _LINE_IGNORE.search(line):
             continue
-        path = _clean_path(m.group(1))
+        path = _clean_path(found)
         if path.startswith(deepest) and _DEEPER.match(path[len(deepest):]):
             guilty, deepest = path, _dirname(path)
     return guilty

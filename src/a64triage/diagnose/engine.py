@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from a64triage.diagnose.evidence import Sources, collect
 from a64triage.diagnose.facts import Facts
@@ -44,6 +44,16 @@ class Scored:
     rule: Rule
     boosts: tuple[bool, ...]
     missing: tuple[bool, ...]
+    # Another class's hypothesis ranks before this one (set by rank): a runner-up is seldom the
+    # answer (a BUG() that a list-corruption check raised is not the cause), and its fitted
+    # confidence says how seldom.
+    outranked: bool = False
+
+
+# Prior penalty of a runner-up (the fitted table replaces it, per rule): a generic rule names
+# only the reporting mechanism, so once anything else ranks first it has little left to say; a
+# specific rule's own facts still stand, and only the labelled set may lower it.
+OUTRANKED_PRIOR = {True: 0.5, False: 0.0}
 
 
 def score(facts: Facts, rules: tuple[Rule, ...] = RULES) -> list[Scored]:
@@ -52,33 +62,42 @@ def score(facts: Facts, rules: tuple[Rule, ...] = RULES) -> list[Scored]:
             for r in fired(facts, rules)]
 
 
-Table = Mapping[str, tuple[float, tuple[float, ...], tuple[float, ...]]]
+# rule name -> (base, delta per boost, penalty per need, penalty as a runner-up)
+Entry = tuple[float, tuple[float, ...], tuple[float, ...], float]
+Table = Mapping[str, Entry]
+
+
+def prior(rule: Rule) -> Entry:
+    """The hand-set values of rules.py: what a rule the fit has not seen keeps."""
+    return (rule.confidence, tuple(b.delta for b in rule.boosts), tuple(n.delta for n in rule.needs),
+            OUTRANKED_PRIOR[rule.generic])
 
 
 def confidence(s: Scored, table: Table = FITTED) -> float:
-    """Base + applying boosts - missing key facts, from the fitted table (rules.py priors otherwise)."""
-    base, deltas, penalties = table.get(s.rule.name, (s.rule.confidence, tuple(b.delta for b in s.rule.boosts),
-                                                      tuple(n.delta for n in s.rule.needs)))
+    """Base + applying boosts - missing key facts - the runner-up penalty, from the fitted table
+    (rules.py priors otherwise)."""
+    base, deltas, penalties, outranked = table.get(s.rule.name) or prior(s.rule)
     value = base + sum(d for d, on in zip(deltas, s.boosts, strict=False) if on)
     value -= sum(p for p, on in zip(penalties, s.missing, strict=False) if on)
+    value -= outranked if s.outranked else 0.0
     return round(min(max(value, MIN_CONFIDENCE), MAX_CONFIDENCE), 2)
 
 
 def rank(scored: list[Scored], table: Table = FITTED) -> list[tuple[Scored, float]]:
     """One entry per class (its strongest rule), best first; ties keep table order.  A generic
-    rule (BUG/WARN, "exception at EL2") ranks after every specific rule that fired."""
+    rule (BUG/WARN, "exception at EL2") ranks after every specific rule that fired.  The order is
+    decided on each hypothesis's own confidence; every entry after the first then carries its
+    runner-up penalty."""
     best: dict[str, tuple[int, Scored, float]] = {}
     for order, s in enumerate(scored):
         c = confidence(s, table)
         prev = best.get(s.rule.cls.value)
         if prev is None or c > prev[2]:
             best[s.rule.cls.value] = (order, s, c)
-    out: list[tuple[Scored, float]] = []
-    for _, s, c in sorted(best.values(), key=lambda item: (item[1].rule.generic, -item[2], item[0])):
-        # Confidence never rises down the ranking: a generic rule outranked by a specific one is
-        # no more likely than it (and renderers may re-sort by confidence).
-        out.append((s, min(c, out[-1][1]) if out else c))
-    return out
+    # This order is the one every renderer shows: nothing downstream re-sorts.
+    ordered = [s for _, s, _ in sorted(best.values(), key=lambda item: (item[1].rule.generic, -item[2], item[0]))]
+    runners = [replace(s, outranked=True) for s in ordered[1:]]
+    return [(s, confidence(s, table)) for s in ordered[:1] + runners]
 
 
 def evaluate(facts: Facts, sources: Sources, rules: tuple[Rule, ...] = RULES) -> tuple[Hypothesis, ...]:

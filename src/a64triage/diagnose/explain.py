@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, replace
 
 from a64triage.arm64.fields import FieldTree
 from a64triage.arm64.registry import decode
-from a64triage.console import parse_file, parse_text
+from a64triage.console import parse_file, parse_lines
+from a64triage.console.parser import MAX_FRAMES, MAX_REPORT_LINES
 from a64triage.console.records import Frame, Report
 from a64triage.diagnose.el2 import El2View, KernelAtEl1
 from a64triage.diagnose.engine import evaluate
@@ -82,13 +83,16 @@ def file_lines(path: str) -> Iterator[str]:
         raise InputError(path, exc.strerror or "cannot read") from None
 
 
-def _kept_lines(lines: Iterable[str], reports: Iterable[Report]) -> KeptLines:
-    """Input lines evidence may quote: every report span, plus the kvm/kernel context lines.
+def _kept_lines(lines: Iterable[str], spans: Iterable[tuple[int, int] | Report]) -> KeptLines:
+    """Input lines evidence may quote: each report's span (its first MAX_REPORT_LINES
+    lines, the part the console stage keeps), plus the kvm/kernel context lines.
 
     One pass over the lines and the merged spans, so a log with thousands of
-    reports costs lines + reports, not their product."""
+    reports costs lines + reports, not their product; a report of 400,000 lines
+    keeps what the parser keeps, not every line."""
     merged: list[list[int]] = []
-    for lo, hi in sorted(r.span for r in reports):
+    pairs = (x.span if isinstance(x, Report) else x for x in spans)  # spans, or the reports themselves
+    for lo, hi in sorted((lo, min(hi, lo + MAX_REPORT_LINES - 1)) for lo, hi in pairs):
         if merged and lo <= merged[-1][1] + 1:
             merged[-1][1] = max(merged[-1][1], hi)
         else:
@@ -107,15 +111,43 @@ def _kept_lines(lines: Iterable[str], reports: Iterable[Report]) -> KeptLines:
     return kept
 
 
-def _load(path_or_text: str) -> tuple[str, list[Report], dict[int, str]]:
-    """(source name, reports, kept lines): files are streamed twice, never held whole."""
-    if _looks_like_text(path_or_text) or path_or_text == "-":
-        name = "<text>" if path_or_text != "-" else "-"
-        text = path_or_text if path_or_text != "-" else _read_stdin()
-        reports = parse_text(text)
-        return name, reports, _kept_lines(text.splitlines(), reports)
-    reports = list(parse_file(path_or_text))
-    return path_or_text, reports, _kept_lines(file_lines(path_or_text), reports)
+class _Source:
+    """A log read twice, report by report: a path (streamed from disk each time) or text
+    held once (stdin, a string).  Never the whole list of reports."""
+
+    def __init__(self, path_or_text: str) -> None:
+        self.text: str | None = None
+        if _looks_like_text(path_or_text) or path_or_text == "-":
+            self.name = "<text>" if path_or_text != "-" else "-"
+            self.text = path_or_text if path_or_text != "-" else _read_stdin()
+        else:
+            self.name = path_or_text
+            try:  # an unreadable file fails here, before any output
+                open(path_or_text, "rb").close()
+            except OSError as exc:
+                raise InputError(path_or_text, exc.strerror or "cannot open") from None
+
+    def reports(self) -> Iterator[Report]:
+        if self.text is not None:
+            return parse_lines(self.text.splitlines())
+        return parse_file(self.name)
+
+    def lines(self) -> Iterable[str]:
+        return self.text.splitlines() if self.text is not None else file_lines(self.name)
+
+
+class _HeldSource(_Source):
+    """Parsed once, its reports kept: for a caller that holds every explanation anyway
+    (``explain_log``), the second parse would cost without saving memory."""
+
+    def __init__(self, path_or_text: str) -> None:
+        super().__init__(path_or_text)
+        self._held: list[Report] | None = None
+
+    def reports(self) -> Iterator[Report]:
+        if self._held is None:
+            self._held = list(super().reports())
+        return iter(self._held)
 
 
 # --- per report ---------------------------------------------------------------------
@@ -348,35 +380,78 @@ def explain_report(report: Report, ctx: ExplainContext | None = None) -> ReportE
     )
 
 
-def _explain_all(reports: list[Report], lines: Mapping[int, str], sym: Symbolizer | None,
-                 vmlinux: str | None, log: LogSymbols | None = None,
-                 core: Vmcore | None = None) -> Iterator[tuple[ReportExplanation, list[str]]]:
-    for report in reports:
-        warnings: list[str] = []
-        use = sym
-        if sym is not None:
-            mismatch = sym.check_match(report)
-            if mismatch:
-                warnings += [f"{report.title}: {w}; using the log alone" for w in mismatch]
-                use = None
-        ctx = ExplainContext(use, vmlinux if use is not None else None, lines, log if use is not None else None,
-                             core)
-        yield explain_report(report, ctx), warnings
+def _cut_notes(report: Report) -> tuple[str, ...]:
+    """What the console stage's caps left out of a huge report (said, never silent)."""
+    notes: list[str] = []
+    lo, hi = report.span
+    if hi - lo + 1 > MAX_REPORT_LINES and len(report.lines) >= MAX_REPORT_LINES:
+        notes.append(f"the report spans {hi - lo + 1} lines: only its first {MAX_REPORT_LINES} were kept")
+    if len(report.call_trace) >= MAX_FRAMES:
+        notes.append(f"the call trace was cut at {MAX_FRAMES} frames")
+    return tuple(notes)
 
 
-def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: str | None = None,
-                source_dir: str | None = None, symbolizer: Symbolizer | None = None,
-                core: Vmcore | None = None) -> Explanation:
-    """Explain every report of a log (a path, ``-`` for stdin, or the log text itself).
+@dataclass
+class LogStream:
+    """One log's explanation, report by report: what is known before the first report
+    (name, count, warnings) and an iterator that explains each report when asked, so
+    nothing holds more than one report's explanation.  ``late_warnings`` collects the
+    warnings first seen while explaining (the up-front pass predicts nearly all)."""
 
-    ``symbolizer``: one already open for ``vmlinux`` (batch mode: many logs, one
-    vmlinux loaded once); the log's own state (KASLR offset, the warnings of the
-    modules it names) is kept in a ``LogSymbols`` of its own.
+    source: str
+    vmlinux: str | None
+    total: int
+    warnings: list[str]
+    reports: Iterator[ReportExplanation]
+    late_warnings: list[str] = field(default_factory=list)
+
+
+def _mismatch(sym: Symbolizer | None, report: Report) -> list[str]:
+    if sym is None:
+        return []
+    return [f"{report.title}: {w}; using the log alone" for w in sym.check_match(report)]
+
+
+def _survey(src: _Source, sym: Symbolizer | None, log: LogSymbols | None,
+            warnings: list[str]) -> tuple[int, list[tuple[int, int]]]:
+    """First pass: count the reports, keep their spans, and raise every warning the
+    explanation would (vmlinux mismatch, the modules and __bug_table a report needs)."""
+    total = 0
+    spans: list[tuple[int, int]] = []
+    for report in src.reports():
+        total += 1
+        spans.append(report.span)
+        mismatch = _mismatch(sym, report)
+        warnings += [w for w in mismatch if w not in warnings]
+        if log is None or mismatch:
+            continue
+        pc = _pc_frame(report)
+        for fr in (pc, *report.call_trace):
+            if fr is not None and fr.module and not fr.inline:
+                log.touch_module(fr.module)
+        if pc is not None:
+            log.bug_site(0)  # reads __bug_table once: its problems are every report's
+    if log is not None:
+        warnings += [p for p in log.warnings if p not in warnings]
+    return total, spans
+
+
+def stream_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: str | None = None,
+               source_dir: str | None = None, symbolizer: Symbolizer | None = None,
+               core: Vmcore | None = None, held: bool = False) -> LogStream:
+    """Explain a log (a path, ``-`` for stdin, or the log text itself) report by report.
+
+    The log is parsed twice — a survey (count, spans, warnings), then each report
+    is explained when the iterator reaches it — so memory holds the kept lines and
+    one report, whatever the number of reports.  ``symbolizer``: one already open
+    for ``vmlinux`` (many logs, one vmlinux loaded once); the log's own state
+    (KASLR offset, the warnings of the modules it names) is a ``LogSymbols`` of its own.
     ``core``: the core dump the log was read from (explain --vmcore): its KASLR offset
     is the log's, and each report gains the memory facts read from the core and the
-    check of its crash-time registers.
+    check of its crash-time registers.  ``held``: parse once and keep the reports
+    (for a caller that keeps every explanation anyway).
     """
-    name, reports, lines = _load(path_or_text)
+    src = _HeldSource(path_or_text) if held else _Source(path_or_text)
     sym = symbolizer
     warnings: list[str] = []
     if sym is None and vmlinux is not None:
@@ -389,10 +464,39 @@ def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: s
     log = sym.open_log(kaslr) if sym is not None else None
     if log is not None:
         warnings += log.warnings
-    results: list[ReportExplanation] = []
-    for expl, warns in _explain_all(reports, lines, sym, vmlinux, log, core):
-        results.append(expl)
-        warnings += warns
-    if log is not None:
-        warnings += [p for p in log.warnings if p not in warnings]
-    return Explanation(name, tuple(results), vmlinux, tuple(dict.fromkeys(warnings)))
+    total, spans = _survey(src, sym, log, warnings)
+    lines = _kept_lines(src.lines(), spans)
+    del spans
+    stream = LogStream(src.name, vmlinux, total, warnings, iter(()))
+    seen = set(warnings)
+    checked = len(log.warnings) if log is not None else 0
+
+    def explain_each() -> Iterator[ReportExplanation]:
+        nonlocal checked
+        for report in src.reports():
+            use = sym if not _mismatch(sym, report) else None
+            ctx = ExplainContext(use, vmlinux if use is not None else None, lines, log if use is not None else None,
+                                 core)
+            rx = explain_report(report, ctx)
+            cut = _cut_notes(report)
+            yield replace(rx, notes=(*rx.notes, *cut)) if cut else rx
+            if log is not None and len(log.warnings) > checked:
+                late = [w for w in log.warnings[checked:] if w not in seen]
+                stream.late_warnings += late
+                seen.update(late)
+                checked = len(log.warnings)
+
+    stream.reports = explain_each()
+    return stream
+
+
+def explain_log(path_or_text: str, *, vmlinux: str | None = None, modules_dir: str | None = None,
+                source_dir: str | None = None, symbolizer: Symbolizer | None = None,
+                core: Vmcore | None = None) -> Explanation:
+    """Every report of a log explained and held (a library call on one log, a core's
+    log; the ``explain`` command streams ``stream_log`` instead)."""
+    stream = stream_log(path_or_text, vmlinux=vmlinux, modules_dir=modules_dir, source_dir=source_dir,
+                        symbolizer=symbolizer, core=core, held=True)
+    results = tuple(stream.reports)
+    warnings = [*stream.warnings, *stream.late_warnings]
+    return Explanation(stream.source, results, vmlinux, tuple(dict.fromkeys(warnings)))

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from a64triage.console.records import Report
+from a64triage.disasm.a64 import Insn
 from a64triage.symbols.vmcore import CpuRegisters, MemoryFact, Vmcore
 
 # include/linux/poison.h: SLUB fills a free object with POISON_FREE and ends it with
@@ -120,6 +121,79 @@ def free_poison(core: Vmcore, fact: MemoryFact) -> MemoryFact:
     return replace(fact, free_poisoned=True, notes=(*fact.notes, note))
 
 
+# Indirect calls (Arm ARM C6.2: BLR and its pointer-authenticating forms) and the
+# instructions that load a register from memory without writing back to the base.
+_CALLS = frozenset({"blr", "blraa", "blrab", "blraaz", "blrabz"})
+_LOADS = frozenset({"ldr", "ldur", "ldapr", "ldar"})
+# Mnemonics whose first operand is not a destination (stores, compares, branches, hints);
+# pac*/aut* on a register do write it.
+_NOT_WRITING = re.compile(r"^(?:st|cmp|cmn|tst|cb|tb|b\.|b$|bl$|blr|br|ret|nop|hint|bti|prfm|dmb|dsb|isb)")
+BRANCH_LOOKBACK = 24  # instructions searched before the call for the one that set its register
+
+
+def _writes(insn: Insn, reg: str) -> bool:
+    """Whether ``insn`` writes register ``reg`` (x or w view) or uses it as a written-back base."""
+    if _NOT_WRITING.match(insn.mnemonic):
+        return False
+    names = {reg, "w" + reg[1:]}
+    dests = insn.operands[:2] if insn.mnemonic.startswith("ldp") else insn.operands[:1]
+    if any(o.kind == "reg" and o.reg in names for o in dests):
+        return True
+    return insn.writeback and any(o.kind == "mem" and o.base in names for o in insn.operands)
+
+
+def branch_origin(core: Vmcore, regs: CpuRegisters) -> MemoryFact | None:
+    """For a fault at the target of an indirect call: where the call took its target from.
+
+    The crash PC being the target of ``blr xN`` at LR - 4 with xN == PC means no
+    instruction of the target ran, so the registers are those of the call.  Looking
+    back from the call for the instruction that set xN: a load ``ldr xN, [xB, #d]`` or
+    ``[xB, xI, lsl #s]`` whose base (and index) the code did not change since gives
+    the slot's address from the crash-time registers, and the core gives what the slot
+    holds now and which object it is in."""
+    from a64triage.disasm.a64 import disassemble
+
+    call_at = regs.x[30] - 4
+    code = core.read_bytes(call_at - 4 * BRANCH_LOOKBACK, 4 * (BRANCH_LOOKBACK + 1))
+    if code is None:
+        return None
+    insns = disassemble(code, call_at - 4 * BRANCH_LOOKBACK)
+    call = insns[-1]
+    if call.mnemonic not in _CALLS or not call.operands or call.operands[0].kind != "reg":
+        return None
+    reg = call.operands[0].reg or ""
+    if not reg.startswith("x") or not reg[1:].isdigit() or regs.x[int(reg[1:])] != regs.pc:
+        return None
+    where = f"`{call.text}` at {core.symbol_at(call.address) or hex(call.address)} (LR - 4)"
+    for i in range(len(insns) - 2, -1, -1):
+        insn = insns[i]
+        if not _writes(insn, reg):
+            continue
+        mem = next((o for o in insn.operands if o.kind == "mem"), None)
+        later = insns[i + 1:-1]
+        if insn.mnemonic in _LOADS and mem is not None and mem.base and not insn.writeback:
+            used = [r for r in (mem.base, mem.index) if r]
+            if all(r.startswith("x") and r[1:].isdigit() for r in used) \
+                    and not any(_writes(w, r) for w in later for r in used):
+                slot = regs.x[int(mem.base[1:])] + mem.disp
+                if mem.index:
+                    slot += regs.x[int(mem.index[1:])] << mem.shift
+                slot &= (1 << 64) - 1
+                fact = core.probe("branch slot", slot)
+                value = core.read_words(slot, 1)
+                holds = f"holds {value[0]:#x}" + (" (the faulting PC)" if value and value[0] == regs.pc else "") \
+                    if value else "is not in the core"
+                note = f"{where} took its target from `{insn.text}`: the slot {holds}"
+                return replace(fact, notes=(*fact.notes, note))
+        note = (f"{where} took its target from {reg}, set by `{insn.text}` at "
+                f"{core.symbol_at(insn.address) or hex(insn.address)}: not loaded from memory there")
+        fact = core.probe("branch", call.address, code=True, slab=False)
+        return replace(fact, notes=(*fact.notes, note))
+    fact = core.probe("branch", call.address, code=True, slab=False)
+    return replace(fact, notes=(*fact.notes, f"{where}: {reg} was not set in the {BRANCH_LOOKBACK} "
+                                              "instructions before it (a value passed in)"))
+
+
 def memory_facts(report: Report, core: Vmcore) -> tuple[tuple[MemoryFact, ...], CoreRegisterCheck]:
     """The memory facts of one report, and the register cross-check."""
     check = check_registers(report, core)
@@ -130,6 +204,10 @@ def memory_facts(report: Report, core: Vmcore) -> tuple[tuple[MemoryFact, ...], 
         task = core.task_fact(role, int(m.group(1))) if m else None
         if task is not None:
             facts.append(task)
+    if check.registers is not None and report.far is not None and report.far == check.registers.pc:
+        origin = branch_origin(core, check.registers)  # an instruction abort at a call's target
+        if origin is not None:
+            facts.append(origin)
     if check.registers is not None:
         # Registers pointing into a freed slab object: the object a double free or a
         # use after free was working on (x1 of set_freepointer for SLUB's BUG_ON).

@@ -3,13 +3,19 @@
 Each row names a line the kernel prints and where the format string lives, so
 a rule says ``log("uaccess")`` instead of carrying a regular expression.  The
 patterns run on the report's cleaned lines (timestamps and prefixes removed
-by the console stage).
+by the console stage).  The report-kind patterns (``log("kasan")``,
+``log("warning")``...) are derived from the console stage's format rows
+(``console.formats.FORMATS``): one per kind, the union of its header regexes.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from a64triage.console.formats import FORMATS
+from a64triage.console.kinds import Kind
+from a64triage.console.patterns import ungroup
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,15 @@ class LogPattern:
 
 def _p(name: str, rx: str, source: str) -> LogPattern:
     return LogPattern(name, re.compile(rx), source)
+
+
+def _kind(kind: Kind, also: str = "", also_source: str = "", name: str = "") -> LogPattern:
+    """The headers of every format of ``kind`` (searched anywhere in a line), plus ``also``:
+    lines that name the kind without opening a report (a panic message, an arm64 die string)."""
+    rows = [f for f in FORMATS if f.kind is kind]
+    alts = [ungroup(f.header).removeprefix("^") for f in rows] + ([also] if also else [])
+    source = "; ".join(dict.fromkeys([f.source for f in rows] + ([also_source] if also_source else [])))
+    return LogPattern(name or kind.value, re.compile("|".join(f"(?:{a})" for a in alts)), source)
 
 
 LOG_PATTERNS: tuple[LogPattern, ...] = (
@@ -44,43 +59,39 @@ LOG_PATTERNS: tuple[LogPattern, ...] = (
        "arch/arm64/kernel/traps.c do_undefinstr()"),
     _p("oops-bti", r"Internal error: Oops - BTI|Oops - BTI", "arch/arm64/kernel/traps.c do_el1_bti()"),
     _p("oops-fpac", r"Oops - FPAC|Oops - PAC", "arch/arm64/kernel/traps.c do_el1_fpac()"),
-    _p("serror", r"SError Interrupt on CPU|Asynchronous SError Interrupt",
-       "arch/arm64/kernel/traps.c arm64_serror_panic(), do_serror()"),
-    _p("bad-mode", r"Bad mode in .* handler detected", "arch/arm64/kernel/traps.c bad_mode() (4.x)"),
-    _p("stack-overflow", r"Insufficient stack space to handle exception|[Kk]ernel stack overflow",
-       "arch/arm64/kernel/traps.c handle_bad_stack()"),
+    _kind(Kind.SERROR, r"Asynchronous SError Interrupt", "arch/arm64/kernel/traps.c do_serror() (panic message)"),
+    _kind(Kind.BAD_MODE),
+    _kind(Kind.STACK_OVERFLOW, r"[Kk]ernel stack overflow", "arch/arm64/kernel/traps.c panic_bad_stack() (panic message)"),
     _p("hyp-stack-overflow", r"hyp_panic_bad_stack\b", "arch/arm64/kvm/hyp/nvhe/host.S (hyp stack guard)"),
     _p("stack-protector", r"stack-protector: Kernel stack is corrupted", "kernel/panic.c __stack_chk_fail()"),
-    _p("kernel-bug", r"kernel BUG at ", "include/asm-generic/bug.h / lib/bug.c"),
-    _p("warning", r"^WARNING: ", "kernel/panic.c __warn()"),
+    _kind(Kind.BUG, name="kernel-bug"),
+    _kind(Kind.WARNING),
     _p("cfi", r"CFI failure at|CFI failure \(target", "kernel/cfi.c report_cfi_failure()"),
-    _p("kasan", r"BUG: KASAN: ", "mm/kasan/report.c"),
+    _kind(Kind.KASAN, r"Oops - KASAN", "arch/arm64/kernel/traps.c kasan_handler()"),
     _p("kasan-uaf", r"BUG: KASAN: (?:slab-|vmalloc-)?use-after-free", "mm/kasan/report.c"),
     _p("kasan-double-free", r"BUG: KASAN: double-free|BUG: KASAN: invalid-free", "mm/kasan/report.c"),
-    _p("kfence", r"BUG: KFENCE: ", "mm/kfence/report.c"),
+    _kind(Kind.KFENCE),
     _p("kfence-uaf", r"BUG: KFENCE: use-after-free", "mm/kfence/report.c"),
     _p("kfence-invalid-free", r"BUG: KFENCE: invalid free", "mm/kfence/report.c"),
-    _p("ubsan", r"UBSAN: |Oops - UBSAN", "lib/ubsan.c"),
+    _kind(Kind.UBSAN, r"Oops - UBSAN", "arch/arm64/kernel/traps.c ubsan_handler()"),
     _p("slub-double-free", r"Object already free|double free detected|double free or corruption",
        "mm/slub.c"),
     _p("slub-poison", r"Poison overwritten|Object padding overwritten|Redzone overwritten",
        "mm/slub.c check_bytes_and_report()"),
     _p("slub-bug", r"kernel BUG at mm/slub\.c", "mm/slub.c set_freepointer() BUG_ON(object == fp)"),
-    _p("list-corruption", r"list_(?:add|del)(?:_rcu)? corruption|list_del corruption|list_add corruption",
-       "lib/list_debug.c"),
-    _p("refcount", r"refcount_t: ", "lib/refcount.c refcount_warn_saturate()"),
+    _kind(Kind.LIST_CORRUPTION, r"list_(?:add|del)(?:_rcu)? corruption", "lib/list_debug.c"),
+    _kind(Kind.REFCOUNT, r"refcount_t: ", "lib/refcount.c refcount_warn_saturate()"),
     _p("refcount-uaf", r"refcount_t: (?:underflow|addition on 0); use-after-free", "lib/refcount.c"),
-    _p("usercopy", r"usercopy: Kernel memory (?:exposure|overwrite) attempt detected", "mm/usercopy.c"),
-    _p("fortify", r"detected buffer overflow|\bfortify_panic\b", "lib/string_helpers.c fortify_panic()"),
-    _p("soft-lockup", r"BUG: soft lockup - CPU#", "kernel/watchdog.c"),
-    _p("hard-lockup", r"[Hh]ard LOCKUP", "kernel/watchdog.c / kernel/watchdog_perf.c"),
-    _p("rcu-stall", r"rcu_(?:sched|preempt|bh)? ?(?:self-)?detected stall|rcu: INFO: .*detected stall|"
-       r"detected stalls on CPUs/tasks", "kernel/rcu/tree_stall.h"),
-    _p("hung-task", r"INFO: task .* blocked for more than \d+ seconds", "kernel/hung_task.c"),
-    _p("lockdep", r"possible circular locking dependency|possible recursive locking|inconsistent lock state|"
-       r"BUG: sleeping function called from invalid context|bad unlock balance", "kernel/locking/lockdep.c"),
-    _p("panic", r"Kernel panic - not syncing", "kernel/panic.c"),
-    _p("hyp-panic", r"HYP panic|hyp panic at|nVHE hyp (?:panic|BUG)", "arch/arm64/kvm/handle_exit.c, hyp/*/switch.c"),
+    _kind(Kind.USERCOPY),
+    _kind(Kind.FORTIFY, r"detected buffer overflow|\bfortify_panic\b", "lib/string_helpers.c fortify_panic()"),
+    _kind(Kind.SOFT_LOCKUP),
+    _kind(Kind.HARD_LOCKUP, r"[Hh]ard LOCKUP", "kernel/watchdog_perf.c (panic message)"),
+    _kind(Kind.RCU_STALL, r"rcu_(?:sched|preempt|bh)? ?(?:self-)?detected stall|detected stalls on CPUs/tasks",
+          "kernel/rcu/tree_stall.h"),
+    _kind(Kind.HUNG_TASK),
+    _kind(Kind.LOCKDEP, r"BUG: sleeping function called from invalid context", "kernel/sched/core.c __might_resched()"),
+    _kind(Kind.PANIC, r"Kernel panic - not syncing", "kernel/panic.c (inside a line)"),
+    _kind(Kind.HYP_PANIC, r"HYP panic|hyp panic at", "arch/arm64/kvm/hyp/*/switch.c hyp_panic() (panic message)"),
     _p("hyp-va-range", r"HYP VA range: ", "arch/arm64/kvm/mmu.c kvm_mmu_init()"),
 )
 

@@ -194,8 +194,10 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "null-deref", C.NULL_DEREF,
-        _any(_all(_log("null-deref"), lambda f: not (f.esr is not None and f.esr.is_instruction)),
-             _all(_null, lambda f: f.esr is not None and f.esr.is_data)), 0.85,
+        # Not when the bad-stack handler reports it: that exception is the overflow's consequence.
+        _all(_any(_all(_log("null-deref"), lambda f: not (f.esr is not None and f.esr.is_instruction)),
+                  _all(_null, lambda f: f.esr is not None and f.esr.is_data)),
+             _not(_log("stack-overflow"))), 0.85,
         "NULL pointer dereference: {access} at {far_short} (a member at offset {far_short} of a NULL "
         "struct pointer) in {where}{insn}",
         "Find the base register of the faulting instruction in {function} and the struct member at "

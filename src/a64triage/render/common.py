@@ -401,6 +401,10 @@ def quoted_line_numbers(rx: ReportExplanation) -> set[int]:
 
 
 def iter_hypotheses(rx: ReportExplanation) -> Iterator[tuple[int, Hypothesis]]:
-    """Hypotheses best first (diagnose sorts; a stable re-sort guards the headline)."""
-    ranked = sorted(rx.hypotheses, key=lambda h: -h.confidence)
-    yield from enumerate(ranked, 1)
+    """Hypotheses in the order diagnose ranked them, numbered from 1.
+
+    The ranking is decided in one place (diagnose.engine.rank): a specific cause ranks before the
+    generic BUG()/WARN() it reported through even when the generic one's confidence is higher, and
+    each confidence is that hypothesis's own calibrated figure, not a position to sort by.
+    """
+    yield from enumerate(rx.hypotheses, 1)

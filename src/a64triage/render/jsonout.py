@@ -9,6 +9,7 @@ in step (a test checks every golden against it).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from a64triage.diagnose.types import Evidence, Explanation, Hypothesis, ReportExplanation
@@ -35,6 +36,34 @@ def explanation_to_json(explanation: Explanation) -> dict[str, Any]:
 
 def render_json(explanation: Explanation) -> str:
     return json.dumps(explanation_to_json(explanation), indent=2, ensure_ascii=False) + "\n"
+
+
+def json_stream(explanation: Explanation, reports: Iterator[ReportExplanation], *, compact: bool = False,
+                late: list[str] | None = None) -> Iterator[str]:
+    """The JSON document of ``render_json`` (or one JSON Lines line when ``compact``)
+    in pieces, one per report as ``reports`` yields it.  ``"warnings"`` comes after
+    ``"reports"`` so that the warnings first seen while explaining (``late``, read
+    at the end) are in it; the keys are those of the schema."""
+    head = explanation_to_json(explanation)
+    warnings = head.pop("warnings")
+    del head["reports"]
+    indent = None if compact else 2
+
+    def dump(obj: object, level: int) -> str:
+        text = json.dumps(obj, indent=indent, ensure_ascii=False)
+        return text if compact else text.replace("\n", "\n" + "  " * level)
+
+    nl, pad = ("", "") if compact else ("\n", "  ")
+    body = dump(head, 0)
+    yield body[:-1].rstrip() + ("," if head else "") + (" " if compact else nl) + f'{pad}"reports": ['
+    n = 0
+    for rx in reports:
+        yield ("," if n else "") + (" " if compact and n else "") + (nl + pad * 2 if not compact else "") \
+            + dump(_report(rx), 2)
+        n += 1
+    if n and not compact:
+        yield nl + pad
+    yield f'],{" " if compact else nl}{pad}"warnings": {dump([*warnings, *(late or [])], 1)}{nl}}}' + "\n"
 
 
 def _report(rx: ReportExplanation) -> dict[str, Any]:

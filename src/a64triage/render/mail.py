@@ -9,6 +9,7 @@ holds whatever the input contains.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 
 from a64triage.diagnose.types import Evidence, Explanation, Hypothesis, ReportExplanation
 from a64triage.render import common as c
@@ -51,34 +52,59 @@ class _Mail:
             text = "    " + text[cut:].lstrip()
         self.lines.append(("> " + text).rstrip())
 
+    def flush(self) -> str:
+        """The lines up to the last non-blank one, which stays (``blank`` looks at it,
+        and ``finish`` drops trailing blank lines)."""
+        keep = len(self.lines)
+        while keep and self.lines[keep - 1] == "":
+            keep -= 1
+        done, self.lines = self.lines[: max(0, keep - 1)], self.lines[max(0, keep - 1):]
+        return "".join(line + "\n" for line in self._fold(done))
+
     def finish(self) -> str:
-        out: list[str] = []
-        for line in self.lines:
-            while len(line) > self.width:  # safety net: nothing above may exceed the limit
-                out.append(line[: self.width])
-                line = "  " + line[self.width :]
-            out.append(line)
+        out = self._fold(self.lines)
         while out and out[-1] == "":
             out.pop()
         return "\n".join(out) + "\n"
 
+    def _fold(self, lines: list[str]) -> list[str]:
+        out: list[str] = []
+        for line in lines:
+            while len(line) > self.width:  # safety net: nothing above may exceed the limit
+                out.append(line[: self.width])
+                line = "  " + line[self.width :]
+            out.append(line)
+        return out
+
 
 def render_mail(explanation: Explanation, *, width: int | None = None) -> str:
+    return "".join(mail_stream(explanation, len(explanation.reports), iter(explanation.reports), width=width))
+
+
+def mail_stream(explanation: Explanation, total: int, reports: Iterator[ReportExplanation], *,
+                width: int | None = None, late: list[str] | None = None) -> Iterator[str]:
+    """The mail in pieces, one per report as ``reports`` yields it (``explanation``
+    gives the source, vmlinux and warnings; its ``reports`` is not read).  ``late``:
+    warnings first seen while the reports were explained, read once they are done."""
     m = _Mail(max(MIN_WIDTH, min(MAX_WIDTH, width or MAX_WIDTH)))
     for w in explanation.warnings:
         m.para(f"Caveat: {w}")
     if explanation.warnings:
         m.blank()
-    if not explanation.reports:
+    if not total:
         m.para(f"I could not find a crash report in {explanation.source}.")
-    total = len(explanation.reports)
-    for i, rx in enumerate(explanation.reports, 1):
+    for i, rx in enumerate(reports, 1):
         if i > 1:
             m.blank()
             m.add("-" * min(m.width, 40))
             m.blank()
         _report(m, rx, i, total, explanation)
-    return m.finish()
+        yield m.flush()
+    if late:
+        m.blank()
+        for w in late:
+            m.para(f"Caveat: {w}")
+    yield m.finish()
 
 
 def _report(m: _Mail, rx: ReportExplanation, index: int, total: int, ex: Explanation) -> None:

@@ -86,6 +86,17 @@ class _Out:
 
 
 def render_text(explanation: Explanation, *, color: bool = False, width: int | None = None) -> str:
+    total = len(explanation.reports)
+    parts = [text_head(explanation, total, color=color, width=width)]
+    parts += [text_report(rx, i, total, color=color, width=width) for i, rx in enumerate(explanation.reports, 1)]
+    return "".join(parts)
+
+
+# The pieces render_text joins; the explain command writes them as each report is done.
+
+
+def text_head(explanation: Explanation, total: int, *, color: bool = False, width: int | None = None) -> str:
+    """The lines before the first report (``explanation.reports`` is not read)."""
     out = _Out(color, width or DEFAULT_WIDTH)
     head = f"a64triage explain: {c.clean(explanation.source)}"
     if explanation.vmlinux:
@@ -93,14 +104,32 @@ def render_text(explanation: Explanation, *, color: bool = False, width: int | N
     else:
         head += "  (no vmlinux: symbols as printed in the log)"
     out.wrap(head, "", "    ", role=Role.DIM)
-    for w in explanation.warnings:
-        out.wrap(w, out.paint(Role.WARNING, "warning: "), "         ")
-    if not explanation.reports:
+    text_warnings(out, explanation.warnings)
+    if not total:
         out.add()
         out.add("No crash report found in this log.")
-    total = len(explanation.reports)
-    for i, rx in enumerate(explanation.reports, 1):
-        _report(out, rx, i, total)
+    return "\n".join(out.lines) + "\n"
+
+
+def text_warnings(out: _Out, warnings: tuple[str, ...] | list[str]) -> None:
+    for w in warnings:
+        out.wrap(w, out.paint(Role.WARNING, "warning: "), "         ")
+
+
+def text_report(rx: ReportExplanation, index: int, total: int, *, color: bool = False,
+                width: int | None = None) -> str:
+    out = _Out(color, width or DEFAULT_WIDTH)
+    _report(out, rx, index, total)
+    return "\n".join(out.lines) + "\n"
+
+
+def text_tail(warnings: list[str], *, color: bool = False, width: int | None = None) -> str:
+    """Warnings first seen while the reports were explained (after them)."""
+    if not warnings:
+        return ""
+    out = _Out(color, width or DEFAULT_WIDTH)
+    out.add()
+    text_warnings(out, warnings)
     return "\n".join(out.lines) + "\n"
 
 

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -121,6 +122,8 @@ def fetch_dbg(release: str, dest: Path) -> Path:
     pkg = dbg_package(release)
     try:
         deb = from_apt_archive(pkg)
+        if deb is None and sys.stderr.isatty():  # minutes on a slow line: say what is happening
+            print(f"a64triage: downloading {pkg} with apt-get (a few hundred MB) into {dest}", file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix="a64triage-deb-") as tmp:
             deb = deb or download(pkg, Path(tmp))
             if dest.exists():

@@ -89,7 +89,7 @@ def _download(base: str, build_id: str, kind: str, dest: Path) -> Fetched:
             return _download(base, build_id, kind, dest)
         if exc.code == 404:
             raise _NotThere(f"{base} has no {kind} for it (404)") from None
-        raise InputError(url, f"server answered HTTP {exc.code} {exc.reason}") from None
+        raise _NotThere(f"{base} answered HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise _NotThere(f"cannot reach {base}: {reason}") from None

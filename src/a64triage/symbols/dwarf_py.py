@@ -123,10 +123,11 @@ class ElftoolsLines:
         if lp is not None:
             hdr = lp.header
             version = hdr["version"]
-            dirs = [text(d) for d in hdr["include_directory"]]
-            for fe in hdr["file_entry"]:
+            # pyelftools gives None for what a damaged header does not hold: absent is empty
+            dirs = [text(d) for d in hdr["include_directory"] or ()]
+            for fe in hdr["file_entry"] or ():
                 nm = text(fe.name)
-                di = fe.dir_index
+                di = fe.dir_index or 0
                 if version < 5:
                     d = dirs[di - 1] if 0 < di <= len(dirs) else ""
                 else:

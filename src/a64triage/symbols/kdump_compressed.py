@@ -109,9 +109,12 @@ class KdumpFile:
             offset, size = struct.unpack(">qq", hdr)
             if offset == -1:
                 return
-            if offset < 0 or size < 0 or pos + 16 + size > self.file_size:
-                raise InputError(self.path, f"truncated or corrupt kdump core: a record at byte {pos} "
-                                            f"claims {size} bytes at offset {offset}")
+            if offset < 0 or size < 0:
+                raise InputError(self.path, f"corrupt kdump core: a record at byte {pos} claims {size} "
+                                            f"bytes at offset {offset}")
+            if pos + 16 + size > self.file_size:
+                raise InputError(self.path, f"truncated kdump core: a record at byte {pos} claims {size} "
+                                            f"bytes, the file ends at {self.file_size} (an interrupted dump or copy)")
             yield _Record(offset, size, pos + 16)
             pos += 16 + size
         raise InputError(self.path, f"corrupt kdump core: more than {MAX_RECORDS} flattened records")

@@ -7,7 +7,9 @@ needs).  A distribution vmlinux is 270 MB with 150k symbols and 140k
 parsed in bulk (``struct.iter_unpack``, ``memoryview.cast``) and section bytes
 come straight from the mapping.  Everything is bounds-checked against the file
 size: not ELF, ELF32, big-endian, not AArch64, truncated or lying headers become
-one ``InputError`` line, never a traceback.  Little-endian AArch64 ELF64 only
+one ``InputError`` line, never a traceback; names are decoded with replacement
+(``text``, ``cstr``) and address ranges checked against the end of the 64-bit
+space (``checked_end``), for the DWARF backends too.  Little-endian AArch64 ELF64 only
 (what arm64 Linux uses).
 """
 
@@ -64,9 +66,12 @@ def cstr(blob: bytes, offset: int = 0) -> str:
     return text(blob[offset:end if end >= 0 else len(blob)])
 
 
-def text(raw: bytes | str) -> str:
+def text(raw: bytes | str | None) -> str:
     """A name read from ELF or DWARF as text: UTF-8, invalid bytes replaced (names are
-    almost always ASCII; a hostile or damaged file must still give a string)."""
+    almost always ASCII; a hostile or damaged file must still give a string).  None is
+    what pyelftools gives for a string whose form it cannot read: no text, ""."""
+    if raw is None:
+        return ""
     return raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
 
 

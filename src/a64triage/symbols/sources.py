@@ -178,6 +178,8 @@ def _modules_by_build_id(query: BuildQuery, options: SourceOptions) -> tuple[Pat
         link = options.cache_dir / "modules" / bid / f"{name}.ko"
         try:
             link.parent.mkdir(parents=True, exist_ok=True)
+            if link.is_symlink() and not link.exists():  # its target was removed from the cache
+                link.unlink()
             if not link.exists():
                 link.symlink_to(found.resolve())
         except OSError:
@@ -192,7 +194,7 @@ def _module_dirs(vmlinux: Path, query: BuildQuery, options: SourceOptions) -> tu
     rel = query.release
     if rel:
         # a vmlinux unpacked from a package: <root>/usr/lib/debug/boot/vmlinux-REL
-        for root in {*options.local_roots, *_package_root(vmlinux)}:
+        for root in dict.fromkeys([*options.local_roots, *_package_root(vmlinux)]):
             for d in (root / "usr/lib/debug/lib/modules" / rel, root / "lib/modules" / rel):
                 if d.is_dir():
                     dirs.append(d)

@@ -403,7 +403,10 @@ class Vmcore:
         original SP, so there sp is only a 16-byte aligned kernel address.  The frame
         record copy of x29 and pc does not happen by chance in stack data.  A frame
         whose sp lies on another stack (an interrupt taken on the IRQ stack, a fault
-        handled on the overflow stack) leads the search on to that stack."""
+        handled on the overflow stack) leads the search on to that stack, as does the
+        chain of frame records from the dump-time x29 (an interrupt taken during the
+        dump runs on the IRQ stack, whose first record points back to the interrupted
+        stack: call_on_irq_stack); the crashed task's whole stack is searched last."""
         from drgn import offsetof, sizeof
 
         cpu = self._panic_cpu()
@@ -415,7 +418,10 @@ class Vmcore:
         except (LookupError, ValueError):
             return ()
         found: list[CpuRegisters] = []
-        starts = [cpu.sp & ~0xF]
+        starts = [cpu.sp & ~0xF, *self._frame_record_stacks(cpu.x[29], cpu.sp)]
+        bounds = self.stack_bounds()
+        if bounds is not None:
+            starts.append(bounds.base)
         seen: set[int] = set()
         while starts and len(found) < limit:
             lo = starts.pop(0)
@@ -423,9 +429,26 @@ class Vmcore:
                 continue
             seen.add(lo)
             for regs in self._frames_in(lo, self._stack_end(lo), layout):
-                found.append(regs)
-                starts.append(regs.sp & ~0xF)
+                if regs not in found:  # the task's whole stack overlaps the live part searched first
+                    found.append(regs)
+                    starts.append(regs.sp & ~0xF)
         return tuple(found[:limit])
+
+    def _frame_record_stacks(self, fp: int, sp: int, limit: int = 64) -> list[int]:
+        """Where the chain of frame records {x29, x30} (AAPCS64 6.2.3) enters another stack."""
+        out: list[int] = []
+        here = sp
+        for _ in range(limit):
+            if fp == 0 or fp & 0xF or fp >> 48 != 0xFFFF:
+                break
+            if not here - THREAD_SIZE <= fp < here + THREAD_SIZE:
+                out.append(fp & ~0xF)
+                here = fp
+            record = self.read_words(fp, 2)
+            if not record or (record[0] <= fp and not out):
+                break
+            fp = record[0]
+        return out
 
     def _stack_end(self, lo: int) -> int:
         bounds = self.stack_bounds()
@@ -448,7 +471,8 @@ class Vmcore:
             addr += step
         for off in range(0, len(data) - size + 1, 16):
             sp, pc, ps = (int.from_bytes(data[off + o:off + o + 8], "little") for o in (o_sp, o_pc, o_ps))
-            if ps & 0x1F not in (0x4, 0x5) or pc >> 48 != 0xFFFF or sp >> 48 != 0xFFFF or sp & 0xF:
+            # pc may be anything (a call through NULL faults at 0), sp is a kernel stack address
+            if ps & 0x1F not in (0x4, 0x5) or sp >> 48 != 0xFFFF or sp & 0xF:
                 continue
             x = struct.unpack_from("<31Q", data, off)
             fp, frame_pc = struct.unpack_from("<QQ", data, off + o_frame)
@@ -715,18 +739,3 @@ def _module_files(prog: Any, modules_dir: str | None) -> list[str]:
     except (FaultError, LookupError, ValueError):
         pass
     return out
-
-
-def loaded_modules(vm: Vmcore) -> tuple[tuple[str, int, int], ...]:
-    """(name, core base, core size) of each loaded module, as the core's module list has them."""
-    from drgn import FaultError
-    from drgn.helpers.linux.module import for_each_module
-
-    out: list[tuple[str, int, int]] = []
-    try:
-        for mod in for_each_module(vm.prog):
-            layout = mod.core_layout
-            out.append((mod.name.string_().decode(), int(layout.base), int(layout.size)))
-    except (FaultError, LookupError, ValueError, AttributeError):
-        pass
-    return tuple(out)

@@ -15,14 +15,14 @@ same bug.  It is computed from the report's structured fields, in three parts
   from data, a write to read-only memory, a kernel access to user memory, a
   bad free (``ACCESS``, first matching row wins, against the kernel's own
   message and the sanitizer's bug type).
-- ANCHOR is the guilty function: the first frame (pc, then the call trace)
-  that is not a generic helper (the console stage's skip list), whose offset
-  lies inside the function (a "pc" printed past a symbol's size is data or a
-  stray jump, not that function), with compiler suffixes dropped; inlined
-  frames are skipped so a build that prints ``[inline]`` frames anchors where
-  one that does not would.  Offsets, sizes, addresses, modules, KASLR and the
-  timestamps never enter the key.  A plain panic has no guilty frame: its
-  anchor is its message with symbol offsets and numbers removed.
+- ANCHOR is the guilty function: the one the console stage blames (its
+  ``guilty`` field); when it names none, the first frame (pc, then the call
+  trace) that is not a generic helper (the console stage's skip list), whose
+  offset lies inside the function (a "pc" printed past a symbol's size is data
+  or a stray jump, not that function), not inlined; compiler suffixes dropped.
+  Offsets, sizes, addresses, modules, KASLR and the timestamps never enter the
+  key.  A plain panic's anchor is its message with symbol offsets and numbers
+  removed.  A report with no anchor at all joins nothing: ``=TITLE``.
 
 ``SIGNATURE_VERSION`` changes whenever a table or rule here changes the key of
 some report (groups.jsonl files from two versions are not comparable).
@@ -37,21 +37,29 @@ from dataclasses import dataclass
 from a64triage.console.records import Frame, Report
 from a64triage.console.titles import clean_symbol, is_skipped
 
-SIGNATURE_VERSION = "1"
+SIGNATURE_VERSION = "2"
 
 # Report kind -> family (the kinds not listed are their own family).
 FAMILY: dict[str, str] = {
     "oops": "bad-access",
     "kasan": "bad-access",
     "kfence": "bad-access",
+    "kmsan": "bad-access",
     "ubsan": "bad-access",
     "list-corruption": "bad-access",
+    "general-protection": "bad-access",
     "soft-lockup": "stall",
     "hard-lockup": "stall",
     "rcu-stall": "stall",
     "hung-task": "hang",
     "stack-overflow": "stack-overflow",
 }
+
+# (kind, pattern over the report's message, family): a kind whose family depends on what the
+# kernel printed (x86's page-fault oops is an "other-bug" report headed "BUG: unable to handle").
+FAMILY_BY_MESSAGE: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("other-bug", re.compile(r"unable to handle|paging request|NULL pointer dereference", re.I), "bad-access"),
+)
 
 # (family, pattern over the report's message and sanitizer type, label); first match wins.
 ACCESS: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -98,15 +106,32 @@ def _access(family: str, report: Report) -> str:
     return DEFAULT_ACCESS
 
 
-def cluster_key(report: Report) -> str:
-    family = FAMILY.get(report.kind, report.kind)
-    if report.kind == "panic":
-        message = _NUMBERS.sub("N", _OFFSETS.sub("", report.message or "")).strip()
-        return f"{family}:{DEFAULT_ACCESS}:{message[:160]}"
+def family_of(report: Report) -> str:
+    for kind, pattern, family in FAMILY_BY_MESSAGE:
+        if report.kind == kind and pattern.search(report.message or ""):
+            return family
+    return FAMILY.get(report.kind, report.kind)
+
+
+def anchor_of(report: Report) -> str | None:
+    """The guilty function: the one the console stage's title blames (its structured
+    ``guilty`` field, never parsed out of the title), else the first frame of our own."""
+    if report.guilty:
+        return clean_symbol(report.guilty)
     frames = [report.pc] if report.pc is not None and report.pc.stack != "hyp" else []
     if report.kind == "hyp-panic" and report.kvm is not None and report.kvm.panic_at is not None:
         frames = [report.kvm.panic_at]
-    anchor = guilty_function([*frames, *report.call_trace]) or "?"
+    return guilty_function([*frames, *report.call_trace])
+
+
+def cluster_key(report: Report) -> str:
+    family = family_of(report)
+    if report.kind == "panic":
+        message = _NUMBERS.sub("N", _OFFSETS.sub("", report.message or "")).strip()
+        return f"{family}:{DEFAULT_ACCESS}:{message[:160]}"
+    anchor = anchor_of(report)
+    if anchor is None:  # nothing to join on: the cluster is the exact signature alone
+        return f"{family}:{_access(family, report)}:={report.title}"
     return f"{family}:{_access(family, report)}:{anchor}"
 
 

@@ -84,7 +84,6 @@ def report_record(name: str, sha: str, index: int, rx: ReportExplanation) -> dic
     """One line of reports.jsonl (schemas/batch-report.schema.json)."""
     r = rx.report
     sig = signature(r)
-    alt: tuple[str, ...] = tuple(getattr(r, "alt_titles", ()) or ())
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "input": name,
@@ -92,8 +91,9 @@ def report_record(name: str, sha: str, index: int, rx: ReportExplanation) -> dic
         "report": index,
         "span": [r.span[0], r.span[1]],
         "title": r.title,
-        "alt_titles": list(alt),
+        "alt_titles": list(r.alt_titles),
         "type": r.kind,
+        "syz_type": r.type,
         "signature": sig.exact,
         "cluster": sig.cluster,
         "signature_version": SIGNATURE_VERSION,
@@ -132,6 +132,11 @@ def triage_input(name: str, data: bytes, sha: str, symbols: Symbols) -> InputRes
     result.records = [report_record(name, sha, i, rx) for i, rx in enumerate(expl.reports)]
     result.warnings = list(expl.warnings)
     return result
+
+
+def triage_inputs(items: list[tuple[str, bytes, str]], symbols: Symbols) -> list[InputResult]:
+    """Several inputs in one task: (name, bytes, sha256) each, results in the same order."""
+    return [triage_input(name, data, sha, symbols) for name, data, sha in items]
 
 
 def example_html(name: str, data: bytes, symbols: Symbols) -> str:
