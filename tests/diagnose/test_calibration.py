@@ -80,3 +80,16 @@ def test_trap_tables_name_stable_classes() -> None:
     assert brk.brk_class(0x3E8) == "compiler-trap" and brk.brk_class(0x800) == "bug-assertion"
     assert brk.brk_class(0x8228) == "cfi" and brk.brk_class(0x100) == "undefined-instruction"
     assert brk.brk_class(0x1234) is None
+
+
+def test_docs_carry_the_current_figures() -> None:
+    """docs/CLASSES.md and the README quote the reliability figures: a refit updates them."""
+    weight, cv = chosen()
+    inside = calibrate.evaluate(OBSERVED, FITTED)
+    docs = (REPO / "docs" / "CLASSES.md").read_text(encoding="utf-8")
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert f"**{inside.ece:.3f} in-sample**, **{cv[weight][0].ece:.3f} held out**" in docs
+    assert f"ECE {inside.ece:.3f} in-sample and {cv[weight][0].ece:.3f} leave-one-log-out" in readme
+    assert f"there are {inside.n} hypotheses" in " ".join(docs.split())
+    for lo, _hi, n, conf, acc in inside.rows:
+        assert f"| [{lo:.1f}, {lo + 0.1:.1f}) | {n} | {conf:.3f} | {acc:.3f} |" in docs

@@ -885,10 +885,10 @@ class _Builder:
         entry = _exception_entry(frames)
         last = max(self.last, self.first)
         kept = self.lines
-        if kept and kept[-1].no <= last:  # line numbers only grow: all of them
-            lines = tuple(map(_TEXT, kept))
-        else:
-            lines = tuple(ln.text for ln in kept if ln.no <= last)
+        if not kept or kept[-1].no > last:  # line numbers only grow: else all of them
+            kept = [ln for ln in kept if ln.no <= last]
+        lines = tuple(map(_TEXT, kept))
+        line_nos = tuple(map(_NO, kept))
         return Report(
             kind=self.kind.value, title=syz.title if syz else title, span=(self.first, last), arch=self.arch,
             corrupted=(corrupted if syz is None or syz.expects_trace else None) or (syz.corrupted if syz else None),
@@ -903,7 +903,7 @@ class _Builder:
             pc=pc, lr=self.lr, sp=self.sp, pstate=self.pstate, registers=tuple(self.registers), code=self.code,
             faulting_code=self.faulting_code, call_trace=frames, exception_entry=entry, kvm=kvm,
             kernel_offset=self.kernel_offset, phys_offset=self.phys_offset, cpu_features=self.cpu_features,
-            lines=lines, extra=tuple(extra),
+            lines=lines, line_nos=line_nos, extra=tuple(extra),
         )
 
 
@@ -971,6 +971,7 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
 
 
 _TEXT = attrgetter("text")
+_NO = attrgetter("no")
 _LINE_NO = attrgetter("line_no")
 
 

@@ -7,6 +7,7 @@ renderer turns addresses and register values into ``"0x..."`` strings.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
@@ -91,7 +92,18 @@ class Report:
     panicked: bool = False  # the kernel panicked in this report ("Kernel panic - not syncing")
     guilty: str | None = None  # the function the title blames
     guilty_file: str | None = None  # the source file the report blames (when it prints file:line)
+    # The input line number of each of ``lines``: a repaired report (a wrapped line joined, an
+    # interleaved one left out) no longer has one line per number of its span.  Empty: one per.
+    line_nos: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.headline:  # a report built by hand (tests, other tools) reads its title as headline
             object.__setattr__(self, "headline", self.title)
+
+    def numbered_lines(self) -> Iterator[tuple[int, str]]:
+        """(input line number, cleaned text) of each kept line."""
+        return zip(self.line_nos, self.lines, strict=True) if self.line_nos else enumerate(self.lines, self.span[0])
+
+    def line(self, line_no: int | None) -> str | None:
+        """The cleaned text of input line ``line_no``, if this report kept it."""
+        return None if line_no is None else next((text for no, text in self.numbered_lines() if no == line_no), None)

@@ -99,8 +99,8 @@ class Sources:
         else:
             for no in range(lo, hi + 1):
                 text = self.lines.get(no)
-                if text is not None and regex.search(text):
-                    return no, _TIMESTAMP.sub("", text).strip()
+                if text is not None and regex.search(text):  # quoted as the report kept it
+                    return no, (self.report.line(no) or _TIMESTAMP.sub("", text)).strip()
         for text in self.report.lines:
             if regex.search(text):
                 return None, text.strip()
@@ -234,7 +234,7 @@ def _pc(s: Sources) -> list[Evidence]:
     pc = s.report.pc
     if pc is not None and pc.function:
         off = f"+{pc.offset:#x}" if pc.offset is not None else ""
-        return [Evidence("log", f"pc : {pc.function}{off}", pc.line_no or None)]
+        return [_quote(s, pc.line_no, f"pc : {pc.function}{off}")]
     return []
 
 
@@ -243,7 +243,15 @@ def _lr(s: Sources) -> list[Evidence]:
     if lr is None or not lr.function:
         return []
     off = f"+{lr.offset:#x}" if lr.offset is not None else ""
-    return [Evidence("log", f"lr : {lr.function}{off} (the caller)", lr.line_no or None)]
+    return [_quote(s, lr.line_no, f"lr : {lr.function}{off}")]
+
+
+def _quote(s: Sources, line_no: int | None, parsed: str) -> Evidence:
+    """A log line as evidence: the line itself, as the report kept it (cleaned of timestamps and
+    mail quoting).  A paraphrase of it beside the quote showed the same fact twice; the parsed
+    form is the text only when the report did not keep the line."""
+    text = s.report.line(line_no or None)
+    return Evidence("log", parsed if text is None else text.strip(), line_no or None)
 
 
 def _sym_notes(s: Sources) -> list[Evidence]:
@@ -261,11 +269,13 @@ def _trace_top(s: Sources) -> list[Evidence]:
         name = fr.symbolized.function if fr.symbolized and fr.symbolized.function else frame.function
         if printing_path(name):
             continue
-        label = _sym_text(fr.symbolized) if fr.symbolized and fr.symbolized.function else (
-            f"{frame.function}+{frame.offset:#x}" if frame.function and frame.offset is not None
-            else frame.function or (f"{frame.address:#x}" if frame.address is not None else "a frame with no symbol "
-                                    "and no address"))
-        out.append(Evidence("symbol" if fr.symbolized else "log", f"frame: {label}", frame.line_no or None))
+        if fr.symbolized and fr.symbolized.function:
+            out.append(Evidence("symbol", f"frame: {_sym_text(fr.symbolized)}", frame.line_no or None))
+            continue
+        label = (f"{frame.function}+{frame.offset:#x}" if frame.function and frame.offset is not None
+                 else frame.function or (f"{frame.address:#x}" if frame.address is not None
+                                         else "a frame with no symbol and no address"))
+        out.append(_quote(s, frame.line_no, f"frame: {label}"))
     return out
 
 

@@ -346,14 +346,9 @@ def register_value(tree: FieldTree) -> str:
 
 
 def report_line(report: Report, line_no: int | None) -> str | None:
-    """The cleaned log line ``line_no`` (1-based input numbering) of this report, if it has it."""
-    if line_no is None:
-        return None
-    first, _last = report.span
-    idx = line_no - first
-    if 0 <= idx < len(report.lines):
-        return report.lines[idx]
-    return None
+    """The cleaned log line ``line_no`` (1-based input numbering) of this report, if it kept it
+    (by number: a repaired report's lines are not one per number of its span)."""
+    return report.line(line_no)
 
 
 def evidence_quote(report: Report, ev: Evidence) -> tuple[str | None, str]:

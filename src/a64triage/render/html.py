@@ -369,10 +369,8 @@ def _findings(rx: ReportExplanation) -> str:
 
 def _log(rx: ReportExplanation, rid: str) -> str:
     hits = c.quoted_line_numbers(rx)
-    first = rx.report.span[0]
     out = ['<pre class="log">']
-    for i, line in enumerate(rx.report.lines):
-        n = first + i
+    for n, line in rx.report.numbered_lines():
         cls = "l hit" if n in hits else "l"
         out.append(f'<span class="{cls}" id="{rid}-L{n}"><span class="n">{n}</span>{_e(line)}</span>')
     out.append("</pre>")

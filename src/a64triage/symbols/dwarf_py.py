@@ -22,6 +22,12 @@ from a64triage.symbols.elf import ElfImage
 from a64triage.symbols.rawelf import text
 from a64triage.symbols.types import SourceLocation, clean_path
 
+# What pyelftools raises on a damaged file besides its own errors: a short read (struct),
+# a bad form or index, an assertion, a seek past 2^63 (OverflowError), a None where a
+# value was expected (AttributeError).  One tuple, so no call site forgets one.
+_DAMAGED = (ELFError, DWARFError, struct.error, ValueError, KeyError, IndexError, AssertionError,
+            OverflowError, AttributeError)
+
 
 @dataclass(frozen=True)
 class _Scope:
@@ -53,8 +59,7 @@ class ElftoolsLines:
         self._layout = dict(layout or {})
         try:
             self._dwarf: Any = image.elffile.get_dwarf_info(relocate_dwarf_sections=True)
-        except (ELFError, DWARFError, struct.error, ValueError, KeyError, IndexError,
-                AssertionError) as exc:
+        except _DAMAGED as exc:
             raise InputError(image.path, f"corrupt DWARF: {exc}") from exc
         self._cus: list[Any] | None = None
         self._index: dict[int, _CuIndex] = {}
@@ -77,7 +82,7 @@ class ElftoolsLines:
                 if rl is None:
                     return []
                 entries = rl.get_range_list_at_offset(at["DW_AT_ranges"].value, cu=cu)
-            except (DWARFError, struct.error, ValueError, KeyError, IndexError, AttributeError):
+            except _DAMAGED:
                 return []
             base = self._base_address(cu)
             out = []
@@ -111,7 +116,7 @@ class ElftoolsLines:
             if ref in at and depth < 4:
                 try:
                     return self._name(die.get_DIE_from_attribute(ref), depth + 1)
-                except (DWARFError, KeyError, IndexError, struct.error, ValueError):
+                except _DAMAGED:
                     return "??"
         return "??"
 
@@ -173,14 +178,14 @@ class ElftoolsLines:
     def _cu_for(self, addr: int) -> Any | None:
         try:
             ar = self._dwarf.get_aranges()
-        except (DWARFError, struct.error, ValueError, KeyError, IndexError):
+        except _DAMAGED:
             ar = None
         if ar is not None:
             off = ar.cu_offset_at_addr(addr)
             if off is not None:
                 try:
                     return self._dwarf.get_CU_at(off)
-                except (DWARFError, struct.error, ValueError, KeyError, IndexError):
+                except _DAMAGED:
                     return None
         for cu in self._all_cus():
             for lo, hi in self._cu_ranges(cu):
@@ -208,8 +213,7 @@ class ElftoolsLines:
             idx = self._index.get(cu.cu_offset)
             if idx is None:
                 idx = self._index[cu.cu_offset] = self._build(cu)
-        except (DWARFError, ELFError, struct.error, ValueError, KeyError, IndexError,
-                AssertionError) as exc:
+        except _DAMAGED as exc:
             raise InputError(self.image.path, f"corrupt DWARF: {exc}") from exc
         return _chain(idx, query)
 
