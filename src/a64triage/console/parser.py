@@ -609,24 +609,13 @@ class _Builder:
         if self.pstate is None:
             self.pstate = _hex(g["v"])
 
-    def _on_pc(self, g: _Groups, line: Line) -> None:
+    def _on_pc(self, g: _Groups, line: Line) -> None:  # "pc : f+0x1/0x2" and 4.x "PC is at f+0x1/0x2"
         if self.pc is None:
             self.pc = _symbol_or_address(g["v"], "task", line.no)
 
-    def _on_lr(self, g: _Groups, line: Line) -> None:
+    def _on_lr(self, g: _Groups, line: Line) -> None:  # "lr : ..." and "LR is at ..."
         if self.lr is None:
             self.lr = _symbol_or_address(g["v"], "task", line.no)
-
-    def _on_pc_is_at(self, g: _Groups, line: Line) -> None:
-        if self.pc is None:
-            self.pc = _symbol_or_address(g["v"], "task", line.no)
-
-    def _on_lr_is_at(self, g: _Groups, line: Line) -> None:
-        if self.lr is None:
-            self.lr = _symbol_or_address(g["v"], "task", line.no)
-
-    def _on_old_pc(self, g: _Groups, line: Line) -> None:
-        self._old_pc(g, line)
 
     def _on_sp(self, g: _Groups, line: Line) -> None:
         if self.sp is None:
@@ -927,9 +916,9 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
     "pstate": _Builder._on_pstate,
     "pc": _Builder._on_pc,
     "lr": _Builder._on_lr,
-    "pc_is_at": _Builder._on_pc_is_at,
-    "lr_is_at": _Builder._on_lr_is_at,
-    "old_pc": _Builder._on_old_pc,
+    "pc_is_at": _Builder._on_pc,
+    "lr_is_at": _Builder._on_lr,
+    "old_pc": _Builder._old_pc,
     "sp": _Builder._on_sp,
     "old_sp32": _Builder._on_old_sp32,
     "xregs": _Builder._on_xregs,
