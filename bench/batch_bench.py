@@ -134,10 +134,12 @@ class Cluster:
 
 
 def _children(pid: int) -> list[int]:
+    """Every descendant (a dask worker's Nanny starts the Worker through a forkserver)."""
     try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        kids = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
+    return [d for k in kids for d in (k, *_children(k))]
 
 
 def default_vmlinux() -> str | None:

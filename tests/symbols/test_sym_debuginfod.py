@@ -296,14 +296,15 @@ def test_real_debuginfod_serves_debian_dbg_deb(debian_vmlinux: str, tmp_path: Pa
     subprocess.run([objcopy, "--strip-debug", debian_vmlinux, str(stripped)], check=True, timeout=600)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    # -U: .deb archives; -t 0 -g 0: scan once, no grooming; no source scan (not needed)
+    # -U: .deb archives; -t 0 -g 0: scan once, no grooming; no source scan (not needed).  Without
+    # DEBUGINFOD_URLS in its environment the server forwards no request anywhere (federation).
+    env = {k: v for k, v in os.environ.items() if k != "DEBUGINFOD_URLS"}
     proc = subprocess.Popen([server, "-U", "-p", str(port), "-d", str(tmp_path / "db.sqlite"),
                              "-t", "0", "-g", "0", "-c", "1", "--disable-source-scan", str(deb.parent)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         _wait_scanned(url, proc, 900)
         cache = tmp_path / "cache"
-        env = {k: v for k, v in os.environ.items() if k != "DEBUGINFOD_URLS"}
         cmd = [sys.executable, "-m", "a64triage", "symbolize", "--json", "--cache-dir", str(cache), str(E2E_LOG)]
         start = time.monotonic()
         got = subprocess.run([*cmd, "--vmlinux", str(stripped), "--debuginfod", url],

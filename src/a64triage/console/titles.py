@@ -359,10 +359,12 @@ class SyzTitle:
 
 
 def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: tuple[Frame, ...],
-            pc: Frame | None, frames: tuple[Frame, ...], everything: tuple[Frame, ...], after: int) -> str | None:
+            pc: Frame | None, frames: tuple[Frame, ...], everything: tuple[Frame, ...],
+            after: int) -> tuple[str, str] | None:
+    """The guilty function as titled (canonical) and as printed (raw)."""
     if mode == "lock":
         names = _names(lock_at[:1])
-        return names[0] if names else None
+        return (names[0], names[0]) if names else None
     trace = list(frames)
     if mode == "rcu":
         # The stalled CPU's backtrace: what follows its timer interrupt (x86: the first
@@ -390,16 +392,18 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
         prev = kept[0] if kept else None
         for n in kept:
             if _STALL_RX.search(n):
-                return "smp_call_function" if "smp_call_function" in n else (prev and _strip(prev))
+                if "smp_call_function" in n:
+                    return "smp_call_function", n
+                return (_strip(prev), prev) if prev else None
             prev = n
         return None
     if mode == "hang":
         for n in kept:
             for anchor, repl in HANG_ANCHORS:
                 if anchor in n:
-                    return repl or n
+                    return repl or n, n
         kept = [n for n in kept if not any(s in n for s in HANG_SKIP)]
-    return _strip(kept[0]) if kept else None
+    return (_strip(kept[0]), kept[0]) if kept else None
 
 
 def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, str], *,
@@ -431,11 +435,13 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
         after = 1 << 62
         if t.after is not None:
             after = next((ln.no for ln in lines if re.search(t.after, ln.text)), after)
-        frame = None
+        frame = raw = None
         if t.frame != "none":
-            frame = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_at, pc, frames, everything, after)
-            if frame is None:
+            found = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_at, pc, frames, everything, after)
+            if found is None:
                 corrupted = corrupted or "no frames in a stack trace"
+            else:
+                frame, raw = found
         values["frame"] = frame or "corrupted"
         values.setdefault("access", "")
         try:
@@ -443,7 +449,12 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
         except (KeyError, IndexError):
             continue
         title = normalise_title(title.replace("  ", " "))
-        alts = tuple(dict.fromkeys(normalise_title(a.format_map(values)) for a in t.alt))
+        alt_list = [a.format_map(values) for a in t.alt]
+        # The frame as printed, and with each syscall-wrapper prefix taken off, are alternatives.
+        for variant in ([raw] if raw else []) + [raw[len(p):] for p in STRIP_PREFIXES if raw and raw.startswith(p)]:
+            other = {**values, "frame": variant}
+            alt_list += [t.template.format_map(other), *(a.format_map(other) for a in t.alt)]
+        alts = tuple(a for a in dict.fromkeys(normalise_title(a) for a in alt_list) if a != normalise_title(title))
         if corrupted is None and _TIMESTAMP_IN_TITLE.search(title):
             corrupted = "title matches corrupted regexp"
         if corrupted is None and t.stack and not has_trace:

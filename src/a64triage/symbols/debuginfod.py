@@ -28,7 +28,18 @@ from a64triage.errors import InputError
 if TYPE_CHECKING:
     from a64triage.symbols.sources import SourceOptions
 
-CONNECT_TIMEOUT = 15.0  # seconds without an answer before a server counts as unreachable
+# Seconds a server may stay silent (connecting, or before and between bytes): a server that
+# extracts a 273 MB vmlinux from a .deb sends nothing for many seconds.  elfutils' client
+# reads DEBUGINFOD_TIMEOUT for this, 90 by default (debuginfod_find_debuginfo(3)): so do we.
+DEFAULT_TIMEOUT = 90.0
+
+
+def timeout() -> float:
+    try:
+        value = float(os.environ.get("DEBUGINFOD_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+    return value if value > 0 else DEFAULT_TIMEOUT
 CHUNK = 1 << 20
 PROGRESS_MIN_BYTES = 8 << 20  # smaller files come without a bar
 KINDS = ("debuginfo", "executable")
@@ -82,7 +93,7 @@ def _download(base: str, build_id: str, kind: str, dest: Path) -> Fetched:
                                                **({"Range": f"bytes={have}-"} if have else {})})
     start = time.monotonic()
     try:
-        resp = urllib.request.urlopen(req, timeout=CONNECT_TIMEOUT)
+        resp = urllib.request.urlopen(req, timeout=timeout())
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # our .part is already whole (or wrong): start over
             part.unlink(missing_ok=True)
