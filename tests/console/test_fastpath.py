@@ -3,7 +3,8 @@
 ``patterns.match_body`` (first-character unions with guarded catch-all patterns)
 must pick the same pattern as trying ``patterns.BODY`` in order;
 ``patterns.match_header`` the same header as trying ``patterns.HEADERS`` in
-order; ``parser._is_frame`` must agree with ``_frame_from``; ``parse_file``
+order; ``parser._is_frame`` must agree with ``_frame_from``; ``parser._Hits`` (one
+Aho-Corasick scan) with ``_FindHits`` (a find per literal); ``parse_file``
 (block decoding) must give what ``parse_lines`` gives on the file's lines.
 """
 
@@ -14,14 +15,14 @@ import re
 from pathlib import Path
 
 from console_corpus import cases
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from a64triage.console import parse_file, parse_lines, report_to_json
 from a64triage.console import patterns as P
-from a64triage.console.formats import NOT_REPORTS
+from a64triage.console.formats import NOT_REPORTS, PREFILTER
 from a64triage.console.lines import clean
-from a64triage.console.parser import _frame_from, _is_frame
+from a64triage.console.parser import _FindHits, _frame_from, _Hits, _is_frame
 
 
 def _texts() -> list[str]:
@@ -174,3 +175,23 @@ def _same_by_file_and_lines(blob: bytes, tmp: Path | None = None) -> None:
     chunks = [ln + b"\n" for ln in blob.split(b"\n")]
     by_lines = [report_to_json(r) for r in parse_lines(chunks)]
     assert by_file == by_lines
+
+
+_PIECES = [*PREFILTER, *(lit[: len(lit) // 2] for lit in PREFILTER), "\n", " ", "[  T12]", "=3D", "=\n", "\x1b",
+           "\r", "é", "😀", "BUGINFO", "WARNINGBUG"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=6)), max_size=60), st.booleans(),
+       st.integers(min_value=1, max_value=80))
+@example(["abc", "\n", "def"], False, 1)  # a first window without literals, then more lines
+@example(["x\n", "y\n", "z BUG", "\n", "INFO"], True, 2)
+def test_one_scan_finds_what_the_finds_find(pieces: list[str], qp: bool, window: int) -> None:
+    """``_Hits`` (one Aho-Corasick scan over all PREFILTER literals) must give, at every
+    line start, the offset ``_FindHits`` (one ``str.find`` per literal) gives, however
+    small its scan window."""
+    block = "".join(pieces)
+    fast, plain = _Hits(block, window), _FindHits(block)
+    starts = [0] + [i + 1 for i, c in enumerate(block) if c == "\n"]
+    for start in starts:
+        assert fast.first(start, qp) == plain.first(start, qp), (block, start)

@@ -11,11 +11,14 @@ kept, so memory stays flat however long the log is.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from typing import Any
+
+import ahocorasick_rs
 
 from a64triage.console import patterns as P
 from a64triage.console.formats import PREFILTER, Format
@@ -1135,18 +1138,18 @@ _EXTRA = re.compile(r"\[\s{0,12}[TC]\d{1,8}\]|@\d{1,4}\]|=3D|=(?:20|09)?\r?(?:\n
 _EXTRA_QP = re.compile(_EXTRA.pattern + "|=")
 
 
-class _Hits:
+class _FindHits:
     """Offsets of the next ``_INTERESTING`` (or ``_INTERESTING_QP``) text in one block: each
     literal's next occurrence is found with ``str.find`` and kept until passed, so every
-    literal scans the block once; the few non-literal shapes are one small regex."""
+    literal scans the block once; the few non-literal shapes are one small regex.  The
+    reference for ``_Hits`` (tests/console/test_fastpath.py)."""
 
     def __init__(self, block: str) -> None:
         self.block = block
         self.at = [-1] * len(PREFILTER)
         self.extra = {False: -1, True: -1}
 
-    def first(self, start: int, qp: bool) -> int:
-        """The smallest offset >= ``start`` where interesting text begins (len(block): none)."""
+    def _literal(self, start: int) -> int:
         block = self.block
         size = len(block)
         best = size
@@ -1158,11 +1161,53 @@ class _Hits:
                 at[k] = p = size if p < 0 else p
             if p < best:
                 best = p
+        return best
+
+    def first(self, start: int, qp: bool) -> int:
+        """The smallest offset >= ``start`` where interesting text begins (len(block): none)."""
+        best = self._literal(start)
         p = self.extra[qp]
         if p < start:
-            m = (_EXTRA_QP if qp else _EXTRA).search(block, start)
-            self.extra[qp] = p = m.start() if m is not None else size
+            m = (_EXTRA_QP if qp else _EXTRA).search(self.block, start)
+            self.extra[qp] = p = m.start() if m is not None else len(self.block)
         return min(p, best)
+
+
+# All PREFILTER literals in one C pass (Aho-Corasick, SIMD-prefiltered) instead of one
+# ``str.find`` pass each: the passes were most of the quiet log's time.  Leftmost-first
+# matches never hide one that starts on a later line (literals hold no newline), and
+# ``first`` is only asked at line starts.
+_PREFILTER_AC = ahocorasick_rs.AhoCorasick(list(PREFILTER), matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
+
+
+class _Hits(_FindHits):
+    """``_FindHits`` with the literals' offsets found by one Aho-Corasick scan of a window
+    of the block at a time (whole lines, about ``window`` characters): the match list of a
+    whole crash-dense block would be a memory peak, and is often not needed at all."""
+
+    def __init__(self, block: str, window: int = 1 << 16) -> None:
+        super().__init__(block)
+        self.window = window
+        self.lo = self.hi = 0  # [lo, hi): whole lines whose literal matches are all in starts
+        self.starts: list[int] = []
+
+    def _literal(self, start: int) -> int:
+        block = self.block
+        size = len(block)
+        while True:
+            if self.lo <= start:
+                i = bisect.bisect_left(self.starts, start)
+                if i < len(self.starts):
+                    return self.starts[i]
+                if self.hi >= size:
+                    return size
+            lo = start if start < self.lo else max(start, self.hi)
+            nl = block.find("\n", min(lo + self.window, size))
+            hi = size if nl < 0 else nl
+            self.starts = [lo + m[1] for m in _PREFILTER_AC.find_matches_as_indexes(block[lo:hi])]
+            self.lo, self.hi = start, hi  # [start, old hi) held none
+
+
 _STAMPED_RUN = re.compile(r"(?:\[\s{0,12}\d{1,10}\.\d{1,9}\][^\n]*\n)*")  # lines starting with "[ 12.345]"
 MIN_SKIP = 4  # fewer skippable lines are not worth the bookkeeping
 
