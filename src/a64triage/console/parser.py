@@ -82,10 +82,10 @@ def _frame_from(text: str, stack: str, line_no: int) -> Frame | None:
     bracket = text.startswith("[<")
     m = P.FRAME_MODERN.match(text) if "+0x" in text else None
     if m:
-        unrel, addr, unrel2, func, off, size, mod, marker, src, inline = m.groups()  # one call, not ten
+        unrel, addr, unrel2, func, off, size, mod, marker, src, inline, unrel3 = m.groups()  # one call, not ten
         return _new_frame(
             func, int(off, 16), int(size, 16), mod, int(addr, 16) if addr else None,
-            "?" if unrel or unrel2 else marker, inline is not None, src, stack, line_no,
+            "?" if unrel or unrel2 or unrel3 else marker, inline is not None, src, stack, line_no,
         )
     m = P.FRAME_INLINE.match(text) if "[inline]" in text else None
     if m:
@@ -954,6 +954,7 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
     "irq_marker": _Builder._on_irq_marker,
     "arm32_cpu": _Builder._on_arm32_cpu,
     "x86_rip": _Builder._on_x86_rip,
+    "other_pc": _Builder._on_pc,
     "x86_regs": _Builder._on_x86_regs,
     "ubsan_detail": _Builder._on_ubsan_detail,
 }

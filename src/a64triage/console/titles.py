@@ -269,6 +269,7 @@ _NORMALISE: tuple[tuple[re.Pattern[str], str], ...] = (
 _ADDRESS = re.compile(r"^(?:0x)?[0-9a-f]{8,16}$")  # an unsymbolized frame: no function to blame
 _DROPPED = re.compile(r"\s{0,4}\*\* \d{1,10} printk messages dropped \*\*.{0,4000}$")
 _FAULT_INJECTION = re.compile(r"^should_fail(?:slab)?$")
+_IRQ_ENTRIES = frozenset(("el1h_64_irq", "__irq_svc"))
 _TIMESTAMP_IN_TITLE = re.compile(r"\[ *[0-9]+\.[0-9]+\]")
 
 
@@ -370,8 +371,8 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
         # The stalled CPU's backtrace: what follows its timer interrupt (x86: the first
         # "apic_timer_interrupt" frame, then the interrupted RIP and its callers).
         at = next((i for i, f in enumerate(everything) if f.function and "apic_timer_interrupt" in f.function), None)
-        if at is None:  # arm64: the frames below the IRQ exception entry
-            at = next((i for i, f in enumerate(everything) if f.function == "el1h_64_irq"), None)
+        if at is None:  # arm64 and arm: the frames below the IRQ exception entry
+            at = next((i for i, f in enumerate(everything) if f.function in _IRQ_ENTRIES), None)
         names = _names(everything[at + 1:]) if at is not None else _names([pc, *trace])
         mode = "stall"
     elif mode == "locks":  # the two "at:" lines (lock taken, lock held), then the frames after them
@@ -385,9 +386,10 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
         names = _names([Frame(function=header_func)] if header_func else []) + _names(trace)
     else:
         names = _names(trace)
-    if any(_FAULT_INJECTION.match(n) for n in names):
-        return None  # a fault-injection stack is mixed into the report: which frame is guilty is unknown
     kept = [n for n in names if not _skipped(skip, n)]
+    injected = next((i for i, n in enumerate(names) if _FAULT_INJECTION.match(n)), None)
+    if injected is not None and (not kept or names.index(kept[0]) >= injected):
+        return None  # a fault-injection stack is mixed into the report: which frame is guilty is unknown
     if mode == "stall":
         prev = kept[0] if kept else None
         for n in kept:
