@@ -44,7 +44,8 @@ class Title:
     - ``header``: the function printed in the header line, then the call trace;
     - ``stall``: the frame just above the first dispatch "anchor" (syscall entry,
       workqueue, timer...): loops stall anywhere, their caller names the bug;
-    - ``rcu``: ``stall`` over the stalled CPU's backtrace (after its timer interrupt);
+    - ``rcu``: ``stall`` over the stalled CPU's backtrace (after its timer interrupt's entry,
+      or arm's "Exception stack(...)" dump); no interrupted backtrace in the report: no frame;
     - ``hang``: the first frame that is not a wait/lock primitive (rtnl_lock and the
       synchronize_* family are kept: they name the bucket);
     - ``lock``: the function of lockdep's ``at:`` line for the lock being taken;
@@ -207,7 +208,8 @@ FORMATS: tuple[Format, ...] = (
                   report=r"(?P<access>Read|Write) (?:of size|at addr) [0-9a-f]"),
                _t("KASAN: invalid-free in {frame}", r"KASAN: (?:double-free or invalid-free|double-free|invalid-free) in ",
                   "header", skip=("slab_", "kfree", "vunmap", "vfree"), alt=("invalid-free in {frame}",)),
-               _t("KASAN: {type} {access}", r" on address", stack=False,
+               # Before 4.x: "BUG: KASAN: <type> on address <addr>", no function: syzkaller calls it corrupted.
+               _t("KASAN: {type} {access}", r" on address", stack=False, corrupted=True,
                   report=r"(?P<access>Read|Write) of size \d"),
                _t("KASAN: {rest}", r"^BUG: KASAN: (?P<rest>.{1,300})", corrupted=True, stack=False))),
     Format("kmsan", "kasan", Kind.KMSAN, r"^BUG: KMSAN: (?P<type>[\w-]{1,60}) in (?P<func>\S{1,300})", "BUG: KMSAN: ",
@@ -271,7 +273,7 @@ FORMATS: tuple[Format, ...] = (
                      "kasprintf", "kvasprintf", "pcpu_create", "strdup", "strndup", "memdup")),)),
     Format("bad-page", "other", Kind.OTHER_BUG, r"^BUG: Bad page (?P<what>state|cache|map)", "BUG: Bad page", "B",
            "mm/page_alloc.c bad_page(), mm/memory.c print_bad_pte()",
-           (_t("BUG: Bad page map", r"map", stack=False),
+           (_t("BUG: Bad page map", r"map"),  # mm/memory.c print_bad_pte() ends with dump_stack()
             _t("BUG: Bad page {what} in {frame}", None, "trace",
                skip=(r"(?:free|put|get|update|release)_page", "^bad_page$", "free_unref", "unmap", r"^free_", r"_free_pages",
                      "release_pages", "pagevec", "lru_add", "page_frag")))),
@@ -324,9 +326,9 @@ FORMATS: tuple[Format, ...] = (
     Format("double-fault", "trap", Kind.TRAP, r"^PANIC: double fault", "PANIC: double fault", "P",
            "arch/x86/kernel/traps.c exc_double_fault()", (_t("PANIC: double fault in {frame}", None, "pc"),), arch="x86"),
     Format("divide-error", "trap", Kind.TRAP, r"^(?:Oops: )?divide(?: |_)error: ", "divide", "dO",
-           "arch/x86/kernel/traps.c exc_divide_error()", (_t("divide error in {frame}", None, "pc", stack=False),), arch="x86"),
+           "arch/x86/kernel/traps.c exc_divide_error()", (_t("divide error in {frame}", None, "pc"),), arch="x86"),
     Format("invalid-opcode", "trap", Kind.TRAP, r"^(?:Oops: )?invalid opcode: ", "invalid opcode", "iO",
-           "arch/x86/kernel/traps.c exc_invalid_op()", (_t("invalid opcode in {frame}", None, "pc", stack=False),), arch="x86"),
+           "arch/x86/kernel/traps.c exc_invalid_op()", (_t("invalid opcode in {frame}", None, "pc"),), arch="x86"),
     Format("int3", "trap", Kind.TRAP, r"^(?:Oops: )?int3: ", "int3: ", "iO", "arch/x86/kernel/traps.c exc_int3()",
            (_t("int3 in {frame}", None, "pc"),), arch="x86"),
     Format("alignment-trap", "trap", Kind.ALIGNMENT, r"^Alignment trap: ", "Alignment trap", "A",
@@ -372,7 +374,7 @@ FORMATS: tuple[Format, ...] = (
                _t("kernel stack overflow in {frame}", r"kernel stack overflow", "stall", skip=("bad_stack",),
                   alt=("stack-overflow in {frame}",)),
                _t("kernel panic: Attempted to kill init!", r"Attempted to kill init!", stack=False),
-               _t("kernel panic: Couldn't open N_TTY ldisc", r"Couldn't open N_TTY ldisc", stack=False),
+               _t("kernel panic: Couldn't open N_TTY ldisc", r"Couldn't open N_TTY ldisc"),  # panic() dumps the stack
                _t("kernel panic: Fatal exception", r"Fatal exception", corrupted=True, stack=False),
                _t("kernel panic: panic_on_warn set", r"panic_on_warn set", corrupted=True, stack=False),
                _t("kernel panic: hung_task: blocked tasks", r"hung_task: blocked tasks", corrupted=True, stack=False),
