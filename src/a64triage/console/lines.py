@@ -49,6 +49,7 @@ _ELISION = re.compile(
 )
 _ELISION_FIRST = ".\u2026[<(-sS\u017f"  # first characters _ELISION can match (IGNORECASE "s" includes U+017F)
 _QUOTE_FIRST = (">", "|")
+_DOUBLE_SPACED = 3  # lines alternating blank / not blank after which a log counts as double-spaced
 _QP_RUN = re.compile(r"(?:=[0-9A-F]{2})+")
 _QP_HINT = re.compile(r"=3D|=20$|=09$")  # "=20" mid-line is too common in logs ("fqs=2029")
 
@@ -277,6 +278,9 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
     held: Line | None = None
     held_raw_len = 0
     held_quoted = False
+    gap: Line | None = None  # a blank line held back in a double-spaced log
+    alternating = 0  # lines in a row alternating between blank and not
+    last_blank = False
     qp = False
     pending: tuple[int, str] | None = None
     st = state if state is not None else CleanState()
@@ -295,6 +299,9 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
             if held is not None:
                 yield held  # the skipped lines are stamped: none would have been glued to it
                 held = None
+            if gap is not None:
+                yield gap
+                gap = None
             count += raw.n - 1
             continue
         else:
@@ -351,8 +358,17 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
             if len(parts) > 1:
                 pieces = ((parts[0].strip(), caller, stamped), *(_strip_prefixes(p) for p in parts[1:]))
         # ---- hard-wrap gluing
+        blank = not physical.strip(" \t>|")  # the raw line: a stamp-only line is no blank
+        alternating = alternating + 1 if blank != last_blank else 0  # counted per physical line
+        last_blank = blank
         for text, caller, stamped in pieces:
             elided = bool(text) and text[0] in _ELISION_FIRST and _ELISION.match(text) is not None
+            if not text and held is not None and held.text and alternating >= _DOUBLE_SPACED and gap is None:
+                # A double-spaced log (a blank line after every line, as some bug trackers and
+                # mail clients paste): the blank is held back, so a wrapped line's rest after
+                # it can still be joined; it is given out as usual otherwise.
+                gap = Line(no, text, caller, stamped, False)
+                continue
             if (
                 held is not None
                 and not stamped
@@ -366,11 +382,17 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
                 joiner = "" if held.text.endswith((" ", "/", "+")) else " "
                 held = Line(held.no, (held.text + joiner + text)[:MAX_LINE], held.caller, True, False)
                 held_raw_len = len(physical)  # a long continuation may itself have wrapped
+                gap = None
                 continue
             if held is not None:
                 yield held
+            if gap is not None:
+                yield gap
+                gap = None
             held = Line(no, text, caller, stamped, elided)
             held_raw_len = len(physical)
             held_quoted = quoted
     if held is not None:
         yield held
+    if gap is not None:
+        yield gap

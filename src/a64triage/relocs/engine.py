@@ -213,10 +213,8 @@ class _Auditor:
         f = self.img.function_at(pc)
         if f is not None:
             return f[2], pc - f[0]
-        name, _plus, off = self.img.describe(pc).partition("+")
-        if name.startswith("0x"):
-            return None, None
-        return name, int(off, 16) if off else 0
+        name, off = self.img.place(pc)
+        return (name, off) if name is not None else (None, None)
 
     def in_fixed(self, addr: int) -> bool:
         s = self.img.section_of(addr)

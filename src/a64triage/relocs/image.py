@@ -182,12 +182,18 @@ class Image:
 
     def describe(self, addr: int) -> str:
         """``sym+0x10`` for an address (section+off, or the undefined symbol's name)."""
+        name, off = self.place(addr)
+        return _plus(name, off) if name is not None else f"{addr:#x}"
+
+    def place(self, addr: int) -> tuple[str | None, int]:
+        """(symbol or section, offset) of an address; (None, addr) when neither holds it.
+        Callers that need the parts use this, never a parse of ``describe()``'s text (a
+        symbol name may hold a '+')."""
         if addr >= UNDEF_BASE and not self.linked:
             idx = (addr - UNDEF_BASE) >> UNDEF_SHIFT
             off = (addr - UNDEF_BASE) & ((1 << UNDEF_SHIFT) - 1)
             syms = self.elf.symbols
-            name = syms[idx].name if idx < len(syms) else "?"
-            return _plus(name, off)
+            return (syms[idx].name if idx < len(syms) else "?"), off
         starts, rows = self.named
         i = bisect_right(starts, addr) - 1
         sec = self.section_of(addr)
@@ -197,11 +203,11 @@ class Image:
             if sec is not None and self.section_of(a) is not sec:
                 break
             if size == 0 or addr < a + size or rows[i][3] in ("FUNC", "NOTYPE"):
-                return _plus(name, addr - a)
+                return name, addr - a
             break
         if sec is not None:
-            return _plus(sec.name, addr - self.sec_start(sec))
-        return f"{addr:#x}"
+            return sec.name, addr - self.sec_start(sec)
+        return None, addr
 
     def string_at(self, addr: int, limit: int = 48) -> str | None:
         """The C string at ``addr`` when it lies in a string section (SHF_STRINGS), quoted."""
