@@ -28,6 +28,7 @@ MAX_REPORT_LINES = 3000
 MAX_FRAMES = 512
 IDLE_LIMIT = 40  # unrecognised lines after which an open report is closed
 JOIN_WINDOW = 30  # lines after "end trace" in which a panic still belongs to the report
+MIN_HEADER = 5  # the shortest header line ("INFO:"): shorter lines are never matched against the table
 EXPECTED_XREGS = 30  # x0..x29 are always printed by arm64 __show_regs
 
 _TAIL = {"smp_stop", "kernel_offset", "phys_offset", "cpu_features", "memory_limit", "end_panic", "end_trace"}
@@ -1033,7 +1034,7 @@ class Parser:
         else:
             key = self.last_key if self.use_callers else None
         b = self.active.get(key)
-        hm = None if line.elided or len(text) < 8 else P.match_header(text, b is None)
+        hm = None if line.elided or len(text) < MIN_HEADER else P.match_header(text, b is None)
         if hm is None and b is not None:
             # The common case: a body line of the open report.
             if b.feed(line):
@@ -1104,7 +1105,7 @@ def parse_clean(lines: Iterable[Line], parser: Parser | None = None) -> Iterator
             else:
                 key = parser.last_key if parser.use_callers else None
             b = active.get(key)
-            if b is not None and text[:1] not in _CONTEXT_FIRST and (len(text) < 8 or match_header(text) is None):
+            if b is not None and text[:1] not in _CONTEXT_FIRST and (len(text) < MIN_HEADER or match_header(text) is None):
                 if b.feed(line):
                     continue
                 done: list[Report] = []
