@@ -139,7 +139,10 @@ FORMATS: tuple[Format, ...] = (
            "Unable to handle kernel", "U", "arch/arm64/mm/fault.c die_kernel_fault(), arch/arm/mm/fault.c",
            (_t("BUG: unable to handle kernel {what} in {frame}",
                r"paging request|NULL pointer dereference|access to user memory", "pc", alt=_BAD_ACCESS),
-            _t("BUG: unable to handle kernel", corrupted=True, stack=False))),
+            # arm64's other die_kernel_fault() messages (execute from non-executable memory,
+            # write to read-only memory, ...): syzkaller has no variant for them; titled the
+            # same way so that different faults stay different buckets (docs/TITLES.md).
+            _t("BUG: unable to handle kernel {msg} in {frame}", None, "pc", alt=_BAD_ACCESS))),
     Format("unhandled-fault", "fault", Kind.OOPS, r"^Unhandled fault(?::| at) (?P<msg>.{0,200})$", "Unhandled fault",
            "U", "arch/arm/mm/fault.c do_DataAbort()",
            (_t("Unhandled fault in {frame}", "^Unhandled fault:", "pc", alt=_BAD_ACCESS),)),

@@ -110,9 +110,16 @@ def is_skipped(name: str) -> bool:
     return base in SKIP_EXACT or base.startswith(SKIP_PREFIX)
 
 
+def outside_function(frame: Frame) -> bool:
+    """``func+off/size`` with ``off > size``: kallsyms printed the nearest symbol below
+    an address that is in no function (module data executed, EXEC_DATA), so the name
+    is an accident of layout and must not become the title's function."""
+    return frame.offset is not None and bool(frame.size) and frame.offset > (frame.size or 0)
+
+
 def first_guilty(frames: Iterable[Frame], after_entry: bool = False) -> str | None:
     """First non-helper function; with ``after_entry`` start past the exception entry."""
-    seq = [f for f in frames if f.function and f.marker != "?"]  # "?" = unreliable x86 guess
+    seq = [f for f in frames if f.function and f.marker != "?" and not outside_function(f)]  # "?": x86 guess
     if after_entry:
         for i in range(len(seq) - 1, -1, -1):
             fn = seq[i].function or ""
@@ -338,8 +345,9 @@ def _strip(name: str) -> str:
 def _names(frames: Iterable[Frame | None]) -> list[str]:
     out = []
     for f in frames:
-        if f is None or not f.function or f.marker == "?" or f.stack == "hyp" or (f.inline and f.offset is None):
-            continue  # unreliable guesses, hyp frames, and inlined callees (no return address of their own)
+        if (f is None or not f.function or f.marker == "?" or f.stack == "hyp" or (f.inline and f.offset is None)
+                or outside_function(f)):
+            continue  # unreliable guesses, hyp frames, inlined callees (no return address of their own)
         m = _FUNC_NAME.match(f.function)
         if m and not _ADDRESS.match(f.function):
             out.append(m.group(0))

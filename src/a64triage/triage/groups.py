@@ -1,8 +1,9 @@
 """Groups: reports with one exact signature, folded as the records stream in.
 
 Memory grows with the number of groups, never with the number of reports:
-each group keeps counts, the first and last input (by input order, so the
-result does not depend on which worker finished first) and at most
+each group keeps counts, the first and last input and the first report's
+cluster (by input order, so the result does not depend on which worker
+finished first) and at most
 ``MAX_VALUES`` distinct kernels and hardware names.
 """
 
@@ -44,6 +45,7 @@ class Group:
         if key < self.first:
             self.first = key
             self.example_sha256 = str(rec["input_sha256"])
+            self.cluster = str(rec["cluster"])  # a signature's reports may straddle clusters
         if key[0] > self.last[0]:
             self.last = (key[0], key[1])
         facts = rec.get("facts", {})
