@@ -277,6 +277,11 @@ FORMATS: tuple[Format, ...] = (
     Format("bad-page", "other", Kind.OTHER_BUG, r"^BUG: Bad page (?P<what>state|cache|map)", "BUG: Bad page", "B",
            "mm/page_alloc.c bad_page(), mm/memory.c print_bad_pte()",
            (_t("BUG: Bad page map", r"map"),  # mm/memory.c print_bad_pte() ends with dump_stack()
+            # With page_owner, mm/page_owner.c prints the page's allocation stack: its caller is the bug
+            # (the freeing trace is generic page-freeing code); without it syzkaller's title has no frame.
+            _t("BUG: Bad page {what} in {frame}", r"state", "after", after=r"^page last allocated via",
+               skip=("post_alloc_hook", "get_page_from_freelist", "set_page_owner", "prep_new_page",
+                     "page_pool_alloc")),
             _t("BUG: Bad page {what} in {frame}", None, "trace",
                skip=(r"(?:free|put|get|update|release)_page", "^bad_page$", "free_unref", "unmap", r"^free_", r"_free_pages",
                      "release_pages", "pagevec", "lru_add", "page_frag")))),
@@ -481,7 +486,7 @@ SKIP_FRAMES: tuple[str, ...] = (
     "check_heap_object", "check_object", "read_word_at_a_time", r"(?:read|write)_once_.*nocheck",
     "print_address_description", "print_report", "print_usage_bug", "print_tainted", "print_unlock", "imbalance_bug",
     # panic / BUG / WARN plumbing, traps and unwinding
-    "panic", "invalid_op", "report_bug", "fixup_bug", "do_error", r"_trap$|do_trap", "show_stack", "dump_stack",
+    "panic", "invalid_op", "report_bug", "fixup_bug", "do_error", r"_trap$|do_trap", "show_stack", "dump_stack", "unwind_backtrace",
     "walk_stack", "dump_backtrace", "warn_slowpath", "warn_alloc", "warn_bogus", "__warn", "stack_trace_consume_entry",
     "arch_stack_walk", "stack_trace_save", "program_check_exception", "program_check_common",
     r"do_(?:kernel|translation)_fault", "do_mem_abort", "el1_abort", r"el1h_64_sync(?:_handler)?",

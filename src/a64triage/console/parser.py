@@ -712,7 +712,8 @@ class _Builder:
         self.trace = None
 
     def _on_aux_stack(self, g: _Groups, line: Line) -> None:
-        if self.frames or self.kind in (Kind.LOCKDEP,):
+        # page_owner's stacks come before the report's own call trace
+        if self.frames or self.kind in (Kind.LOCKDEP,) or line.text.startswith("page last "):
             self.trace = "aux"
 
     def _on_stack_trace_kasan_end(self, g: _Groups, line: Line) -> None:

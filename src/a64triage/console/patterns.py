@@ -184,7 +184,9 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                       r"|(?:allocated|freed) by task \d{1,10}|The buggy address|kfence-#\d|Memory state around|-> #\d{1,3} |"
                       r"other info that might help|the existing dependency chain|but task is already holding lock"
                       r"|Possible unsafe locking scenario|\d{1,3} locks? held by|Showing all locks held"
-                      r"|\{[A-Z-]{1,30}\} state was registered at:)"),
+                      r"|\{[A-Z-]{1,30}\} state was registered at:"
+                      # mm/page_owner.c __dump_page_owner(): the page's allocation and last free stacks
+                      r"|page last (?:allocated via|free) )"),
         ("stack_trace_kasan_end", r"^={20,200}$"),
         ("smp_stop", r"^SMP: stopping secondary CPUs"),
         ("kernel_offset", r"^Kernel Offset: (?P<v>disabled|0x" + _HEX + r"{1,16})"),
@@ -238,7 +240,7 @@ _FIRST: dict[str, str] = {
 # cheap necessary condition; the rest are chosen by first character.  The surviving
 # candidates are joined into one regex whose ``lastindex`` names the first (in table
 # order) that matches: one C-level call instead of a Python loop.
-_AUX_FIRST = "AFLSafTkM-otbP{"  # aux_stack's literal starts; its "\d{1,3} locks held" adds any digit
+_AUX_FIRST = "AFLSafTkM-otbP{p"  # aux_stack's literal starts; its "\d{1,3} locks held" adds any digit
 _UBSAN_STARTS = ("index ", "shift exponent", "signed integer overflow", "load of value")
 _KNOWN_FIRST = frozenset(c for chars in _FIRST.values() for c in chars) | frozenset(_AUX_FIRST)
 _Union = tuple[re.Pattern[str], tuple[str, ...], bool]
