@@ -596,8 +596,9 @@ class _Builder:
 
     def _on_modules(self, g: _Groups, line: Line) -> None:
         if self.modules is None:
-            mods = g["v"].split()
-            self.modules = tuple(x for x in mods if not x.startswith(("[last", "unloaded:")) and x != "]")[:500]
+            # print_modules() (kernel/module/main.c) ends the list with " [last unloaded: name]":
+            # that module is no longer loaded.
+            self.modules = tuple(g["v"].split("[last unloaded:", 1)[0].split())[:500]
 
     def _on_workqueue(self, g: _Groups, line: Line) -> None:
         self._fact("workqueue", g["v"])

@@ -142,9 +142,9 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("hyp_cfi", r"^(?:kvm \[\d{1,10}\]: )?\s?\(target: \[<(?P<addr>" + _HEX + r"{1,16})>\] (?P<sym>\S{1,300}), expected type: 0x(?P<type>" + _HEX + r"{1,8})\)"),
         ("end_trace", r"^-{3}\[ end trace (?:" + _HEX + r"{1,16} )?\]-{3}"),
         ("end_panic", r"^-{3}\[ end Kernel panic - not syncing: ?(?P<msg>.{0,400})$"),
-        ("cpu", r"^CPU: (?P<cpu>\d{1,5}) (?:UID: \d{1,10} )?PID: (?P<pid>\d{1,10}) Comm: (?P<comm>.{1,20}?) "
+        ("cpu", r"^CPU: (?P<cpu>\d{1,5}) (?:UID: \d{1,10} )?PID: (?P<pid>\d{1,10}) Comm: (?P<comm>.{1,20}?) (?:Kdump: loaded )?"
                 r"(?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) {1,40}(?P<ver>\d[^\s]{0,120})(?: (?P<build>.{1,200}))?$"),
-        ("cpu_old", r"^CPU:? ?(?P<cpu>\d{1,5}) PID: (?P<pid>\d{1,10}) Comm: (?P<comm>.{1,20}?) (?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) {0,40}(?P<ver>\d\S{0,120})?"),
+        ("cpu_old", r"^CPU:? ?(?P<cpu>\d{1,5}) PID: (?P<pid>\d{1,10}) Comm: (?P<comm>.{1,20}?) (?:Kdump: loaded )?(?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) {0,40}(?P<ver>\d\S{0,120})?"),
         ("taint_ver", r"^(?:Not tainted|Tainted: [A-Z ]{1,40}?) {1,40}(?P<ver>\d[^\s]{0,120})(?: (?P<build>.{1,200}))?$"),
         ("taint_line", r"^Tainted: (?P<flags>\[[A-Z]\]=\w{1,30}(?:, \[[A-Z]\]=\w{1,30}){0,20})$"),
         ("hardware", r"^Hardware name: (?P<v>.{1,200})$"),
