@@ -50,14 +50,32 @@ FACTS: dict[str, list[tuple[object, ...]]] = {
         2, 1627, "rmmod", "5.16.0-rc2-next-20211125+",
         "Google Lazor Limozeen without Touchscreen (rev5 - rev8) (DT)",
         "drm_panel_disable", "drm_panel_disable", "el0t_64_sync", 33, 77)],
+    # Two tasks' oopses interleaved line by line ([ T3083] / [ T3080]): each caller gets its own
+    # report; T3080's ends after its fault block (the panic stopped that CPU): a truncated end.
+    "syzkaller-680-arm64-two-cpus-interleaved": [
+        ("BUG: unable to handle kernel paging request in __kmem_cache_alloc_node", 0x96000004,
+         0x616161616161A1, 0, 3083, "udevd", "6.1.0-rc6-syzkaller-32662-g6d464646530f",
+         "Google Google Compute Engine/Google Compute Engine, BIOS Google 09/30/2022",
+         "__kmem_cache_alloc_node", "__kmem_cache_alloc_node", "el0t_64_sync", 17, 0),
+        ("BUG: unable to handle kernel paging request", 0x96000004, 0x616161616161A1,
+         None, None, None, None, None, None, None, None, 0, 0),
+    ],
 }
+
+
+def test_interleaved_callers_truncated_second_report() -> None:
+    reports = parse_text(load_case(DATA / "syzkaller-680-arm64-two-cpus-interleaved.log").body)
+    assert reports[0].title == "BUG: unable to handle kernel paging request in simple_xattr_alloc"
+    assert reports[0].corrupted is None and len(dict(reports[0].registers)) == 30
+    assert reports[1].corrupted is not None and reports[1].corrupted.startswith("truncated")
 
 
 @pytest.mark.parametrize("stem", sorted(FACTS))
 def test_damaged_real_log_keeps_its_facts(stem: str) -> None:
     got = [
         (r.headline, r.esr, r.far, r.cpu, r.pid, r.comm, r.kernel_version, r.hardware,
-         r.pc.function if r.pc else None, r.call_trace[0].function, r.call_trace[-1].function,
+         r.pc.function if r.pc else None,
+         r.call_trace[0].function if r.call_trace else None, r.call_trace[-1].function if r.call_trace else None,
          len(r.call_trace), len(r.modules))
         for r in parse_text(load_case(DATA / f"{stem}.log").body)
     ]
