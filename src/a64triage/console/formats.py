@@ -373,8 +373,9 @@ FORMATS: tuple[Format, ...] = (
            (_t("INFO: corrupted", corrupted=True, stack=False),), syz=False),
     Format("panic", "panic", Kind.PANIC, r"^Kernel panic - not syncing: ?(?P<msg>.{0,400})$", "Kernel panic", "K",
            "kernel/panic.c panic()", (
+               # __stack_chk_fail prints "%pB": a name, or a bare address when unsymbolized (then the trace)
                _t("kernel panic: stack is corrupted in {func}",
-                  r"stack-protector: Kernel stack is corrupted in: (?P<func>[A-Za-z_]\w{0,200})",
+                  r"stack-protector: Kernel stack is corrupted in: (?![0-9a-f]{8,16}\b)(?P<func>[A-Za-z_]\w{0,200})",
                   stack=False),
                _t("kernel panic: stack is corrupted in {frame}", r"stack-protector:", "trace", skip=("stack_chk",)),
                _t("kernel panic: corrupted stack end in {frame}", r"corrupted stack end", "stall",
