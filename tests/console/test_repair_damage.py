@@ -23,7 +23,12 @@ def essentials(text: str) -> list[tuple[object, ...]]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.path.stem for c in CASES])
 def test_double_spaced_log_gives_the_same_reports(case: Case) -> None:
-    spaced = "\n\n".join(case.body.splitlines())
+    lines = case.body.splitlines()
+    if 3 * sum(not line.strip() for line in lines) > len(lines):
+        # Double-spaced by its own paster: it must read as its single-spaced form.
+        assert essentials(case.body) == essentials("\n".join(line for line in lines if line.strip()))
+        return
+    spaced = "\n\n".join(lines)
     assert essentials(spaced) == essentials(case.body)
 
 

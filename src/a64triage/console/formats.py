@@ -44,7 +44,8 @@ class Title:
     - ``header``: the function printed in the header line, then the call trace;
     - ``stall``: the frame just above the first dispatch "anchor" (syscall entry,
       workqueue, timer...): loops stall anywhere, their caller names the bug;
-    - ``rcu``: ``stall`` over the stalled CPU's backtrace (after its timer interrupt);
+    - ``rcu``: ``stall`` over the stalled CPU's backtrace (after its timer interrupt's entry,
+      or arm's "Exception stack(...)" dump); no interrupted backtrace in the report: no frame;
     - ``hang``: the first frame that is not a wait/lock primitive (rtnl_lock and the
       synchronize_* family are kept: they name the bucket);
     - ``lock``: the function of lockdep's ``at:`` line for the lock being taken;
@@ -210,7 +211,8 @@ FORMATS: tuple[Format, ...] = (
                   report=r"(?P<access>Read|Write) (?:of size|at addr) [0-9a-f]"),
                _t("KASAN: invalid-free in {frame}", r"KASAN: (?:double-free or invalid-free|double-free|invalid-free) in ",
                   "header", skip=("slab_", "kfree", "vunmap", "vfree"), alt=("invalid-free in {frame}",)),
-               _t("KASAN: {type} {access}", r" on address", stack=False,
+               # Before 4.x: "BUG: KASAN: <type> on address <addr>", no function: syzkaller calls it corrupted.
+               _t("KASAN: {type} {access}", r" on address", stack=False, corrupted=True,
                   report=r"(?P<access>Read|Write) of size \d"),
                _t("KASAN: {rest}", r"^BUG: KASAN: (?P<rest>.{1,300})", corrupted=True, stack=False))),
     Format("kmsan", "kasan", Kind.KMSAN, r"^BUG: KMSAN: (?P<type>[\w-]{1,60}) in (?P<func>\S{1,300})", "BUG: KMSAN: ",
@@ -237,8 +239,8 @@ FORMATS: tuple[Format, ...] = (
            r"^(?:watchdog: |NMI watchdog: )?(?:BUG: )?Watchdog detected hard LOCKUP on cpu (?P<cpu>\d{1,5})", "LOCKUP",
            "wNBW", "kernel/watchdog.c watchdog_hardlockup_check()", syz=False),
     Format("rcu-stall", "stall", Kind.RCU_STALL,
-           r"^(?:rcu: )?INFO: (?P<flavor>rcu_\w{1,20}|rcu) (?:self-)?detected (?:expedited )?stalls? on CPUs?", "INFO: ",
-           "rI", "kernel/rcu/tree_stall.h print_other_cpu_stall()",
+           r"^(?:rcu: )?INFO: (?P<flavor>rcu_\w{1,20}|rcu) (?:self-)?detected (?:expedited )?stalls? on (?:CPUs?|tasks)", "INFO: ",
+           "rI", "kernel/rcu/tree_stall.h print_other_cpu_stall(), kernel/rcu/tasks.h (\"on tasks\")",
            (_t("INFO: rcu detected stall in {frame}", None, "rcu", skip=("apic_timer_interrupt", "rcu"),
                alt=_STALL_ALT),)),
     Format("hung-task", "hung", Kind.HUNG_TASK,
@@ -274,7 +276,12 @@ FORMATS: tuple[Format, ...] = (
                      "kasprintf", "kvasprintf", "pcpu_create", "strdup", "strndup", "memdup")),)),
     Format("bad-page", "other", Kind.OTHER_BUG, r"^BUG: Bad page (?P<what>state|cache|map)", "BUG: Bad page", "B",
            "mm/page_alloc.c bad_page(), mm/memory.c print_bad_pte()",
-           (_t("BUG: Bad page map", r"map", stack=False),
+           (_t("BUG: Bad page map", r"map"),  # mm/memory.c print_bad_pte() ends with dump_stack()
+            # With page_owner, mm/page_owner.c prints the page's allocation stack: its caller is the bug
+            # (the freeing trace is generic page-freeing code); without it syzkaller's title has no frame.
+            _t("BUG: Bad page {what} in {frame}", r"state", "after", after=r"^page last allocated via",
+               skip=("post_alloc_hook", "get_page_from_freelist", "set_page_owner", "prep_new_page",
+                     "page_pool_alloc")),
             _t("BUG: Bad page {what} in {frame}", None, "trace",
                skip=(r"(?:free|put|get|update|release)_page", "^bad_page$", "free_unref", "unmap", r"^free_", r"_free_pages",
                      "release_pages", "pagevec", "lru_add", "page_frag")))),
@@ -318,18 +325,18 @@ FORMATS: tuple[Format, ...] = (
                _t("BUG: unable to handle kernel NULL pointer dereference in {frame}", r"NULL pointer", "pc",
                   alt=_BAD_ACCESS),
                _t("BUG: unable to handle kernel", corrupted=True, stack=False)), arch="x86"),
-    Format("gpf", "trap", Kind.GPF, r"^general protection fault(?:,[^:]{1,160})?: " + _HEX + r"{4} \[#",
+    Format("gpf", "trap", Kind.GPF, r"^general protection fault(?:[, ][^:]{1,160})?: " + _HEX + r"{4} \[#",
            "general protection fault", "g",
-           "arch/x86/kernel/traps.c exc_general_protection()",
+           "arch/x86/kernel/traps.c exc_general_protection() (5.5+: \"for non-canonical address\")",
            (_t("general protection fault in {frame}", None, "pc", alt=_BAD_ACCESS),), arch="x86"),
     Format("stack-segment", "trap", Kind.GPF, r"^stack segment: ", "stack segment: ", "s",
            "arch/x86/kernel/traps.c (do_stack_segment)", (_t("stack segment fault in {frame}", None, "pc"),), arch="x86"),
     Format("double-fault", "trap", Kind.TRAP, r"^PANIC: double fault", "PANIC: double fault", "P",
            "arch/x86/kernel/traps.c exc_double_fault()", (_t("PANIC: double fault in {frame}", None, "pc"),), arch="x86"),
     Format("divide-error", "trap", Kind.TRAP, r"^(?:Oops: )?divide(?: |_)error: ", "divide", "dO",
-           "arch/x86/kernel/traps.c exc_divide_error()", (_t("divide error in {frame}", None, "pc", stack=False),), arch="x86"),
+           "arch/x86/kernel/traps.c exc_divide_error()", (_t("divide error in {frame}", None, "pc"),), arch="x86"),
     Format("invalid-opcode", "trap", Kind.TRAP, r"^(?:Oops: )?invalid opcode: ", "invalid opcode", "iO",
-           "arch/x86/kernel/traps.c exc_invalid_op()", (_t("invalid opcode in {frame}", None, "pc", stack=False),), arch="x86"),
+           "arch/x86/kernel/traps.c exc_invalid_op()", (_t("invalid opcode in {frame}", None, "pc"),), arch="x86"),
     Format("int3", "trap", Kind.TRAP, r"^(?:Oops: )?int3: ", "int3: ", "iO", "arch/x86/kernel/traps.c exc_int3()",
            (_t("int3 in {frame}", None, "pc"),), arch="x86"),
     Format("alignment-trap", "trap", Kind.ALIGNMENT, r"^Alignment trap: ", "Alignment trap", "A",
@@ -366,8 +373,9 @@ FORMATS: tuple[Format, ...] = (
            (_t("INFO: corrupted", corrupted=True, stack=False),), syz=False),
     Format("panic", "panic", Kind.PANIC, r"^Kernel panic - not syncing: ?(?P<msg>.{0,400})$", "Kernel panic", "K",
            "kernel/panic.c panic()", (
+               # __stack_chk_fail prints "%pB": a name, or a bare address when unsymbolized (then the trace)
                _t("kernel panic: stack is corrupted in {func}",
-                  r"stack-protector: Kernel stack is corrupted in: (?P<func>[A-Za-z_]\w{0,200})",
+                  r"stack-protector: Kernel stack is corrupted in: (?![0-9a-f]{8,16}\b)(?P<func>[A-Za-z_]\w{0,200})",
                   stack=False),
                _t("kernel panic: stack is corrupted in {frame}", r"stack-protector:", "trace", skip=("stack_chk",)),
                _t("kernel panic: corrupted stack end in {frame}", r"corrupted stack end", "stall",
@@ -375,7 +383,7 @@ FORMATS: tuple[Format, ...] = (
                _t("kernel stack overflow in {frame}", r"kernel stack overflow", "stall", skip=("bad_stack",),
                   alt=("stack-overflow in {frame}",)),
                _t("kernel panic: Attempted to kill init!", r"Attempted to kill init!", stack=False),
-               _t("kernel panic: Couldn't open N_TTY ldisc", r"Couldn't open N_TTY ldisc", stack=False),
+               _t("kernel panic: Couldn't open N_TTY ldisc", r"Couldn't open N_TTY ldisc"),  # panic() dumps the stack
                _t("kernel panic: Fatal exception", r"Fatal exception", corrupted=True, stack=False),
                _t("kernel panic: panic_on_warn set", r"panic_on_warn set", corrupted=True, stack=False),
                _t("kernel panic: hung_task: blocked tasks", r"hung_task: blocked tasks", corrupted=True, stack=False),
@@ -479,7 +487,7 @@ SKIP_FRAMES: tuple[str, ...] = (
     "check_heap_object", "check_object", "read_word_at_a_time", r"(?:read|write)_once_.*nocheck",
     "print_address_description", "print_report", "print_usage_bug", "print_tainted", "print_unlock", "imbalance_bug",
     # panic / BUG / WARN plumbing, traps and unwinding
-    "panic", "invalid_op", "report_bug", "fixup_bug", "do_error", r"_trap$|do_trap", "show_stack", "dump_stack",
+    "panic", "invalid_op", "report_bug", "fixup_bug", "do_error", r"_trap$|do_trap", "show_stack", "dump_stack", "unwind_backtrace",
     "walk_stack", "dump_backtrace", "warn_slowpath", "warn_alloc", "warn_bogus", "__warn", "stack_trace_consume_entry",
     "arch_stack_walk", "stack_trace_save", "program_check_exception", "program_check_common",
     r"do_(?:kernel|translation)_fault", "do_mem_abort", "el1_abort", r"el1h_64_sync(?:_handler)?",

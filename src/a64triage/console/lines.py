@@ -35,6 +35,9 @@ _BARE_KERNEL = re.compile(r"^\s{0,4}kernel:\s?")
 _KMSG = re.compile(r"^\d{1,2},\d{1,20},\d{1,20},[-c][^;]{0,32};")
 _LEVEL = re.compile(r"^<\d{1,2}>")
 _TIMESTAMP = re.compile(r"^\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]")
+# A printk timestamp ("%5lu.%06lu]", kernel/printk/printk.c print_time) whose "[" went into
+# another CPU's line when two CPUs printed at once, character by character.
+_TS_TORN = re.compile(r"^\d{1,10}\.\d{6}\](?=[ \t\[])")
 _TS_CALLER = re.compile(  # _TIMESTAMP, blanks, then an optional _CALLER and blanks: the usual printk prefix
     r"\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]([ \t]*)(?:\[\s{0,8}([TC]\d{1,8})\]([ \t]*))?"
 )
@@ -165,7 +168,7 @@ def _strip_general(text: str, caller: str | None, stamped: bool, rounds: int) ->
                 m = _SYSLOG.match(text)
                 stamped = stamped or m is not None
         elif c.isdigit():
-            m = _KMSG.match(text)
+            m = _KMSG.match(text) or _TS_TORN.match(text)
             stamped = stamped or m is not None
         if m is None or m.end() == 0:
             break
@@ -214,7 +217,7 @@ def _shape(token: str) -> int:
     return 1 if _TOKEN_HEX.fullmatch(token) else 2 if _TOKEN_WORD.fullmatch(token) else 3
 
 
-def _continues(held: str, text: str, prefix_lost: bool) -> bool:
+def _continues(held: str, text: str, prefix_lost: bool, flowed: bool = False) -> bool:
     """Is ``text`` the rest of ``held``, cut by a mail client or a bug tracker?
 
     The grammar decides (issue #16 D7: a report lost its last line to the noise
@@ -224,7 +227,9 @@ def _continues(held: str, text: str, prefix_lost: bool) -> bool:
     Not tainted" / "6.19.0-rc5 #1"), or, only when ``text`` lacks the prefix
     (timestamp, quote) the previous line carried, when neither is known, or when
     ``held`` is an open-ended row (Modules, Code) and ``text`` has the shape of
-    its last token.  A complete known line followed by a line the grammar does
+    its last token, or when ``held`` ended in a space, the soft line break of a
+    format=flowed mail (RFC 3676 4.2; Thunderbird: "Hardware name: ... (rev5 - " /
+    "rev8) (DT)").  A complete known line followed by a line the grammar does
     not take (``FAR: 0x8`` then ``hello``) is never joined.
     """
     joined = _known(held + " " + text)
@@ -232,7 +237,7 @@ def _continues(held: str, text: str, prefix_lost: bool) -> bool:
     if joined is not None and joined[1] > len(held):
         if alone is None or alone[1] < len(held) or alone[0] is not joined[0]:
             return True
-        return prefix_lost and _shape(held.rsplit(None, 1)[-1]) == _shape(text.split(None, 1)[0])
+        return prefix_lost and (flowed or _shape(held.rsplit(None, 1)[-1]) == _shape(text.split(None, 1)[0]))
     if not prefix_lost or _known(text) is not None:
         return False
     return alone is None or alone[1] < len(held)
@@ -277,6 +282,7 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
     """
     held: Line | None = None
     held_raw_len = 0
+    held_flowed = False  # the held line's raw text ended in a space (format=flowed soft break)
     held_quoted = False
     gap: Line | None = None  # a blank line held back in a double-spaced log
     alternating = 0  # lines in a row alternating between blank and not
@@ -327,7 +333,11 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
             else:
                 if not qp and _QP_HINT.search(text):
                     qp = True
-                soft = not text.endswith(("==", " =", "\t=")) and (qp or 70 <= len(text) <= 77)
+                # In a QP body every line-final "=" is a soft break (RFC 2045 6.7 rule 5: a
+                # literal "=" is "=3D"); before the body is known to be QP, a QP-length line
+                # (encoders fill to 76) ending in " =" is one too ("...at virtual =" /
+                # "address ...=20"), "==" is a separator of "=" signs.
+                soft = qp or (not text.endswith(("==", "\t=")) and 70 <= len(text) <= 77)
                 if soft:
                     qp = True
                 if qp:
@@ -377,11 +387,12 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
                 and held.text
                 and _wrapped(held_raw_len, held.text, text)
                 and not _LOG_START.match(text)
-                and _continues(held.text, text, held.stamped or (held_quoted and not quoted))
+                and _continues(held.text, text, held.stamped or (held_quoted and not quoted), held_flowed)
             ):
                 joiner = "" if held.text.endswith((" ", "/", "+")) else " "
                 held = Line(held.no, (held.text + joiner + text)[:MAX_LINE], held.caller, True, False)
                 held_raw_len = len(physical)  # a long continuation may itself have wrapped
+                held_flowed = physical.endswith(" ")
                 gap = None
                 continue
             if held is not None:
@@ -391,6 +402,7 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
                 gap = None
             held = Line(no, text, caller, stamped, elided)
             held_raw_len = len(physical)
+            held_flowed = physical.endswith(" ")
             held_quoted = quoted
     if held is not None:
         yield held

@@ -31,6 +31,7 @@ MAX_REPORT_LINES = 3000
 MAX_FRAMES = 512
 IDLE_LIMIT = 40  # unrecognised lines after which an open report is closed
 JOIN_WINDOW = 30  # lines after "end trace" in which a panic still belongs to the report
+MIN_HEADER = 5  # the shortest header line ("INFO:"): shorter lines are never matched against the table
 EXPECTED_XREGS = 30  # x0..x29 are always printed by arm64 __show_regs
 
 _TAIL = {"smp_stop", "kernel_offset", "phys_offset", "cpu_features", "memory_limit", "end_panic", "end_trace"}
@@ -85,10 +86,10 @@ def _frame_from(text: str, stack: str, line_no: int) -> Frame | None:
     bracket = text.startswith("[<")
     m = P.FRAME_MODERN.match(text) if "+0x" in text else None
     if m:
-        unrel, addr, unrel2, func, off, size, mod, marker, src, inline = m.groups()  # one call, not ten
+        unrel, addr, unrel2, func, off, size, mod, marker, src, inline, unrel3 = m.groups()  # one call, not ten
         return _new_frame(
             func, int(off, 16), int(size, 16), mod, int(addr, 16) if addr else None,
-            "?" if unrel or unrel2 else marker, inline is not None, src, stack, line_no,
+            "?" if unrel or unrel2 or unrel3 else marker, inline is not None, src, stack, line_no,
         )
     m = P.FRAME_INLINE.match(text) if "[inline]" in text else None
     if m:
@@ -598,8 +599,9 @@ class _Builder:
 
     def _on_modules(self, g: _Groups, line: Line) -> None:
         if self.modules is None:
-            mods = g["v"].split()
-            self.modules = tuple(x for x in mods if not x.startswith(("[last", "unloaded:")) and x != "]")[:500]
+            # print_modules() (kernel/module/main.c) ends the list with " [last unloaded: name]":
+            # that module is no longer loaded.
+            self.modules = tuple(g["v"].split("[last unloaded:", 1)[0].split())[:500]
 
     def _on_workqueue(self, g: _Groups, line: Line) -> None:
         self._fact("workqueue", g["v"])
@@ -714,7 +716,8 @@ class _Builder:
         self.trace = None
 
     def _on_aux_stack(self, g: _Groups, line: Line) -> None:
-        if self.frames or self.kind in (Kind.LOCKDEP,):
+        # page_owner's stacks come before the report's own call trace
+        if self.frames or self.kind in (Kind.LOCKDEP,) or line.text.startswith("page last "):
             self.trace = "aux"
 
     def _on_stack_trace_kasan_end(self, g: _Groups, line: Line) -> None:
@@ -957,6 +960,7 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
     "irq_marker": _Builder._on_irq_marker,
     "arm32_cpu": _Builder._on_arm32_cpu,
     "x86_rip": _Builder._on_x86_rip,
+    "other_pc": _Builder._on_pc,
     "x86_regs": _Builder._on_x86_regs,
     "ubsan_detail": _Builder._on_ubsan_detail,
 }
@@ -1035,7 +1039,7 @@ class Parser:
         else:
             key = self.last_key if self.use_callers else None
         b = self.active.get(key)
-        hm = None if line.elided or len(text) < 8 else P.match_header(text, b is None)
+        hm = None if line.elided or len(text) < MIN_HEADER else P.match_header(text, b is None)
         if hm is None and b is not None:
             # The common case: a body line of the open report.
             if b.feed(line):
@@ -1106,7 +1110,7 @@ def parse_clean(lines: Iterable[Line], parser: Parser | None = None) -> Iterator
             else:
                 key = parser.last_key if parser.use_callers else None
             b = active.get(key)
-            if b is not None and text[:1] not in _CONTEXT_FIRST and (len(text) < 8 or match_header(text) is None):
+            if b is not None and text[:1] not in _CONTEXT_FIRST and (len(text) < MIN_HEADER or match_header(text) is None):
                 if b.feed(line):
                     continue
                 done: list[Report] = []

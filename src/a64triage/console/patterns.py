@@ -142,9 +142,9 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("hyp_cfi", r"^(?:kvm \[\d{1,10}\]: )?\s?\(target: \[<(?P<addr>" + _HEX + r"{1,16})>\] (?P<sym>\S{1,300}), expected type: 0x(?P<type>" + _HEX + r"{1,8})\)"),
         ("end_trace", r"^-{3}\[ end trace (?:" + _HEX + r"{1,16} )?\]-{3}"),
         ("end_panic", r"^-{3}\[ end Kernel panic - not syncing: ?(?P<msg>.{0,400})$"),
-        ("cpu", r"^CPU: (?P<cpu>\d{1,5}) (?:UID: \d{1,10} )?PID: (?P<pid>\d{1,10}) Comm: (?P<comm>.{1,20}?) "
+        ("cpu", r"^CPU: (?P<cpu>\d{1,5}) (?:UID: \d{1,10} )?PID: (?P<pid>\d{1,10}) Comm: (?P<comm>.{1,20}?) (?:Kdump: loaded )?"
                 r"(?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) {1,40}(?P<ver>\d[^\s]{0,120})(?: (?P<build>.{1,200}))?$"),
-        ("cpu_old", r"^CPU:? ?(?P<cpu>\d{1,5}) PID: (?P<pid>\d{1,10}) Comm: (?P<comm>.{1,20}?) (?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) {0,40}(?P<ver>\d\S{0,120})?"),
+        ("cpu_old", r"^CPU:? ?(?P<cpu>\d{1,5}) PID: (?P<pid>\d{1,10}) Comm: (?P<comm>.{1,20}?) (?:Kdump: loaded )?(?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) {0,40}(?P<ver>\d\S{0,120})?"),
         ("taint_ver", r"^(?:Not tainted|Tainted: [A-Z ]{1,40}?) {1,40}(?P<ver>\d[^\s]{0,120})(?: (?P<build>.{1,200}))?$"),
         ("taint_line", r"^Tainted: (?P<flags>\[[A-Z]\]=\w{1,30}(?:, \[[A-Z]\]=\w{1,30}){0,20})$"),
         ("hardware", r"^Hardware name: (?P<v>.{1,200})$"),
@@ -184,7 +184,9 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                       r"|(?:allocated|freed) by task \d{1,10}|The buggy address|kfence-#\d|Memory state around|-> #\d{1,3} |"
                       r"other info that might help|the existing dependency chain|but task is already holding lock"
                       r"|Possible unsafe locking scenario|\d{1,3} locks? held by|Showing all locks held"
-                      r"|\{[A-Z-]{1,30}\} state was registered at:)"),
+                      r"|\{[A-Z-]{1,30}\} state was registered at:"
+                      # mm/page_owner.c __dump_page_owner(): the page's allocation and last free stacks
+                      r"|page last (?:allocated via|free) )"),
         ("stack_trace_kasan_end", r"^={20,200}$"),
         ("smp_stop", r"^SMP: stopping secondary CPUs"),
         ("kernel_offset", r"^Kernel Offset: (?P<v>disabled|0x" + _HEX + r"{1,16})"),
@@ -201,6 +203,11 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("irq_marker", r"^<(?P<v>IRQ|/IRQ|TASK|/TASK|NMI|/NMI|SOFTIRQ|/SOFTIRQ|EOI)>$"),
         ("arm32_cpu", r"^CPU: ARMv\d|^Function entered at|^\s?r\d{1,2}:" + _HEX + r"{8}"),
         ("x86_rip", r"^(?:RIP|IP): (?:[0-9a-f]{4}:)?(?:\[<" + _HEX + r"{8,16}>\]\s{1,4}){0,2}(?P<v>[\w.$]{1,256}\+0x" + _HEX + r"{1,16}/0x" + _HEX + r"{1,16})"),
+        # The trapping pc of other architectures: powerpc's "NIP [c0000000002d79c] f+0x1ac/0x5f0" and
+        # "--- interrupt: 700 at f+0x2c/0x70" (arch/powerpc/kernel/process.c), riscv's "epc : f+0x44c/0xbc0"
+        # (arch/riscv/kernel/process.c __show_regs()).
+        ("other_pc", r"^(?:NIP \[" + _HEX + r"{16}\] |--- interrupt: " + _HEX + r"{1,4} at |epc : )(?P<v>[\w.$]{1,256}\+0x"
+                     + _HEX + r"{1,16}/0x" + _HEX + r"{1,16})"),
         ("x86_regs", r"^(?:RIP: [0-9a-f]{4}:|RSP: [0-9a-f]{4}:|RAX: [0-9a-f]{16}|EFLAGS: |R[A-Z0-9]{1,2}: ?[0-9a-f]{4,16}|EFLAGS: |[CDEFG]S: )"),
         ("ubsan_detail", r"^(?:index \d|shift exponent|signed integer overflow|load of value|.{0,80} is out of range for type)"),
         # lockdep: "ffff... (css_set_lock){..-.}-{2:2}, at: _raw_spin_lock_irqsave+0x1c/0x30" (3.x: "at: [<c035d398>] f+0x10/0x4c")
@@ -224,7 +231,7 @@ _FIRST: dict[str, str] = {
     "hyp_far": "F", "hyp_vcpu": "V", "kasan_access": "RW", "kfence_access": "", "aux_stack": "",
     "stack_trace_kasan_end": "=", "smp_stop": "S", "kernel_offset": "K", "phys_offset": "P", "cpu_features": "C",
     "memory_limit": "M", "exception_stack": "E", "hexdump": "0123456789abcdefABCDEF", "stack_dump": "S",
-    "irq_marker": "<", "arm32_cpu": "CFr", "x86_rip": "RI", "x86_regs": "RECDFG", "ubsan_detail": "", "slub_site": "AF", "slub_dump": "ROPSD", "slub_fix": "F",
+    "irq_marker": "<", "arm32_cpu": "CFr", "x86_rip": "RI", "other_pc": "N-e", "x86_regs": "RECDFG", "ubsan_detail": "", "slub_site": "AF", "slub_dump": "ROPSD", "slub_fix": "F",
     "lockdep_at": "0123456789abcdef(#", "lockdep_ver": "0123456789", "lockdep_task": "",
 }
 
@@ -233,7 +240,7 @@ _FIRST: dict[str, str] = {
 # cheap necessary condition; the rest are chosen by first character.  The surviving
 # candidates are joined into one regex whose ``lastindex`` names the first (in table
 # order) that matches: one C-level call instead of a Python loop.
-_AUX_FIRST = "AFLSafTkM-otbP{"  # aux_stack's literal starts; its "\d{1,3} locks held" adds any digit
+_AUX_FIRST = "AFLSafTkM-otbP{p"  # aux_stack's literal starts; its "\d{1,3} locks held" adds any digit
 _UBSAN_STARTS = ("index ", "shift exponent", "signed integer overflow", "load of value")
 _KNOWN_FIRST = frozenset(c for chars in _FIRST.values() for c in chars) | frozenset(_AUX_FIRST)
 _Union = tuple[re.Pattern[str], tuple[str, ...], bool]
@@ -313,15 +320,18 @@ CONTEXT: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 # Call-trace entry formats.
+# powerpc prints each entry as "[stack pointer] [return address] f+0x1/0x2", the first
+# one possibly "(unreliable)" (arch/powerpc/kernel/process.c show_stack()).
+_PPC_SP_LR = r"(?:\[" + _HEX + r"{16}\] \[" + _HEX + r"{16}\]\s{1,12})?"
 FRAME_MODERN = re.compile(
-    r"^(?P<unrel>\?\s{1,4})?(?:\[<(?P<addr>" + _HEX + r"{8,16})>\]\s{1,8})?(?P<unrel2>\?\s{1,4})?(?P<func>" + _SYM + r")\+0x(?P<off>"
+    r"^(?P<unrel>\?\s{1,4})?(?:\[<(?P<addr>" + _HEX + r"{8,16})>\]\s{1,8})?" + _PPC_SP_LR + r"(?P<unrel2>\?\s{1,4})?(?P<func>" + _SYM + r")\+0x(?P<off>"
     + _HEX + r"{1,16})"
     r"/0x(?P<size>" + _HEX + r"{1,16})(?:\s{1,4}\[(?P<mod>[\w\-]{1,64})(?: " + _HEX + r"{8,64})?\])?"
     r"(?:\s{1,4}\((?P<marker>[PLFCT])\))?(?:\s{1,4}(?P<src>[^\s:]{1,300}:\d{1,7}(?::\d{1,5})?))?"
-    r"(?:\s{1,4}\[(?P<inline>inline)\])?\s{0,4}$"
+    r"(?:\s{1,4}\[(?P<inline>inline)\])?(?P<unrel3>\s{1,4}\(unreliable\))?\s{0,4}$"
 )
 FRAME_INLINE = re.compile(
-    r"^(?:\[<" + _HEX + r"{8,16}>\]\s{1,8})?(?P<func>" + _SYM + r")\s{1,4}(?P<src>[^\s:]{1,300}:\d{1,7}(?::\d{1,5})?)\s{1,4}\[inline\]\s{0,4}$"
+    r"^(?:\[<" + _HEX + r"{8,16}>\]\s{1,8})?" + _PPC_SP_LR + r"(?P<func>" + _SYM + r")\s{1,4}(?P<src>[^\s:]{1,300}:\d{1,7}(?::\d{1,5})?)\s{1,4}\[inline\]\s{0,4}$"
 )
 FRAME_ADDR_ONLY = re.compile(
     r"^\[<(?P<addr>" + _HEX + r"{8,16}|\s{0,16}\(null\))>\]\s{1,16}(?P<func>\S{1,300})?\s{0,4}$"

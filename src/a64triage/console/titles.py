@@ -26,6 +26,14 @@ from a64triage.console.formats import (
 )
 from a64triage.console.kinds import Kind
 from a64triage.console.lines import Line
+from a64triage.console.patterns import (
+    BODY_RX,
+    FRAME_ADDR_ONLY,
+    FRAME_ARM32,
+    FRAME_ARM32_NEW,
+    FRAME_INLINE,
+    FRAME_MODERN,
+)
 from a64triage.console.records import Frame
 
 # Functions never blamed.  Exact names, then prefixes.
@@ -276,6 +284,7 @@ _NORMALISE: tuple[tuple[re.Pattern[str], str], ...] = (
 _ADDRESS = re.compile(r"^(?:0x)?[0-9a-f]{8,16}$")  # an unsymbolized frame: no function to blame
 _DROPPED = re.compile(r"\s{0,4}\*\* \d{1,10} printk messages dropped \*\*.{0,4000}$")
 _FAULT_INJECTION = re.compile(r"^should_fail(?:slab)?$")
+_IRQ_ENTRIES = frozenset(("el1h_64_irq", "__irq_svc"))
 _TIMESTAMP_IN_TITLE = re.compile(r"\[ *[0-9]+\.[0-9]+\]")
 
 
@@ -378,9 +387,12 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
         # The stalled CPU's backtrace: what follows its timer interrupt (x86: the first
         # "apic_timer_interrupt" frame, then the interrupted RIP and its callers).
         at = next((i for i, f in enumerate(everything) if f.function and "apic_timer_interrupt" in f.function), None)
-        if at is None:  # arm64: the frames below the IRQ exception entry
-            at = next((i for i, f in enumerate(everything) if f.function == "el1h_64_irq"), None)
-        names = _names(everything[at + 1:]) if at is not None else _names([pc, *trace])
+        if at is None:  # arm64 and arm: the frames below the IRQ exception entry
+            at = next((i for i, f in enumerate(everything) if f.function in _IRQ_ENTRIES), None)
+        if at is not None:
+            names = _names(everything[at + 1:])
+        else:  # arm: the interrupted frames follow the "Exception stack(...)" dump of the IRQ entry
+            names = _names(f for f in everything if f.line_no > after)
         mode = "stall"
     elif mode == "locks":  # the two "at:" lines (lock taken, lock held), then the frames after them
         start = lock_at[1].line_no if len(lock_at) > 1 else 1 << 62
@@ -393,9 +405,10 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
         names = _names([Frame(function=header_func)] if header_func else []) + _names(trace)
     else:
         names = _names(trace)
-    if any(_FAULT_INJECTION.match(n) for n in names):
-        return None  # a fault-injection stack is mixed into the report: which frame is guilty is unknown
     kept = [n for n in names if not _skipped(skip, n)]
+    injected = next((i for i, n in enumerate(names) if _FAULT_INJECTION.match(n)), None)
+    if injected is not None and (not kept or names.index(kept[0]) >= injected):
+        return None  # a fault-injection stack is mixed into the report: which frame is guilty is unknown
     if mode == "stall":
         prev = kept[0] if kept else None
         for n in kept:
@@ -443,6 +456,8 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
         after = 1 << 62
         if t.after is not None:
             after = next((ln.no for ln in lines if re.search(t.after, ln.text)), after)
+        elif t.frame == "rcu":
+            after = next((ln.no for ln in lines if ln.text.startswith("Exception stack(")), after)
         frame = raw = None
         if t.frame != "none":
             found = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_at, pc, frames, everything, after)
@@ -467,12 +482,38 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
             corrupted = "title matches corrupted regexp"
         if corrupted is None and t.stack and not has_trace:
             corrupted = "no stack trace in report"
+        if corrupted is None and _frameless_trace(lines):
+            corrupted = "a call trace without frames"
         return SyzTitle(title, alts, crash_type(title), corrupted, frame, t.stack)
     if not fmt.titles:
         return None
     # The header matched but no variant's report did: the header line itself, corrupted.
     title = normalise_title(header)
     return SyzTitle(title, (), crash_type(title), "matched title but not report regexp", None)
+
+
+_TRACE_START = BODY_RX["trace_start"]
+_FRAME_FORMS = (FRAME_MODERN, FRAME_INLINE, FRAME_ARM32, FRAME_ARM32_NEW, FRAME_ADDR_ONLY)
+
+
+def _frameless_trace(lines: Sequence[Line]) -> bool:
+    """A "Call Trace:" with no frame before the next one or the report's end: the trace was
+    lost (a double fault's first dump, a console cut), so is the report's evidence
+    (syzkaller's rule: each such keyword is followed by at least one frame)."""
+    open_ = False
+    prev = -1
+    for ln in lines:
+        text = ln.text.lstrip()
+        if ln.no != prev + 1:
+            open_ = False  # a line the report did not keep followed: it may have been a frame
+        prev = ln.no
+        if text.startswith(("Call ", "Backtrace")) and _TRACE_START.match(text):
+            if open_:
+                return True
+            open_ = True
+        elif open_ and (text.startswith("<Same stack as pid") or any(rx.match(text) for rx in _FRAME_FORMS)):
+            open_ = False
+    return False
 
 
 _SOURCE_END = re.compile(r"(?<=[a-zA-Z0-9_\-])\.[ch]:[0-9]")  # the end of "path/file.c:123"
