@@ -181,6 +181,9 @@ class _Context:
             or self.ipa_limit is not None or self.idmap_page is not None
 
 
+_TRAPPING_PC_ARCHES = ("powerpc", "riscv")  # set by their pc line, kept against x86-looking lines
+
+
 @dataclass(slots=True)
 class _Builder:
     first: int
@@ -762,8 +765,15 @@ class _Builder:
     def _on_arm32_cpu(self, g: _Groups, line: Line) -> None:
         self.arch = "arm"
 
+    def _on_other_pc(self, g: _Groups, line: Line) -> None:
+        # powerpc's "NIP [...]"/"--- interrupt: N at" (arch/powerpc/kernel/process.c), riscv's
+        # "epc : " (arch/riscv/kernel/process.c): their "Call Trace:" must not read as x86.
+        self.arch = "riscv" if line.text.startswith("epc") else "powerpc"
+        self._on_pc(g, line)
+
     def _on_x86_rip(self, g: _Groups, line: Line) -> None:
-        self.arch = "x86"
+        if self.arch not in _TRAPPING_PC_ARCHES:
+            self.arch = "x86"
         rip = _symbol_or_address(g["v"], "task", line.no)
         if rip is not None and len(self.rips) < MAX_FRAMES:
             self.rips.append(rip)
@@ -771,7 +781,8 @@ class _Builder:
             self.pc = rip
 
     def _on_x86_regs(self, g: _Groups, line: Line) -> None:
-        self.arch = "x86"
+        if self.arch not in _TRAPPING_PC_ARCHES:
+            self.arch = "x86"
 
     def _on_ubsan_detail(self, g: _Groups, line: Line) -> None:
         if self.kind is not Kind.UBSAN:
@@ -960,7 +971,7 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
     "irq_marker": _Builder._on_irq_marker,
     "arm32_cpu": _Builder._on_arm32_cpu,
     "x86_rip": _Builder._on_x86_rip,
-    "other_pc": _Builder._on_pc,
+    "other_pc": _Builder._on_other_pc,
     "x86_regs": _Builder._on_x86_regs,
     "ubsan_detail": _Builder._on_ubsan_detail,
 }
