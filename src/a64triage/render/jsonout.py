@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from a64triage.console.records import Report
 from a64triage.diagnose.types import Evidence, Explanation, Hypothesis, ReportExplanation
 from a64triage.disasm.types import Instruction
 from a64triage.relocs.findings import Finding
@@ -66,21 +67,26 @@ def json_stream(explanation: Explanation, reports: Iterator[ReportExplanation], 
     yield f'],{" " if compact else nl}{pad}"warnings": {dump([*warnings, *(late or [])], 1)}{nl}}}' + "\n"
 
 
+def report_context(r: Report) -> dict[str, Any]:
+    """Who crashed where: the explain JSON's ``context`` and the batch record's ``facts`` start alike."""
+    return {
+        "kernel_version": r.kernel_version,
+        "hardware": r.hardware,
+        "cpu": r.cpu,
+        "pid": r.pid,
+        "comm": r.comm,
+        "tainted": r.tainted,
+        "corrupted": r.corrupted,
+    }
+
+
 def _report(rx: ReportExplanation) -> dict[str, Any]:
     r = rx.report
     return {
         "title": r.title,
         "kind": r.kind,
         "span": [r.span[0], r.span[1]],
-        "context": {
-            "kernel_version": r.kernel_version,
-            "hardware": r.hardware,
-            "cpu": r.cpu,
-            "pid": r.pid,
-            "comm": r.comm,
-            "tainted": r.tainted,
-            "corrupted": r.corrupted,
-        },
+        "context": report_context(r),
         "hypotheses": [_hypothesis(h) for _, h in c.iter_hypotheses(rx)],
         "registers": [t.to_json() for t in rx.registers],
         "frames": [_frame(fr) for fr in (c.frame_view(x) for x in rx.frames)],

@@ -16,6 +16,7 @@ from a64triage.diagnose import explain_log
 from a64triage.diagnose.types import Explanation, ReportExplanation
 from a64triage.errors import InputError
 from a64triage.render import render
+from a64triage.render.jsonout import report_context
 from a64triage.symbols import Symbolizer, open_symbolizer
 from a64triage.triage.signature import SIGNATURE_VERSION, signature
 
@@ -100,13 +101,7 @@ def report_record(name: str, sha: str, index: int, rx: ReportExplanation) -> dic
         "hypotheses": [{"class": h.cls, "confidence": round(max(0.0, min(1.0, float(h.confidence))), 4)}
                        for h in rx.hypotheses[:TOP_HYPOTHESES]],
         "facts": {
-            "kernel_version": r.kernel_version,
-            "hardware": r.hardware,
-            "cpu": r.cpu,
-            "pid": r.pid,
-            "comm": r.comm,
-            "tainted": r.tainted,
-            "corrupted": r.corrupted,
+            **report_context(r),
             "esr": _hex(r.esr),
             "far": _hex(r.far),
             "pc": _frame_text(rx),
