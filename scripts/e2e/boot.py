@@ -37,17 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=int, help="override every case's timeout (seconds)")
     ap.add_argument("--out", type=Path, default=e2elib.REPO / "tests" / "data" / "e2e")
     args = ap.parse_args(argv)
-    cases = e2elib.load_cases()
-    by_name = {c.name: c for c in cases}
-    if args.list:
-        for c in cases:
-            print(f"{c.name}\t{'reduced' if c.reduced else 'full'}\t{e2elib.kernel_cmdline(c)}")
-        return 0
-    unknown = [n for n in args.cases if n not in by_name]
-    if unknown:
-        print(f"boot.py: unknown case(s) {', '.join(unknown)} (see --list)", file=sys.stderr)
-        return 2
-    chosen = [c for c in cases if args.all or (args.reduced and c.reduced) or c.name in args.cases]
+    chosen = e2elib.choose_cases(e2elib.load_cases(), args, "boot.py", e2elib.kernel_cmdline)
+    if isinstance(chosen, int):
+        return chosen
     try:
         prep = e2elib.prepare(args.abi, allow_download=True)
     except e2elib.Unavailable as exc:

@@ -39,18 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--abi")
     ap.add_argument("--out", type=Path, help="directory for cores and logs")
     args = ap.parse_args(argv)
-    cases = dumplib.load_dump_cases()
-    if args.list:
-        for c in cases:
-            print(f"{c.name}\t{'reduced' if c.reduced else 'full'}\t-m {c.memory_mib}\t"
-                  f"{dumplib.kernel_cmdline(c)}")
-        return 0
-    known = {c.name for c in cases}
-    unknown = [n for n in args.cases if n not in known]
-    if unknown:
-        print(f"dump.py: unknown case(s) {', '.join(unknown)} (see --list)", file=sys.stderr)
-        return 2
-    chosen = [c for c in cases if args.all or (args.reduced and c.reduced) or c.name in args.cases]
+    chosen = e2elib.choose_cases(dumplib.load_dump_cases(), args, "dump.py",
+                                 lambda c: f"-m {c.memory_mib}\t{dumplib.kernel_cmdline(c)}")
+    if isinstance(chosen, int):
+        return chosen
     try:
         prep = e2elib.prepare(args.abi, allow_download=True)
     except e2elib.Unavailable as exc:

@@ -13,6 +13,7 @@ turn that into ``skipped: <reason>``.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import hashlib
 import importlib.util
@@ -28,11 +29,11 @@ import sys
 import tarfile
 import time
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -609,6 +610,30 @@ def read_log_header(text: str) -> tuple[dict[str, str], str]:
             raise ValueError(f"bad header line {line!r}")
         fields[key] = value
     return fields, body
+
+
+class _Named(Protocol):
+    name: str
+    reduced: bool
+
+
+_C = TypeVar("_C", bound=_Named)
+
+
+def choose_cases(cases: Sequence[_C], args: argparse.Namespace, prog: str,
+                 describe: Callable[[_C], str]) -> list[_C] | int:
+    """The cases a script's command line names (``CASE...``, ``--all``, ``--reduced``),
+    or its exit code: 0 after ``--list``, 2 for an unknown name."""
+    if args.list:
+        for c in cases:
+            print(f"{c.name}\t{'reduced' if c.reduced else 'full'}\t{describe(c)}")
+        return 0
+    known = {c.name for c in cases}
+    unknown = [n for n in args.cases if n not in known]
+    if unknown:
+        print(f"{prog}: unknown case(s) {', '.join(unknown)} (see --list)", file=sys.stderr)
+        return 2
+    return [c for c in cases if args.all or (args.reduced and c.reduced) or c.name in args.cases]
 
 
 def main_error(exc: Unavailable) -> int:
