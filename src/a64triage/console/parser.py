@@ -1153,16 +1153,35 @@ _EXTRA = re.compile(r"\[\s{0,12}[TC]\d{1,8}\]|@\d{1,4}\]|=3D|=(?:20|09)?\r?(?:\n
 _EXTRA_QP = re.compile(_EXTRA.pattern + "|=")
 
 
-class _FindHits:
-    """Offsets of the next ``_INTERESTING`` (or ``_INTERESTING_QP``) text in one block: each
-    literal's next occurrence is found with ``str.find`` and kept until passed, so every
-    literal scans the block once; the few non-literal shapes are one small regex.  The
-    reference for ``_Hits`` (tests/console/test_fastpath.py)."""
+class _HitsBase:
+    """Offsets of the next interesting text in one block: a ``PREFILTER`` literal (found by
+    the subclass's ``_literal``) or one of the few non-literal shapes (caller ids, QP, ANSI,
+    CR: one small regex, its answer kept until passed)."""
 
     def __init__(self, block: str) -> None:
         self.block = block
-        self.at = [-1] * len(PREFILTER)
         self.extra = {False: -1, True: -1}
+
+    def _literal(self, start: int) -> int:
+        raise NotImplementedError
+
+    def first(self, start: int, qp: bool) -> int:
+        """The smallest offset >= ``start`` where interesting text begins (len(block): none)."""
+        best = self._literal(start)
+        p = self.extra[qp]
+        if p < start:
+            m = (_EXTRA_QP if qp else _EXTRA).search(self.block, start)
+            self.extra[qp] = p = m.start() if m is not None else len(self.block)
+        return min(p, best)
+
+
+class _FindHits(_HitsBase):
+    """Each literal's next occurrence found with ``str.find`` and kept until passed, so every
+    literal scans the block once.  The reference for ``_Hits`` (tests/console/test_fastpath.py)."""
+
+    def __init__(self, block: str) -> None:
+        super().__init__(block)
+        self.at = [-1] * len(PREFILTER)
 
     def _literal(self, start: int) -> int:
         block = self.block
@@ -1178,15 +1197,6 @@ class _FindHits:
                 best = p
         return best
 
-    def first(self, start: int, qp: bool) -> int:
-        """The smallest offset >= ``start`` where interesting text begins (len(block): none)."""
-        best = self._literal(start)
-        p = self.extra[qp]
-        if p < start:
-            m = (_EXTRA_QP if qp else _EXTRA).search(self.block, start)
-            self.extra[qp] = p = m.start() if m is not None else len(self.block)
-        return min(p, best)
-
 
 # All PREFILTER literals in one C pass (Aho-Corasick, SIMD-prefiltered) instead of one
 # ``str.find`` pass each: the passes were most of the quiet log's time.  Leftmost-first
@@ -1195,8 +1205,8 @@ class _FindHits:
 _PREFILTER_AC = ahocorasick_rs.AhoCorasick(list(PREFILTER), matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
 
 
-class _Hits(_FindHits):
-    """``_FindHits`` with the literals' offsets found by one Aho-Corasick scan of a window
+class _Hits(_HitsBase):
+    """``_FindHits``' answers, the literals' offsets found by one Aho-Corasick scan of a window
     of the block at a time (whole lines, about ``window`` characters): the match list of a
     whole crash-dense block would be a memory peak, and is often not needed at all."""
 
