@@ -10,7 +10,7 @@ finished first) and at most
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,8 +135,3 @@ def iter_jsonl(path: str) -> Iterator[dict[str, Any]]:
                 continue
             if isinstance(obj, dict):
                 yield obj
-
-
-def dump_lines(objs: Iterable[dict[str, Any]]) -> Iterator[str]:
-    for obj in objs:
-        yield json.dumps(obj, ensure_ascii=False, sort_keys=False) + "\n"
