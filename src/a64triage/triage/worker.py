@@ -1,15 +1,17 @@
 """The per-input work, the same on a local process and on a Dask worker.
 
-``triage_input`` runs parse -> explain on one log's bytes and returns plain
-data (one JSON-ready record per report): cheap to pickle back to the client,
-and equal whichever engine ran it.  The symbolizer is opened once per worker
+``triage_input`` runs parse -> explain on one log's bytes and returns its
+reports.jsonl lines finished (UTF-8 bytes) with the few keys the group fold
+needs: cheap to pickle back, equal whichever engine ran it, and leaving the
+client — whose work is serial while the workers' is not — byte writes and
+dict updates only.  The symbolizer is opened once per worker
 process and per kernel build (``Symbols``), and reused for every log.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from a64triage.diagnose import explain_log
@@ -18,6 +20,8 @@ from a64triage.errors import InputError
 from a64triage.render import render
 from a64triage.render.jsonout import report_context
 from a64triage.symbols import Symbolizer, open_symbolizer
+from a64triage.triage.groups import ReportKeys, report_keys
+from a64triage.triage.outputs import InputResult, json_line
 from a64triage.triage.signature import SIGNATURE_VERSION, signature
 
 REPORT_SCHEMA_VERSION = "1.0"
@@ -32,17 +36,6 @@ class Symbols:
 
     vmlinux: str | None = None
     modules: str | None = None
-
-
-@dataclass
-class InputResult:
-    """What a worker sends back for one input."""
-
-    name: str
-    sha256: str
-    records: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
 
 
 _OPEN: dict[Symbols, Symbolizer] = {}  # per worker process: one symbolizer per kernel build
@@ -110,28 +103,31 @@ def report_record(name: str, sha: str, index: int, rx: ReportExplanation) -> dic
     }
 
 
-def triage_input(name: str, data: bytes, sha: str, symbols: Symbols) -> InputResult:
-    """Parse and explain one input; a bad input is an error in the result, never an exception."""
+def triage_input(index: int, name: str, data: bytes, sha: str, symbols: Symbols) -> InputResult:
+    """Parse and explain one input (``index``: its place in the walk); a bad input is
+    an error in the result, never an exception."""
     crash = os.environ.get(CRASH_ENV)
     if crash and crash in name:
         os._exit(70)
-    result = InputResult(name, sha)
     try:
         expl = explain_bytes(name, data, symbols)
     except InputError as exc:
-        result.error = str(exc)
-        return result
+        return InputResult(error=str(exc))
     except Exception as exc:  # a defect elsewhere must cost one input, not the batch
-        result.error = f"{name}: internal error: {type(exc).__name__}: {exc}"
-        return result
-    result.records = [report_record(name, sha, i, rx) for i, rx in enumerate(expl.reports)]
-    result.warnings = list(expl.warnings)
-    return result
+        return InputResult(error=f"{name}: internal error: {type(exc).__name__}: {exc}")
+    lines: list[str] = []
+    keys: list[ReportKeys] = []
+    for i, rx in enumerate(expl.reports):
+        rec = report_record(name, sha, i, rx)
+        rec["input_index"] = index
+        lines.append(json_line(rec))
+        keys.append(report_keys(rec))
+    return InputResult("".join(lines).encode("utf-8"), tuple(keys))
 
 
-def triage_inputs(items: list[tuple[str, bytes, str]], symbols: Symbols) -> list[InputResult]:
-    """Several inputs in one task: (name, bytes, sha256) each, results in the same order."""
-    return [triage_input(name, data, sha, symbols) for name, data, sha in items]
+def triage_inputs(items: list[tuple[int, str, bytes, str]], symbols: Symbols) -> list[InputResult]:
+    """Several inputs in one task: (input index, name, bytes, sha256) each, results in the same order."""
+    return [triage_input(index, name, data, sha, symbols) for index, name, data, sha in items]
 
 
 def example_html(name: str, data: bytes, symbols: Symbols) -> str:
