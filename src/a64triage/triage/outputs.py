@@ -51,6 +51,7 @@ class OutputDir:
         self.inputs = 0
         self.empty = 0  # inputs without a crash report
         self.resumed = 0
+        self.symbols = [0, 0]  # inputs with reports: [their build's debug files not found, found]
         try:
             os.makedirs(os.path.join(path, EXAMPLES), exist_ok=True)
         except OSError as exc:
@@ -80,8 +81,13 @@ class OutputDir:
         self.resumed = self.inputs
         write_atomic(self.file(INPUTS), (_line(o) for o in self._kept(INPUTS)))
         kept_reports = list(self._kept(REPORTS)) if os.path.exists(self.file(REPORTS)) else []
+        looked: dict[str, bool] = {}
         for rec in kept_reports:
             self.table.add(rec)
+            if isinstance(rec.get("symbols"), dict):
+                looked[rec["input_sha256"]] = rec["symbols"].get("problem") is None
+        for found in looked.values():
+            self.symbols[found] += 1
         write_atomic(self.file(REPORTS), (_line(o) for o in kept_reports))
         if os.path.exists(self.file(ERRORS)):
             # Problems found while reading inputs are found again; a worker's error is kept with its input.
