@@ -10,9 +10,10 @@ from batch_helpers import E2E
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from a64triage.symbols.sources import SymbolRequest
 from a64triage.triage.groups import GroupTable
 from a64triage.triage.inputs import _SNIFF, _TEXT_CONTROLS, looks_binary
-from a64triage.triage.worker import Symbols, triage_inputs
+from a64triage.triage.worker import triage_inputs
 
 
 def plain_looks_binary(data: bytes) -> bool:
@@ -37,7 +38,7 @@ def test_fold_from_worker_keys_equals_fold_of_the_lines_read_back() -> None:
     lines the workers wrote: one source of truth, two ways in."""
     logs = sorted(E2E.glob("*.log"))[:12]
     items = [(i, str(p), p.read_bytes(), hashlib.sha256(p.read_bytes()).hexdigest()) for i, p in enumerate(logs)]
-    results = triage_inputs(items, Symbols())
+    results = triage_inputs(items, SymbolRequest())
     fast, plain = GroupTable(), GroupTable()
     reports = 0
     for (index, name, _, sha), res in zip(items, results, strict=True):

@@ -1142,25 +1142,38 @@ def parse_raw(lines: Iterable[str | bytes]) -> Iterator[Report]:
 # format rows), caller ids, quoted-printable hints, ANSI escapes and carriage returns inside
 # a line.  A stamped line with none of them cannot change the parser's state while no report
 # is open: it is no header, no context line, sets no caller and is never glued to another.
-_INTERESTING = re.compile(
-    "|".join(re.escape(lit) for lit in PREFILTER)
-    + r"|\[\s{0,12}[TC]\d{1,8}\]|@\d{1,4}\]|=3D|=(?:20|09)?\r?(?:\n|\Z)|\x1b|\r(?=[^\n])"
-)
+_EXTRA_SHAPES = (r"\[\s{0,12}[TC]\d{1,8}\]", r"@\d{1,4}\]", "=3D", r"=(?:20|09)?\r?(?:\n|\Z)", r"\x1b", r"\r(?=[^\n])")
+_INTERESTING = re.compile("|".join((*(re.escape(lit) for lit in PREFILTER), *_EXTRA_SHAPES)))
 _INTERESTING_QP = re.compile(_INTERESTING.pattern + "|=")  # a QP log decodes every "=XX"
-# The same set split for speed: sre tries a 35-way alternation at every offset, while
-# ``str.find`` jumps from one candidate to the next (a C scan per literal per block).
-_EXTRA = re.compile(r"\[\s{0,12}[TC]\d{1,8}\]|@\d{1,4}\]|=3D|=(?:20|09)?\r?(?:\n|\Z)|\x1b|\r(?=[^\n])")
-_EXTRA_QP = re.compile(_EXTRA.pattern + "|=")
+# The same set split for speed: sre finds a pattern that starts with one literal character
+# with a fast scan, but tries a whole alternation at every offset (the alternation was most of
+# the quiet log's time).  A leftmost match of ``A|B`` starts where the earlier of A's and B's
+# leftmost matches starts, so the minimum over the literals (``_Hits``) and the shapes, each
+# searched alone, is ``_INTERESTING``'s answer (``_PlainHits``, tests/console/test_fastpath.py).
+_EXTRA_PARTS = tuple(re.compile(p) for p in _EXTRA_SHAPES)
+_EXTRA_PARTS_QP = (*_EXTRA_PARTS, re.compile("="))
+
+
+class _PlainHits:
+    """The reference for ``_Hits``: one search of ``_INTERESTING`` from every line start."""
+
+    def __init__(self, block: str) -> None:
+        self.block = block
+
+    def first(self, start: int, qp: bool) -> int:
+        """The smallest offset >= ``start`` where interesting text begins (len(block): none)."""
+        m = (_INTERESTING_QP if qp else _INTERESTING).search(self.block, start)
+        return m.start() if m is not None else len(self.block)
 
 
 class _HitsBase:
     """Offsets of the next interesting text in one block: a ``PREFILTER`` literal (found by
     the subclass's ``_literal``) or one of the few non-literal shapes (caller ids, QP, ANSI,
-    CR: one small regex, its answer kept until passed)."""
+    CR: one small regex each, each answer kept until passed)."""
 
     def __init__(self, block: str) -> None:
         self.block = block
-        self.extra = {False: -1, True: -1}
+        self.extra = [-1] * len(_EXTRA_PARTS_QP)
 
     def _literal(self, start: int) -> int:
         raise NotImplementedError
@@ -1168,16 +1181,21 @@ class _HitsBase:
     def first(self, start: int, qp: bool) -> int:
         """The smallest offset >= ``start`` where interesting text begins (len(block): none)."""
         best = self._literal(start)
-        p = self.extra[qp]
-        if p < start:
-            m = (_EXTRA_QP if qp else _EXTRA).search(self.block, start)
-            self.extra[qp] = p = m.start() if m is not None else len(self.block)
-        return min(p, best)
+        block = self.block
+        at = self.extra
+        for k, rx in enumerate(_EXTRA_PARTS_QP if qp else _EXTRA_PARTS):
+            p = at[k]
+            if p < start:
+                m = rx.search(block, start)
+                at[k] = p = m.start() if m is not None else len(block)
+            if p < best:
+                best = p
+        return best
 
 
 class _FindHits(_HitsBase):
     """Each literal's next occurrence found with ``str.find`` and kept until passed, so every
-    literal scans the block once.  The reference for ``_Hits`` (tests/console/test_fastpath.py)."""
+    literal scans the block once.  A second reference for ``_Hits`` (tests/console/test_fastpath.py)."""
 
     def __init__(self, block: str) -> None:
         super().__init__(block)
@@ -1247,21 +1265,23 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
     with two C-level scans; all but its first and last line are skipped (the
     first is held, the last is cleaned normally so the next line is glued or not
     exactly as before).  The scan result is reused until passed: linear time.
+    Lines are cut out of the block one at a time (no ``split``): most of a quiet
+    block is never looked at line by line.
     """
     for block in blocks:
-        lines = block.split("\n")
-        pos = 0  # offset of lines[i] in block
-        i = 0
+        size = len(block)
+        pos = 0  # offset of the next line in block
         hit = -1  # offset of the next interesting text at or after pos (-1: not searched)
         hit_qp = False  # which regex found it
         hits = _Hits(block)
-        size = len(block)
-        while i < len(lines):
-            line = lines[i]
-            yield line
+        find = block.find
+        while pos <= size:
+            nl = find("\n", pos)
+            if nl < 0:
+                nl = size
+            yield block[pos:nl]
             start = pos
-            pos += len(line) + 1
-            i += 1
+            pos = nl + 1
             if not parser.active and state.quiet:
                 # (Caller ids in use do not matter: with no report open a line without
                 # one changes nothing; lines with one are _INTERESTING.)
@@ -1270,11 +1290,11 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                     hit = hits.first(start, hit_qp)
                 cut = block.rfind("\n", start, hit) + 1 if hit < size else size
                 run = _STAMPED_RUN.match(block, start, cut)
-                count = block.count("\n", start, run.end()) if run is not None else 0
-                if count - 2 >= MIN_SKIP and run is not None:
+                end = run.end() if run is not None else start
+                count = block.count("\n", start, end)
+                if count - 2 >= MIN_SKIP:
                     yield Skip(count - 2)
-                    i += count - 2  # lines[i] is now the run's last line
-                    pos = block.rfind("\n", start, run.end() - 1) + 1
+                    pos = block.rfind("\n", start, end - 1) + 1  # the run's last line
 
 
 def parse_blocks(blocks: Iterable[str]) -> Iterator[Report]:

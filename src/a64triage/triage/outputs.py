@@ -36,6 +36,7 @@ class InputResult(NamedTuple):
     lines: bytes = b""  # its reports.jsonl lines, as written
     reports: tuple[ReportKeys, ...] = ()  # per report, in order: what the group fold needs
     error: str | None = None  # why it could not be explained (then nothing else)
+    symbols_found: bool | None = None  # its build's debug files found; None: no lookup applied
 
 
 class Finished(NamedTuple):
@@ -69,6 +70,7 @@ class OutputDir:
         self.inputs = 0
         self.empty = 0  # inputs without a crash report
         self.resumed = 0
+        self.symbols = [0, 0]  # inputs with reports: [their build's debug files not found, found]
         try:
             os.makedirs(os.path.join(path, EXAMPLES), exist_ok=True)
         except OSError as exc:
@@ -98,8 +100,13 @@ class OutputDir:
         self.resumed = self.inputs
         write_atomic(self.file(INPUTS), (json_line(o) for o in self._kept(INPUTS)))
         kept_reports = list(self._kept(REPORTS)) if os.path.exists(self.file(REPORTS)) else []
+        looked: dict[str, bool] = {}
         for rec in kept_reports:
             self.table.add(rec)
+            if isinstance(rec.get("symbols"), dict):
+                looked[rec["input_sha256"]] = rec["symbols"].get("problem") is None
+        for found in looked.values():
+            self.symbols[found] += 1
         write_atomic(self.file(REPORTS), (json_line(o) for o in kept_reports))
         if os.path.exists(self.file(ERRORS)):
             # Problems found while reading inputs are found again; a worker's error is kept with its input.
@@ -126,6 +133,8 @@ class OutputDir:
                 journal.append(self._journal_line(f.input_index, f.name, f.sha256, 0, "error"))
                 continue
             reports.append(res.lines)
+            if res.symbols_found is not None and res.reports:
+                self.symbols[res.symbols_found] += 1
             if self.table.fold(f.input_index, f.name, f.sha256, res.reports):
                 examples.append(f)
             journal.append(self._journal_line(f.input_index, f.name, f.sha256, len(res.reports), "ok"))
