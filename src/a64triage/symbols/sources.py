@@ -322,6 +322,11 @@ def _first_match(paths: Iterable[Path], query: BuildQuery, options: SourceOption
     return None
 
 
+def _fetched(url: str) -> str:
+    """A file debuginfod.fetch found in the cache (another process fetched it meanwhile) is the cache's."""
+    return "cache" if url == "cache" else f"debuginfod {url}"
+
+
 def _origin(options: SourceOptions) -> Callable[[Path], str]:
     def name(p: Path) -> str:
         return "cache" if options.cache_dir in p.parents else "local"
@@ -352,7 +357,7 @@ def find_debug_files(query: BuildQuery, options: SourceOptions | None = None) ->
         from a64triage.symbols import debuginfod
 
         got = debuginfod.fetch(query.build_id, "debuginfo", options)
-        return _checked(got.path, query, options, f"debuginfod {got.url}")
+        return _checked(got.path, query, options, _fetched(got.url))
     if query.release and options.fetch and not options.offline:
         from a64triage.symbols import debian
 
@@ -400,5 +405,5 @@ def _with_dwarf(files: DebugFiles, query: BuildQuery, options: SourceOptions) ->
         from a64triage.symbols import debuginfod
 
         got = debuginfod.fetch(bid, "debuginfo", options)
-        return DebugFiles(got.path, files.modules, f"{files.origin} + debuginfod {got.url}")
+        return DebugFiles(got.path, files.modules, f"{files.origin} + {_fetched(got.url)}")
     return files
