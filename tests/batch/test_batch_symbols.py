@@ -261,7 +261,7 @@ def test_real_debuginfod_serves_each_log_its_build(tmp_path: Path, debian_vmlinu
     """The QEMU logs, as the Debian kernel would print them with CONFIG_STACKTRACE_BUILD_ID,
     get its -dbg vmlinux from Debian's debuginfod; the server's own counters show one
     request per build per worker process at most."""
-    from conftest import debuginfod_metric
+    from debuginfod_util import debuginfod_metric
 
     with RawElf(debian_vmlinux) as image:
         debian_id = image.build_id
