@@ -50,7 +50,8 @@ class Title:
       synchronize_* family are kept: they name the bucket);
     - ``lock``: the function of lockdep's ``at:`` line for the lock being taken;
     - ``locks``: the two ``at:`` functions (lock taken, lock held), then the frames after them;
-    - ``after``: the frames printed after the first report line matching ``after``;
+    - ``after``: the frames printed after the first report line matching ``after`` (preceded by
+      that line's ``func`` group, if it has one);
     - ``leak``: kmemleak's allocation ``backtrace:``;
     - ``none``: the template has no function.
     """
@@ -94,6 +95,8 @@ def _t(template: str, when: str | None = None, frame: str = "none", skip: tuple[
                  re.compile(when) if when is not None else None)
 
 
+# A "[<address>] func+0x1/0x2" entry anywhere in a line (print_ip_sym(), old "at:" lines).
+_IP_FUNC = r"\[<?(?:0x)?[0-9a-f]{1,16}>?\] {1,8}(?P<func>\w{1,256})[.+]"
 _LOCKDEP_WHAT = (
     r"possible circular locking dependency detected|possible recursive locking detected"
     r"|inconsistent lock state|suspicious RCU usage|bad unlock balance detected|held lock freed"
@@ -104,7 +107,9 @@ _LOCKDEP_WHAT = (
 )
 _DEADLOCK = "possible deadlock in {frame}"
 _LOCKDEP_TITLES = (
-    _t(_DEADLOCK, r"^\[ INFO: (?:circular locking|recursive locking|irq lock inversion|.{0,30}-safe -> )", "lock"),
+    # Before v4.11 syzkaller reads the "at:" of the lock being taken as is (no skip list).
+    _t(_DEADLOCK, r"^\[ INFO: (?:possible circular locking|possible recursive locking|possible irq lock inversion"
+       r"|.{0,30}-safe -> )", "lock"),
     _t(_DEADLOCK, r"circular locking", "locks",
        skip=("process_one_work", "flush_workqueue", "drain_workqueue", "destroy_workqueue"),
        report=r"is trying to acquire lock"),
@@ -114,7 +119,8 @@ _LOCKDEP_TITLES = (
     _t("inconsistent lock state in {frame}", r"inconsistent lock state", "trace", report=r"takes"),
     _t("{sev}: suspicious RCU usage in {frame}", r"suspicious RCU usage", "trace",
        skip=("rcu", "kmem", "slab")),
-    _t("{sev}: bad unlock balance in {frame}", r"bad unlock balance", "trace"),
+    # The "[<ip>] func" line lockdep prints for the unlock (print_ip_sym()), then the call trace.
+    _t("{sev}: bad unlock balance in {frame}", r"bad unlock balance", "after", after=_IP_FUNC),
     _t("{sev}: held lock freed in {frame}", r"held lock freed", "lock"),
     _t("{sev}: still has locks held in {frame}", r"still has locks held", "lock"),
     _t("{sev}: lock held when returning to user space in {frame}", r"returning to user space", "lock", stack=False),
@@ -217,7 +223,11 @@ FORMATS: tuple[Format, ...] = (
                _t("KASAN: {rest}", r"^BUG: KASAN: (?P<rest>.{1,300})", corrupted=True, stack=False))),
     Format("kmsan", "kasan", Kind.KMSAN, r"^BUG: KMSAN: (?P<type>[\w-]{1,60}) in (?P<func>\S{1,300})", "BUG: KMSAN: ",
            "B", "mm/kmsan/report.c kmsan_report()",
-           (_t("KMSAN: {type} in {frame}", None, "trace", skip=("kmsan", "__msan", r"^memcpy", r"^copy_")),)),
+           # alloc_skb and netlink plumbing, and generic crypto code (where an uninit key or
+           # buffer is first used) name no bug: the caller does.
+           (_t("KMSAN: {type} in {frame}", None, "trace",
+               skip=("kmsan", "__msan", r"^memcpy", r"^copy_", "alloc_skb", "netlink_ack", "netlink_rcv_skb",
+                     "_encrypt$", "^(?:crypto|cipher|drbg|rng)_")),)),
     Format("kcsan", "kasan", Kind.KCSAN, r"^BUG: KCSAN: (?P<what>.{1,300})$", "BUG: KCSAN: ", "B",
            "kernel/kcsan/report.c print_report()", (_t("KCSAN: {what}", stack=False),)),
     Format("kfence", "kasan", Kind.KFENCE, r"^BUG: KFENCE: (?P<type>[\w -]{1,60}?) in (?P<func>\S{1,300})",
@@ -397,7 +407,10 @@ NOT_REPORTS = re.compile(
     r"|BUG: no syscalls can create resource|WARNING: /etc/ssh/moduli does not exist"
     # informational "WARNING:" lines: fs/namespace.c (mand), ld.so, fbcon, net/wireless/wext-core.c
     r"|WARNING: [Tt]he mand mount option|WARNING: Unsupported flag value|WARNING: fbcon: Driver"
-    r"|(?i:WARNING: .{0,80}uses wireless extensions))"
+    # kernel/workqueue.c (boot-time cpumask check), arch/x86/kernel/cpu/bugs.c (mitigation notes)
+    r"|WARNING: workqueue cpumask: online intersect > possible intersect|WARNING: Unprivileged eBPF is enabled"
+    r"|WARNING: See https\S{0,200} for mitigation options|WARNING: kernel not compiled with CPU_SRSO"
+    r"|(?i:WARNING: .{0,80}uses (?:deprecated v2 capabilities|wireless extensions)))"
 )
 
 # Context lines the parser reads outside reports (boot banner, kvm init): their literals.

@@ -377,7 +377,7 @@ class SyzTitle:
 
 def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: tuple[Frame, ...],
             pc: Frame | None, frames: tuple[Frame, ...], everything: tuple[Frame, ...],
-            after: int) -> tuple[str, str] | None:
+            after: int, after_func: str | None = None) -> tuple[str, str] | None:
     """The guilty function as titled (canonical) and as printed (raw)."""
     if mode == "lock":
         names = _names(lock_at[:1])
@@ -397,8 +397,9 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
     elif mode == "locks":  # the two "at:" lines (lock taken, lock held), then the frames after them
         start = lock_at[1].line_no if len(lock_at) > 1 else 1 << 62
         names = _names(lock_at[:2]) + _names(f for f in everything if f.line_no > start)
-    elif mode == "after":  # the frames printed after the title's ``after`` line
-        names = _names(f for f in everything if f.line_no > after)
+    elif mode == "after":  # the frames printed after the title's ``after`` line (and the one it names)
+        names = _names([Frame(function=after_func)] if after_func else []) + _names(
+            f for f in everything if f.line_no > after)
     elif mode in ("pc", "stall"):
         names = _names([pc, *trace])
     elif mode == "header":
@@ -454,13 +455,19 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
                 continue
             values.update({k: v for k, v in rm.groupdict().items() if v is not None})
         after = 1 << 62
+        after_func: str | None = None
         if t.after is not None:
-            after = next((ln.no for ln in lines if re.search(t.after, ln.text)), after)
+            for ln in lines:
+                am = re.search(t.after, ln.text)
+                if am is not None:
+                    after, after_func = ln.no, am.groupdict().get("func")
+                    break
         elif t.frame == "rcu":
             after = next((ln.no for ln in lines if ln.text.startswith("Exception stack(")), after)
         frame = raw = None
         if t.frame != "none":
-            found = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_at, pc, frames, everything, after)
+            found = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_at, pc, frames, everything, after,
+                            after_func)
             if found is None:
                 corrupted = corrupted or "no frames in a stack trace"
             else:
