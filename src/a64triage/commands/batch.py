@@ -29,8 +29,8 @@ from a64triage.errors import InputError
 from a64triage.symbols.sources import SymbolRequest
 from a64triage.triage.groups import read_known
 from a64triage.triage.inputs import DEFAULT_MAX_BYTES, Item, Problem, walk
-from a64triage.triage.outputs import OutputDir
-from a64triage.triage.worker import InputResult, example_html, triage_inputs
+from a64triage.triage.outputs import Finished, OutputDir
+from a64triage.triage.worker import example_html, triage_inputs
 
 TOP_GROUPS = 10
 IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker
@@ -257,7 +257,7 @@ def _chunk(jobs: Iterator[Job | Problem], out: OutputDir) -> list[Job] | None:
 
 
 def _submit(engine: Engine, chunk: list[Job], symbols: SymbolRequest) -> Any:
-    return engine.submit(triage_inputs, [(j.item.name, j.item.data, j.sha) for j in chunk], symbols)
+    return engine.submit(triage_inputs, [(j.index, j.item.name, j.item.data, j.sha) for j in chunk], symbols)
 
 
 def _drive(engine: Engine, out: OutputDir, symbols: SymbolRequest, jobs: Iterator[Job | Problem],
@@ -297,8 +297,8 @@ def _drive(engine: Engine, out: OutputDir, symbols: SymbolRequest, jobs: Iterato
                     else:
                         retry.append(job)
                 continue
-            for job, result in zip(chunk, results, strict=True):
-                _record(out, job, result)
+            out.add_finished([Finished(job.index, job.item.name, job.sha, job.item.data, result)
+                              for job, result in zip(chunk, results, strict=True)])
             if bar is not None:
                 bar.update(len(chunk))
         if broken and isinstance(engine, LocalEngine):
@@ -306,21 +306,6 @@ def _drive(engine: Engine, out: OutputDir, symbols: SymbolRequest, jobs: Iterato
                 retry.extend(chunk)
             running.clear()
             engine.restart()
-
-
-def _record(out: OutputDir, job: Job, result: InputResult) -> None:
-    if result.error is not None:
-        out.add_error(Problem(job.item.name, result.error, "worker"), job.index, job.sha)
-        return
-    firsts = {str(r["signature"]): out.table.groups[str(r["signature"])].first
-              for r in result.records if str(r["signature"]) in out.table.groups}
-    out.add_reports(job.index, job.item.name, job.sha, result.records)
-    if result.symbols is not None and result.records:
-        out.symbols[result.symbols["problem"] is None] += 1
-    for rec in result.records:
-        g = out.table.groups[str(rec["signature"])]
-        if g.example_sha256 == job.sha and firsts.get(g.signature) != g.first:
-            out.save_example(job.sha, job.item.data)
 
 
 def _examples(engine: Engine, out: OutputDir, symbols: SymbolRequest, stop: _Stop) -> None:

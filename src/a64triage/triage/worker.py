@@ -1,8 +1,10 @@
 """The per-input work, the same on a local process and on a Dask worker.
 
-``triage_input`` runs parse -> explain on one log's bytes and returns plain
-data (one JSON-ready record per report): cheap to pickle back to the client,
-and equal whichever engine ran it.  The symbol options come as plain data (a
+``triage_input`` runs parse -> explain on one log's bytes and returns its
+reports.jsonl lines finished (UTF-8 bytes) with the few keys the group fold
+needs: cheap to pickle back, equal whichever engine ran it, and leaving the
+client — whose work is serial while the workers' is not — byte writes and
+dict updates only.  The symbol options come as plain data (a
 ``SymbolRequest``); each log's own build is looked up (``log_symbols``), once per
 worker process and build, and that build's symbolizer is opened once and reused.
 """
@@ -10,7 +12,7 @@ worker process and build, and that build's symbolizer is opened once and reused.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,24 +24,14 @@ from a64triage.render.common import location_text
 from a64triage.render.jsonout import report_context
 from a64triage.symbols import Symbolizer, open_symbolizer
 from a64triage.symbols.sources import BuildQuery, DebugFiles, SymbolRequest, find_debug_files
+from a64triage.triage.groups import ReportKeys, report_keys
+from a64triage.triage.outputs import InputResult, json_line
 from a64triage.triage.signature import SIGNATURE_VERSION, signature
 
 REPORT_SCHEMA_VERSION = "1.1"
 TOP_HYPOTHESES = 3
 # Fault injection for the tests of worker death (a real process exit, not an exception).
 CRASH_ENV = "A64TRIAGE_BATCH_TEST_CRASH"
-
-
-@dataclass
-class InputResult:
-    """What a worker sends back for one input."""
-
-    name: str
-    sha256: str
-    records: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-    symbols: dict[str, Any] | None = None  # the records' "symbols": which debug files, or why none
 
 
 # Per worker process, for the whole run (and, on a long-lived Dask worker, the next runs):
@@ -179,29 +171,32 @@ def report_record(name: str, sha: str, index: int, rx: ReportExplanation,
     }
 
 
-def triage_input(name: str, data: bytes, sha: str, symbols: SymbolRequest) -> InputResult:
-    """Parse and explain one input; a bad input is an error in the result, never an exception."""
+def triage_input(index: int, name: str, data: bytes, sha: str, symbols: SymbolRequest) -> InputResult:
+    """Parse and explain one input (``index``: its place in the walk); a bad input is
+    an error in the result, never an exception."""
     crash = os.environ.get(CRASH_ENV)
     if crash and crash in name:
         os._exit(70)
-    result = InputResult(name, sha)
     try:
         expl, got = explain_bytes(name, data, symbols)
     except InputError as exc:
-        result.error = str(exc)
-        return result
+        return InputResult(error=str(exc))
     except Exception as exc:  # a defect elsewhere must cost one input, not the batch
-        result.error = f"{name}: internal error: {type(exc).__name__}: {exc}"
-        return result
-    result.symbols = got.info
-    result.records = [report_record(name, sha, i, rx, got.info) for i, rx in enumerate(expl.reports)]
-    result.warnings = list(expl.warnings)
-    return result
+        return InputResult(error=f"{name}: internal error: {type(exc).__name__}: {exc}")
+    lines: list[str] = []
+    keys: list[ReportKeys] = []
+    for i, rx in enumerate(expl.reports):
+        rec = report_record(name, sha, i, rx, got.info)
+        rec["input_index"] = index
+        lines.append(json_line(rec))
+        keys.append(report_keys(rec))
+    found = None if got.info is None else got.info["problem"] is None
+    return InputResult("".join(lines).encode("utf-8"), tuple(keys), symbols_found=found)
 
 
-def triage_inputs(items: list[tuple[str, bytes, str]], symbols: SymbolRequest) -> list[InputResult]:
-    """Several inputs in one task: (name, bytes, sha256) each, results in the same order."""
-    return [triage_input(name, data, sha, symbols) for name, data, sha in items]
+def triage_inputs(items: list[tuple[int, str, bytes, str]], symbols: SymbolRequest) -> list[InputResult]:
+    """Several inputs in one task: (input index, name, bytes, sha256) each, results in the same order."""
+    return [triage_input(index, name, data, sha, symbols) for index, name, data, sha in items]
 
 
 def example_html(name: str, data: bytes, symbols: SymbolRequest) -> str:
