@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from debuginfod_util import dbg_deb, free_port, wait_scanned
 
 # The committed logs of tests/data/e2e come from this kernel (scripts/test.sh pins it too).
 DEBIAN_ABI = os.environ.get("A64TRIAGE_E2E_ABI", "6.1.0-56")
@@ -40,46 +35,6 @@ def debian_modules() -> str | None:
     return str(mods) if mods.is_dir() else None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _dbg_deb() -> Path:
-    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "debian_kernel.py"), "--abi", DEBIAN_ABI,
-                          "dbgdeb"], capture_output=True, text=True, timeout=1800)
-    if res.returncode != 0:
-        pytest.skip(f"Debian's -dbg .deb unavailable: {(res.stderr.strip() or 'failed').splitlines()[-1]}")
-    kv = dict(line.split("=", 1) for line in res.stdout.splitlines() if "=" in line)
-    return Path(kv["deb"])
-
-
-def debuginfod_metric(url: str, name: str) -> list[str]:
-    """The server's /metrics lines of one metric (Prometheus text format)."""
-    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
-        return [line for line in resp.read().decode().splitlines() if line.startswith(name)]
-
-
-def _wait_scanned(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    """Until the server's scanner has indexed the .deb (its /metrics)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"debuginfod exited with {proc.returncode}")
-        try:
-            done = debuginfod_metric(url, "scanned_files_total")
-            busy = debuginfod_metric(url, "thread_work_pending{role=\"scan\"}") + \
-                debuginfod_metric(url, "thread_busy{role=\"scan\"}")
-        except OSError:
-            time.sleep(0.5)
-            continue
-        if done and all(line.endswith(" 0") for line in busy):
-            return
-        time.sleep(1)
-    pytest.fail("debuginfod did not finish scanning the .deb")
-
-
 @pytest.fixture(scope="session")
 def debian_debuginfod(debian_vmlinux: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of Debian's ``debuginfod`` (elfutils) on 127.0.0.1, serving the folder that holds
@@ -87,7 +42,7 @@ def debian_debuginfod(debian_vmlinux: str, tmp_path_factory: pytest.TempPathFact
     server = shutil.which("debuginfod")
     if server is None:
         pytest.skip("needs debuginfod (scripts/setup.sh test installs it)")
-    deb = _dbg_deb()
+    deb = dbg_deb(DEBIAN_ABI)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     db = tmp_path_factory.mktemp("debuginfod") / "db.sqlite"
@@ -98,7 +53,7 @@ def debian_debuginfod(debian_vmlinux: str, tmp_path_factory: pytest.TempPathFact
                              "--disable-source-scan", str(deb.parent)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
-        _wait_scanned(url, proc, 900)
+        wait_scanned(url, proc, 900)
         yield url
     finally:
         proc.terminate()
