@@ -12,7 +12,9 @@ it holds --logs logs.  Each figure is one run of the real command in a child pro
   of the client and its workers: the figure that holds when other work shares the cores);
 - the same with one vmlinux (``--vmlinux``, default: the Debian -dbg vmlinux the e2e suite
   caches) on the first --sym-logs logs;
-- speed-up from 1 to 2 local workers (wall clock; CPU time shows whether the cores were free);
+- speed-up from 1 to 2 local workers (wall clock; CPU time shows whether the cores were free),
+  and the client process's share of the CPU time: the client's work (reading inputs, writing
+  outputs) is serial, so on N idle cores N workers go at most N * (1 - share) times one;
 - Dask: a ``dask scheduler`` and two ``dask worker`` processes (1 thread each) on 127.0.0.1,
   the same job with ``--scheduler``, against the local pool with 2 workers;
 - peak RSS (largest process: the client, or a worker) for a corpus of --logs/10 and --logs.
@@ -67,15 +69,31 @@ def make_corpus(dest: Path, n: int, logs: list[bytes]) -> Path:
 @dataclass
 class Run:
     seconds: float
-    cpu: float
+    cpu: float  # the client and its worker processes
+    client_cpu: float  # the client process alone (all its threads)
     peak_mb: float
     inputs: int
+
+    @property
+    def client_share(self) -> float:
+        """The client's part of the CPU time: its work is serial while the workers' is
+        spread, so on N idle cores N workers go at most N * (1 - share) times one worker."""
+        return self.client_cpu / self.cpu
+
+
+# `python -m a64triage` that also says how much CPU the client process itself used.
+_CLIENT = ("import resource, sys\n"
+           "from a64triage.cli import main\n"
+           "rc = main(sys.argv[1:])\n"
+           "u = resource.getrusage(resource.RUSAGE_SELF)\n"
+           "sys.stderr.write(f'client-cpu {u.ru_utime + u.ru_stime}\\n')\n"
+           "raise SystemExit(rc)\n")
 
 
 def run_batch(corpus: Path, out: Path, *extra: str) -> Run:
     shutil.rmtree(out, ignore_errors=True)
     start = time.monotonic()
-    proc = subprocess.Popen([PY, "-m", "a64triage", "batch", str(corpus), "--out", str(out), "--progress", "never",
+    proc = subprocess.Popen([PY, "-c", _CLIENT, "batch", str(corpus), "--out", str(out), "--progress", "never",
                              *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.monotonic() - start
@@ -84,7 +102,9 @@ def run_batch(corpus: Path, out: Path, *extra: str) -> Run:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"batch failed: {stderr.strip()}")
     m = re.search(r"(\d+) input\(s\)", stdout)
-    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, int(m.group(1)) if m else 0)
+    client = re.search(r"^client-cpu (\S+)$", stderr, re.M)
+    return Run(seconds, usage.ru_utime + usage.ru_stime, float(client.group(1)) if client else float("nan"),
+               usage.ru_maxrss / 1024, int(m.group(1)) if m else 0)
 
 
 class Cluster:
@@ -169,9 +189,13 @@ def main() -> int:
         one = run_batch(big, tmp / "o1", "-j", "1")
         print(f"1 worker, no symbols: {one.inputs / one.seconds:7.0f} logs/s wall, "
               f"{one.inputs / one.cpu:7.0f} logs per CPU-second ({one.seconds:.1f} s, peak {one.peak_mb:.0f} MB)")
+        print(f"  CPU per log: client {one.client_cpu / one.inputs * 1e3:.2f} ms, worker "
+              f"{(one.cpu - one.client_cpu) / one.inputs * 1e3:.2f} ms; client share {one.client_share:.3f}: "
+              f"2 workers on 2 idle cores go at most {2 * (1 - one.client_share):.2f}x")
         two = run_batch(big, tmp / "o2", "-j", "2")
         print(f"2 workers, no symbols: {two.inputs / two.seconds:6.0f} logs/s wall, speed-up {one.seconds / two.seconds:.2f}x "
-              f"(CPU {two.cpu:.1f} s vs {one.cpu:.1f} s; peak {two.peak_mb:.0f} MB)")
+              f"(CPU {two.cpu:.1f} s vs {one.cpu:.1f} s, client {two.client_cpu:.1f} s vs {one.client_cpu:.1f} s; "
+              f"peak {two.peak_mb:.0f} MB)")
         tenth = run_batch(small, tmp / "o3", "-j", "2")
         print(f"peak RSS, 2 workers: {tenth.peak_mb:.0f} MB for {tenth.inputs} logs, {two.peak_mb:.0f} MB for "
               f"{two.inputs} logs ({two.peak_mb / tenth.peak_mb:.2f}x for 10x the logs)")
