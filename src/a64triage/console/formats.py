@@ -40,6 +40,7 @@ class Title:
     says where that function comes from:
 
     - ``pc``: the faulting pc line (``RIP:``/``pc :``/``PC is at``), then the call trace;
+    - ``ip``: the faulting pc line alone (a double fault's trace is the handler's own);
     - ``trace``: the first call trace;
     - ``header``: the function printed in the header line, then the call trace;
     - ``stall``: the frame just above the first dispatch "anchor" (syscall entry,
@@ -368,7 +369,7 @@ FORMATS: tuple[Format, ...] = (
     Format("stack-segment", "trap", Kind.GPF, r"^stack segment: ", "stack segment: ", "s",
            "arch/x86/kernel/traps.c (do_stack_segment)", (_t("stack segment fault in {frame}", None, "pc"),), arch="x86"),
     Format("double-fault", "trap", Kind.TRAP, r"^PANIC: double fault", "PANIC: double fault", "P",
-           "arch/x86/kernel/traps.c exc_double_fault()", (_t("PANIC: double fault in {frame}", None, "pc"),), arch="x86",
+           "arch/x86/kernel/traps.c exc_double_fault()", (_t("PANIC: double fault in {frame}", None, "ip"),), arch="x86",
            inside=True),
     Format("divide-error", "trap", Kind.TRAP, r"^(?:Oops: )?divide(?: |_)error: ", "divide", "dO",
            "arch/x86/kernel/traps.c exc_divide_error()", (_t("divide error in {frame}", None, "pc"),), arch="x86"),

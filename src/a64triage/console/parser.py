@@ -190,6 +190,7 @@ class _Builder:
     kind: Kind | None = None
     last: int = 0
     slots: set[str] = field(default_factory=set)
+    fmts: set[str] = field(default_factory=set)  # the formats of the headers taken
     phase: str = "head"  # head -> body -> after -> stopping
     trace: str | None = None  # None, "task", "hyp", "aux", "secondary"
     ended: bool = False
@@ -236,6 +237,7 @@ class _Builder:
     cur_stack: str = "task"  # "irq" between <IRQ> markers (x86) or below call_on_irq_stack (arm64)
     opener: Format | None = None  # the format of the header that opened the report
     stamped: bool = False  # the opening header carried a kernel timestamp (or syslog prefix)
+    stamped_body: bool = False  # ... and so did a body line (a glued mail wrap alone counts as stamped)
     has_caller: bool = False  # the opening header carried a caller id (CONFIG_PRINTK_CALLER)
     cut: bool = False  # a message with a stack of its own (formats' ``ends``) ended the report's text
     between_frames: bool = False  # only unrecognised lines since the trace's last frame
@@ -272,6 +274,8 @@ class _Builder:
         if self.sealed or self.ended:
             return False
         if header.slot in self.slots:
+            if header.fmt.inside and self.phase == "head" and header.fmt.name not in self.fmts:
+                return True  # printed inside another report (a double fault during a page fault's)
             # A symbolized header names the inlined function first ("BUG: KASAN: ... in f
             # include/x.h:12 [inline]") and repeats itself for the caller on the next line.
             return (self.phase == "head" and bool(self.lines) and self.lines[-1].text.endswith("[inline]")
@@ -296,6 +300,7 @@ class _Builder:
         if header.fmt.arch is not None and self.arch == "arm64":
             self.arch = header.fmt.arch
         self.slots.add(header.slot)
+        self.fmts.add(header.fmt.name)
         self._set_kind(header.kind)
         g = m.groupdict()
         slot = header.slot
@@ -446,8 +451,10 @@ class _Builder:
             return True
         if self.sealed:
             return False
-        if self.stamped and not line.stamped:
-            # In a timestamped log a line without the prefix is another program writing to the
+        if line.stamped:
+            self.stamped_body = self.stamped
+        elif self.stamped_body:
+            # In a timestamped report a line without the prefix is another program writing to the
             # console (syz-fuzzer's "executing program", a shell): no part of the report, and no
             # reason to end it (syzkaller keeps only the lines of the header's console context).
             return True

@@ -401,6 +401,8 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
         names = _names(f for f in everything if f.line_no > after)
     elif mode in ("pc", "stall"):
         names = _names([pc, *trace])
+    elif mode == "ip":
+        names = _names([pc])
     elif mode == "header":
         names = _names([Frame(function=header_func)] if header_func else []) + _names(trace)
     else:
