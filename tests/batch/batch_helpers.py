@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,10 @@ import jsonschema
 ROOT = Path(__file__).resolve().parents[2]
 E2E = ROOT / "tests" / "data" / "e2e"
 SCHEMAS = ROOT / "src" / "a64triage" / "schemas"
+FIXTURE_ELF = ROOT / "tests" / "fixtures" / "c" / "out" / "image-clang.elf"
+FIXTURE_ID = "369e833f47b96e3702a80178d4c3dfc671f601ff"  # GNU build id of FIXTURE_ELF
+FIXTURE_LOG = ROOT / "tests" / "data" / "symbols" / "fixture-oops-6x.log"  # an oops of FIXTURE_ELF
+_CPU_LINE = re.compile(r"^(.*\bCPU: \d+ PID: \d+ Comm: .*)$", re.MULTILINE)
 FILES = {"reports.jsonl": "batch-report", "groups.jsonl": "batch-group", "errors.jsonl": "batch-error",
          "inputs.jsonl": "batch-input"}
 
@@ -69,3 +74,17 @@ def corpus(dest: Path, copies: int) -> Path:
             text = log.read_text(encoding="utf-8", errors="replace")
             (dest / f"{log.stem}-{i}.log").write_text(text.replace("[    ", f"[{i:4d}", 50), encoding="utf-8")
     return dest
+
+
+def with_build_id(text: str, build_id: str) -> str:
+    """The log as a CONFIG_STACKTRACE_BUILD_ID kernel prints it (lib/dump_stack.c): the
+    vmlinux build id ends the first ``CPU: ... Comm:`` line."""
+    return _CPU_LINE.sub(lambda m: f"{m.group(1).rstrip()} {build_id}", text, count=1)
+
+
+def debug_tree(root: Path, build_id: str, elf: Path) -> Path:
+    """A separate-debug tree as GDB and the distributions lay it out: .build-id/xx/rest.debug."""
+    path = root / ".build-id" / build_id[:2] / f"{build_id[2:]}.debug"
+    path.parent.mkdir(parents=True)
+    path.symlink_to(elf)
+    return root

@@ -12,7 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from batch_helpers import batch, check_outputs, comparable, corpus
+from batch_helpers import (
+    FIXTURE_ELF,
+    FIXTURE_ID,
+    FIXTURE_LOG,
+    batch,
+    check_outputs,
+    comparable,
+    corpus,
+    debug_tree,
+    with_build_id,
+)
 
 distributed = pytest.importorskip("distributed")
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -68,6 +78,26 @@ def test_dask_run_equals_local_run(tmp_path: Path, scheduler: str) -> None:
         assert comparable(a[name]) == comparable(b[name]), name
     assert len(a["inputs.jsonl"]) == 90
     assert sorted(p.name for p in (local / "examples").iterdir()) == sorted(p.name for p in (dask / "examples").iterdir())
+
+
+def test_dask_workers_find_each_logs_symbols(tmp_path: Path, scheduler: str) -> None:
+    """The options reach the workers as data: each log's build is looked up there (a
+    --debug-dir keyed by build id), with the local run's result."""
+    logs = corpus(tmp_path / "logs", 1)
+    for i in range(4):
+        (logs / f"fixture{i}.log").write_text(with_build_id(FIXTURE_LOG.read_text(), FIXTURE_ID) + f"\n[ {i}]\n")
+    dbg = debug_tree(tmp_path / "debug", FIXTURE_ID, FIXTURE_ELF)
+    opts = ("--debug-dir", str(dbg), "--kernel-release", "auto", "--offline", "--cache-dir", str(tmp_path / "c"))
+    local, dask = tmp_path / "local", tmp_path / "dask"
+    res = batch(str(logs), "--out", str(local), "-j", "2", *opts)
+    assert res.returncode == 0, res.stderr
+    res = batch(str(logs), "--out", str(dask), "--scheduler", scheduler, *opts)
+    assert res.returncode == 0, res.stderr
+    a, b = check_outputs(local), check_outputs(dask)
+    assert comparable(a["reports.jsonl"]) == comparable(b["reports.jsonl"])
+    fixture = [r for r in b["reports.jsonl"] if "fixture" in r["input"]]
+    assert len(fixture) == 4 and all(r["facts"]["pc_source"] and r["symbols"]["origin"] == "local" for r in fixture)
+    assert all(r["symbols"]["problem"] for r in b["reports.jsonl"] if "fixture" not in r["input"])
 
 
 def test_wrong_scheduler_address_fails_at_once(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@
 must pick the same pattern as trying ``patterns.BODY`` in order;
 ``patterns.match_header`` the same header as trying ``patterns.HEADERS`` in
 order; ``parser._is_frame`` must agree with ``_frame_from``; ``parser._Hits`` (one
-Aho-Corasick scan) with ``_FindHits`` (a find per literal); ``parse_file``
+Aho-Corasick scan, one search per non-literal shape) and ``_FindHits`` (a find per
+literal) with ``_PlainHits`` (one search of the whole alternation); ``parse_file``
 (block decoding) must give what ``parse_lines`` gives on the file's lines.
 """
 
@@ -22,7 +23,7 @@ from a64triage.console import parse_file, parse_lines, report_to_json
 from a64triage.console import patterns as P
 from a64triage.console.formats import NOT_REPORTS, PREFILTER
 from a64triage.console.lines import clean
-from a64triage.console.parser import _FindHits, _frame_from, _Hits, _is_frame
+from a64triage.console.parser import _FindHits, _frame_from, _Hits, _is_frame, _PlainHits
 
 
 def _texts() -> list[str]:
@@ -178,7 +179,7 @@ def _same_by_file_and_lines(blob: bytes, tmp: Path | None = None) -> None:
 
 
 _PIECES = [*PREFILTER, *(lit[: len(lit) // 2] for lit in PREFILTER), "\n", " ", "[  T12]", "=3D", "=\n", "\x1b",
-           "\r", "é", "😀", "BUGINFO", "WARNINGBUG"]
+           "\r", "é", "😀", "BUGINFO", "WARNINGBUG", "[", "C1]", "@12]", "@", "=20", "=09\r\n", "=", "\r\n"]
 
 
 @settings(max_examples=300, deadline=None)
@@ -186,12 +187,16 @@ _PIECES = [*PREFILTER, *(lit[: len(lit) // 2] for lit in PREFILTER), "\n", " ", 
        st.integers(min_value=1, max_value=80))
 @example(["abc", "\n", "def"], False, 1)  # a first window without literals, then more lines
 @example(["x\n", "y\n", "z BUG", "\n", "INFO"], True, 2)
+@example(["[ C1]", "=", "\n", "@1]", "\r", "x"], False, 1)
 def test_one_scan_finds_what_the_finds_find(pieces: list[str], qp: bool, window: int) -> None:
-    """``_Hits`` (one Aho-Corasick scan over all PREFILTER literals) must give, at every
-    line start, the offset ``_FindHits`` (one ``str.find`` per literal) gives, however
-    small its scan window."""
+    """``_Hits`` (one Aho-Corasick scan over all PREFILTER literals, one search per
+    non-literal shape) and ``_FindHits`` (one ``str.find`` per literal) must give, at every
+    line start, the offset one search of the whole ``_INTERESTING`` alternation gives,
+    however small the scan window."""
     block = "".join(pieces)
-    fast, plain = _Hits(block, window), _FindHits(block)
+    fast, finds, plain = _Hits(block, window), _FindHits(block), _PlainHits(block)
     starts = [0] + [i + 1 for i, c in enumerate(block) if c == "\n"]
     for start in starts:
-        assert fast.first(start, qp) == plain.first(start, qp), (block, start)
+        want = plain.first(start, qp)
+        assert fast.first(start, qp) == want, (block, start)
+        assert finds.first(start, qp) == want, (block, start)

@@ -116,6 +116,13 @@ def test_elisions() -> None:
     assert [ln.elided for ln in lines] == [True, True, True, True, True, True, False, False]
 
 
+def test_elision_words_are_whole() -> None:
+    """A bracketed lockdep banner naming "syz-executor" holds "cut" inside a word: no elision
+    (syzkaller's report/36, a pre-4.11 "still has locks held" report)."""
+    lines = list(clean_lines(["[ BUG: syz-executor/31761 still has locks held! ]", "[ ... cut ... ]", "[snipped]"]))
+    assert [ln.elided for ln in lines] == [False, True, True]
+
+
 def test_line_numbers_are_original() -> None:
     lines = list(clean_lines(["a", "", "[    1.0] b", "c=", "d"]))
     assert [ln.no for ln in lines] == [1, 2, 3, 4, 5]

@@ -1,8 +1,9 @@
 """debuginfod: debug files by build id, from Debian's real server and from servers that fail.
 
-The real-server test starts Debian's ``debuginfod`` (elfutils) on 127.0.0.1 over a
+The real-server test uses Debian's ``debuginfod`` (elfutils) on 127.0.0.1 over a
 folder holding the arm64 ``-dbg`` .deb of the kernel the e2e logs come from
-(``scripts/debian_kernel.py dbgdeb``), strips that package's vmlinux the way a
+(``scripts/debian_kernel.py dbgdeb``; the ``debian_debuginfod`` fixture of
+tests/conftest.py, which tests/batch uses too), strips that package's vmlinux the way a
 distribution does (``objcopy --strip-debug``: symbols and build id stay,
 DWARF goes), and symbolizes a real log with the stripped file plus the server:
 the frames must equal those symbolized against the -dbg vmlinux itself.
@@ -24,7 +25,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -255,72 +255,28 @@ def test_full_disk(server: _Server, tmp_path: Path) -> None:
 # --- Debian's real server ------------------------------------------------------------------
 
 
-def _dbg_deb() -> Path:
-    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "debian_kernel.py"), "--abi", "6.1.0-56",
-                          "dbgdeb"], capture_output=True, text=True, timeout=1800)
-    if res.returncode != 0:
-        pytest.skip(f"Debian's -dbg .deb unavailable: {(res.stderr.strip() or 'failed').splitlines()[-1]}")
-    kv = dict(line.split("=", 1) for line in res.stdout.splitlines() if "=" in line)
-    return Path(kv["deb"])
-
-
-def _wait_scanned(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    """Until the server's scanner has indexed the .deb (its /metrics)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"debuginfod exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
-                metrics = resp.read().decode()
-        except OSError:
-            time.sleep(0.5)
-            continue
-        done = [line for line in metrics.splitlines() if line.startswith("scanned_files_total")]
-        busy = [line for line in metrics.splitlines()
-                if line.startswith(("thread_work_pending{role=\"scan\"}", "thread_busy{role=\"scan\"}"))]
-        if done and all(line.endswith(" 0") for line in busy):
-            return
-        time.sleep(1)
-    pytest.fail("debuginfod did not finish scanning the .deb")
-
-
 @pytest.mark.realkernel
-def test_real_debuginfod_serves_debian_dbg_deb(debian_vmlinux: str, tmp_path: Path) -> None:
-    server = shutil.which("debuginfod")
+def test_real_debuginfod_serves_debian_dbg_deb(debian_vmlinux: str, debian_debuginfod: str, tmp_path: Path) -> None:
     objcopy = shutil.which("aarch64-linux-gnu-objcopy")  # llvm-objcopy 14 rejects the vmlinux's .rela.dyn
-    if server is None or objcopy is None:
-        pytest.skip("needs debuginfod and aarch64-linux-gnu-objcopy (scripts/setup.sh test installs them)")
-    deb = _dbg_deb()
+    if objcopy is None:
+        pytest.skip("needs aarch64-linux-gnu-objcopy (scripts/setup.sh test installs it)")
     stripped = tmp_path / "vmlinux-stripped"
     subprocess.run([objcopy, "--strip-debug", debian_vmlinux, str(stripped)], check=True, timeout=600)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    # -U: .deb archives; -t 0 -g 0: scan once, no grooming; no source scan (not needed).  Without
-    # DEBUGINFOD_URLS in its environment the server forwards no request anywhere (federation).
     env = {k: v for k, v in os.environ.items() if k != "DEBUGINFOD_URLS"}
-    proc = subprocess.Popen([server, "-U", "-p", str(port), "-d", str(tmp_path / "db.sqlite"),
-                             "-t", "0", "-g", "0", "-c", "1", "--disable-source-scan", str(deb.parent)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    try:
-        _wait_scanned(url, proc, 900)
-        cache = tmp_path / "cache"
-        cmd = [sys.executable, "-m", "a64triage", "symbolize", "--json", "--cache-dir", str(cache), str(E2E_LOG)]
-        start = time.monotonic()
-        got = subprocess.run([*cmd, "--vmlinux", str(stripped), "--debuginfod", url],
-                             capture_output=True, text=True, env=env, timeout=900)
-        took = time.monotonic() - start
-        assert got.returncode == 0, got.stderr
-        ref = subprocess.run([*cmd, "--vmlinux", debian_vmlinux], capture_output=True, text=True,
-                             env=env, timeout=900)
-        frames = json.loads(got.stdout)["frames"]
-        assert frames == json.loads(ref.stdout)["frames"]
-        assert sum(1 for f in frames if f["locations"]) >= 5
-        size = (cache / "buildid").stat() and next((cache / "buildid").rglob("debuginfo")).stat().st_size
-        print(f"debuginfod fetch + symbolize: {took:.1f} s, {size / 1e6:.0f} MB")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    cache = tmp_path / "cache"
+    cmd = [sys.executable, "-m", "a64triage", "symbolize", "--json", "--cache-dir", str(cache), str(E2E_LOG)]
+    start = time.monotonic()
+    got = subprocess.run([*cmd, "--vmlinux", str(stripped), "--debuginfod", debian_debuginfod],
+                         capture_output=True, text=True, env=env, timeout=900)
+    took = time.monotonic() - start
+    assert got.returncode == 0, got.stderr
+    ref = subprocess.run([*cmd, "--vmlinux", debian_vmlinux], capture_output=True, text=True,
+                         env=env, timeout=900)
+    frames = json.loads(got.stdout)["frames"]
+    assert frames == json.loads(ref.stdout)["frames"]
+    assert sum(1 for f in frames if f["locations"]) >= 5
+    size = (cache / "buildid").stat() and next((cache / "buildid").rglob("debuginfo")).stat().st_size
+    print(f"debuginfod fetch + symbolize: {took:.1f} s, {size / 1e6:.0f} MB")
 
 
 def test_environment_server_failing_leaves_the_log_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,

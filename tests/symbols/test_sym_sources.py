@@ -13,10 +13,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from symtest_util import FIXTURES, ROOT
 
 from a64triage.cli import main
 from a64triage.errors import InputError
+from a64triage.symbols import sources
 from a64triage.symbols.sources import BuildQuery, SourceOptions, find_debug_files, log_query
 
 BUILDID_LOG = ROOT / "tests" / "data" / "console" / "lkml-2021-lkdtm-warning-buildid.log"
@@ -32,6 +35,41 @@ def test_log_query_reads_build_ids_release_and_banner() -> None:
     debian = log_query((E2E / "ACCESS_NULL.log").read_text())
     assert debian.build_id is None and debian.release == "6.1.0-56-cloud-arm64"
     assert debian.banner is not None and debian.banner.startswith("Linux version 6.1.0-56-cloud-arm64 ")
+
+
+def _plain_log_query(text: str) -> BuildQuery:
+    """log_query as first written: the patterns with a leading \\b (sre tries every position)."""
+    import re
+
+    cpu = re.compile(r"\b" + sources._CPU_LINE.pattern)
+    banner = re.compile(r"\b" + sources._BANNER.pattern)
+    build_id = release = found = None
+    for m in cpu.finditer(text):
+        release = release or m.group("release")
+        bid = sources._BUILD_ID.search(m.group("rest"))
+        if bid:
+            build_id = bid.group(1)
+            break
+    bm = banner.search(text)
+    if bm:
+        found = bm.group(0).strip()
+        release = release or bm.group("release")
+    return BuildQuery(build_id, release, found, tuple(sources.module_build_ids(text).items()))
+
+
+_PIECES = st.sampled_from([
+    "CPU: 0 PID: 1 Comm: init Not tainted 6.1.0-56-cloud-arm64 #1\n",
+    "CPU: 3 UID: 0 PID: 88 Comm: sh Tainted: G  OE 6.10.0 #2 Debian " + "ab" * 20 + "\n",
+    "Linux version 6.1.0-fixture (builder@example) (clang) #7\n",
+    "vCPU: 0 PID: 1 Comm: x Not tainted 9.9 #1\n", "_Linux version 1.2 (x)\n", "[    1.0] ", "x", "_", " ",
+    "\n", "CPU", "Linux version ", "é",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_log_query_fast_path_equals_plain_path(text: str) -> None:
+    assert log_query(text) == _plain_log_query(text)
 
 
 def test_a_vmlinux_with_another_build_id_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,12 +23,14 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Protocol
 
+from a64triage.commands import symargs
 from a64triage.commands.argtypes import bounded
 from a64triage.errors import InputError
+from a64triage.symbols.sources import SymbolRequest
 from a64triage.triage.groups import read_known
 from a64triage.triage.inputs import DEFAULT_MAX_BYTES, Item, Problem, walk
-from a64triage.triage.outputs import OutputDir
-from a64triage.triage.worker import InputResult, Symbols, example_html, triage_inputs
+from a64triage.triage.outputs import Finished, OutputDir
+from a64triage.triage.worker import example_html, triage_inputs
 
 TOP_GROUPS = 10
 IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker
@@ -45,8 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="log file, directory (recursive), .tar/.tar.gz/.tar.xz/.zip archive, "
                              "or .jsonl with a 'log' field per line")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
-    parser.add_argument("--vmlinux", metavar="V", help="vmlinux of the crashed kernel (the same path on every worker)")
-    parser.add_argument("--modules", metavar="DIR", help="directory tree with the kernel's .ko files")
     parser.add_argument("--known", metavar="GROUPS", help="groups.jsonl of an earlier run: mark groups new or known")
     parser.add_argument("--resume", action="store_true", help="go on with DIR: skip inputs already done (content hash)")
     parser.add_argument("--jobs", "-j", type=bounded(1, MAX_JOBS), default=None,
@@ -56,6 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"larger inputs are listed in errors.jsonl (default: {DEFAULT_MAX_BYTES})")
     parser.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                         help="progress bar on stderr (auto: when stderr is a terminal)")
+    # each log's own build is looked up on the worker (paths: the same on every worker)
+    symargs.add_arguments(parser)
 
 
 # --- engines: where triage_input runs ------------------------------------------------------
@@ -210,10 +212,9 @@ def _items(args: argparse.Namespace, out: OutputDir) -> Iterator[Job | Problem]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.modules is not None and args.vmlinux is None:
-        raise InputError("--modules", "needs --vmlinux")
-    if args.vmlinux is not None and not os.path.isfile(args.vmlinux):
-        raise InputError(args.vmlinux, "no such file")
+    symbols = symargs.request(args)
+    if symbols.modules and not symbols.may_look():
+        raise InputError("--modules", "needs a vmlinux: --vmlinux, --kernel-release, --build-id or --debug-dir")
     known: tuple[set[str], set[str]] | None = None
     if args.known is not None:
         try:
@@ -222,7 +223,6 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(args.known, exc.strerror or "cannot read") from None
     engine: LocalEngine | DaskEngine = DaskEngine(args.scheduler) if args.scheduler else LocalEngine(args.jobs)
     out = OutputDir(args.out, resume=args.resume)
-    symbols = Symbols(args.vmlinux, args.modules)
     stop = _Stop()
     bar = _progress(args.progress)
     try:
@@ -256,11 +256,11 @@ def _chunk(jobs: Iterator[Job | Problem], out: OutputDir) -> list[Job] | None:
     return chunk or None
 
 
-def _submit(engine: Engine, chunk: list[Job], symbols: Symbols) -> Any:
-    return engine.submit(triage_inputs, [(j.item.name, j.item.data, j.sha) for j in chunk], symbols)
+def _submit(engine: Engine, chunk: list[Job], symbols: SymbolRequest) -> Any:
+    return engine.submit(triage_inputs, [(j.index, j.item.name, j.item.data, j.sha) for j in chunk], symbols)
 
 
-def _drive(engine: Engine, out: OutputDir, symbols: Symbols, jobs: Iterator[Job | Problem],
+def _drive(engine: Engine, out: OutputDir, symbols: SymbolRequest, jobs: Iterator[Job | Problem],
            stop: _Stop, bar: Any) -> None:
     """Keep the workers busy with a bounded number of inputs in flight; write each result.
 
@@ -297,8 +297,8 @@ def _drive(engine: Engine, out: OutputDir, symbols: Symbols, jobs: Iterator[Job 
                     else:
                         retry.append(job)
                 continue
-            for job, result in zip(chunk, results, strict=True):
-                _record(out, job, result)
+            out.add_finished([Finished(job.index, job.item.name, job.sha, job.item.data, result)
+                              for job, result in zip(chunk, results, strict=True)])
             if bar is not None:
                 bar.update(len(chunk))
         if broken and isinstance(engine, LocalEngine):
@@ -308,20 +308,7 @@ def _drive(engine: Engine, out: OutputDir, symbols: Symbols, jobs: Iterator[Job 
             engine.restart()
 
 
-def _record(out: OutputDir, job: Job, result: InputResult) -> None:
-    if result.error is not None:
-        out.add_error(Problem(job.item.name, result.error, "worker"), job.index, job.sha)
-        return
-    firsts = {str(r["signature"]): out.table.groups[str(r["signature"])].first
-              for r in result.records if str(r["signature"]) in out.table.groups}
-    out.add_reports(job.index, job.item.name, job.sha, result.records)
-    for rec in result.records:
-        g = out.table.groups[str(rec["signature"])]
-        if g.example_sha256 == job.sha and firsts.get(g.signature) != g.first:
-            out.save_example(job.sha, job.item.data)
-
-
-def _examples(engine: Engine, out: OutputDir, symbols: Symbols, stop: _Stop) -> None:
+def _examples(engine: Engine, out: OutputDir, symbols: SymbolRequest, stop: _Stop) -> None:
     """The full explain page of each group's example, rendered by the workers."""
     pending: dict[Any, str] = {}
     seen: set[str] = set()
@@ -358,6 +345,10 @@ def _summary(out: OutputDir, known: tuple[set[str], set[str]] | None, *, interru
     if out.resumed:
         head += f"; {out.resumed} input(s) done by an earlier run"
     lines = [head + (" (interrupted: --resume to go on)" if interrupted else "")]
+    missing, found = out.symbols
+    if missing or found:
+        lines.append(f"symbols: {found} input(s) with their kernel's debug files, {missing} without "
+                     "(\"symbols\".\"problem\" in reports.jsonl says why)")
     if known is not None:
         new = [g for g in table.groups.values() if g.signature not in known[0]]
         new_clusters = {g.cluster for g in new if g.cluster not in known[1]}

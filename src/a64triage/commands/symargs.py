@@ -1,8 +1,8 @@
 """The symbol-source options every command that symbolizes shares, in one place.
 
-``add_arguments`` declares them; ``source_options`` and ``query`` turn them into
-what ``symbols.sources`` takes; ``debug_files`` asks it for the files of the
-build a log comes from.  A command never knows where the files came from.
+``add_arguments`` declares them; ``request`` turns them into what ``symbols.sources``
+takes (a ``SymbolRequest``, plain data that batch sends to its workers);
+``debug_files`` asks it for the files of the build a log comes from.  A command never knows where the files came from.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from a64triage.errors import InputError
 
 if TYPE_CHECKING:
-    from a64triage.symbols.sources import BuildQuery, DebugFiles, SourceOptions
+    from a64triage.symbols.sources import DebugFiles, SourceOptions, SymbolRequest
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, vmlinux: bool = True) -> None:
@@ -44,20 +44,29 @@ def add_arguments(parser: argparse.ArgumentParser, *, vmlinux: bool = True) -> N
                    help="use a vmlinux even when its build id or banner differs from the log's")
 
 
-def source_options(args: argparse.Namespace) -> SourceOptions:
-    from a64triage.symbols.sources import SourceOptions, default_cache_dir, env_debuginfod_urls
+def request(args: argparse.Namespace) -> SymbolRequest:
+    """The options as plain data (batch sends it to its workers); bad values fail here."""
+    from a64triage.symbols.sources import SymbolRequest
 
     vmlinux = getattr(args, "vmlinux", None)
-    return SourceOptions(
+    req = SymbolRequest(
         vmlinux=Path(vmlinux) if vmlinux else None,
         modules=tuple(Path(d) for d in _list(args.modules)),
         debug_dirs=tuple(Path(d) for d in args.debug_dir),
-        debuginfod_urls=tuple(args.debuginfod) or env_debuginfod_urls(),
+        release=args.kernel_release,
+        build_id=args.build_id,
+        debuginfod_urls=tuple(args.debuginfod) or None,
         offline=args.offline,
         fetch=args.fetch,
-        cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir(),
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
         force=args.force,
     )
+    req.check()
+    return req
+
+
+def source_options(args: argparse.Namespace) -> SourceOptions:
+    return request(args).options()
 
 
 def _list(value: object) -> list[str]:
@@ -67,31 +76,6 @@ def _list(value: object) -> list[str]:
     if isinstance(value, str):
         return [d for d in value.split(os.pathsep) if d]
     return [d for v in value for d in str(v).split(os.pathsep) if d] if isinstance(value, list) else []
-
-
-def query(args: argparse.Namespace, text: str) -> BuildQuery:
-    """The build asked for: the options, else what the log says (release only with ``auto``)."""
-    from a64triage.symbols.sources import BuildQuery, log_query, valid_build_id
-
-    logged = log_query(text)
-    release = args.kernel_release
-    if release == "auto":
-        release = logged.release
-        if release is None:
-            raise InputError("--kernel-release auto", "the log prints no release "
-                             "(no 'CPU: ... Comm:' line, no 'Linux version' banner): give REL")
-    elif release is not None and (not release or "/" in release or release.startswith(".")):
-        raise InputError("--kernel-release", f"{release!r} is not a kernel release")
-    build_id = valid_build_id(args.build_id) if args.build_id else logged.build_id
-    return BuildQuery(build_id, release or logged.release, logged.banner, logged.modules)
-
-
-def wants_lookup(args: argparse.Namespace, q: BuildQuery) -> bool:
-    """Whether to look for debug files at all: a path, a release or a build id was given,
-    or the log carries a build id and a debuginfod server is configured."""
-    if getattr(args, "vmlinux", None) or args.kernel_release or args.build_id:
-        return True
-    return bool(q.build_id and (args.debuginfod or os.environ.get("DEBUGINFOD_URLS")) and not args.offline)
 
 
 def first_text(logs: list[str], read: Callable[[str], str]) -> str:
@@ -111,14 +95,14 @@ def debug_files(args: argparse.Namespace, text: str) -> DebugFiles | None:
     """The debug files for the log ``text`` (None when the user asked for none)."""
     from a64triage.symbols.sources import find_debug_files
 
-    q = query(args, text)
-    if not wants_lookup(args, q):
+    req = request(args)
+    q = req.query(text)
+    if not req.wants_lookup(q):
         return None
-    explicit = bool(getattr(args, "vmlinux", None) or args.kernel_release or args.build_id or args.debuginfod)
     try:
-        files = find_debug_files(q, source_options(args))
+        files = find_debug_files(q, req.options())
     except InputError as exc:
-        if explicit:
+        if req.explicit:
             raise
         # only $DEBUGINFOD_URLS and the log's build id: go on with the log alone
         print(f"a64triage: warning: {exc}", file=sys.stderr)

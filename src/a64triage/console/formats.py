@@ -51,7 +51,8 @@ class Title:
       synchronize_* family are kept: they name the bucket);
     - ``lock``: the function of lockdep's ``at:`` line for the lock being taken;
     - ``locks``: the two ``at:`` functions (lock taken, lock held), then the frames after them;
-    - ``after``: the frames printed after the first report line matching ``after``;
+    - ``after``: the frames printed after the first report line matching ``after`` (preceded by
+      that line's ``func`` group, if it has one);
     - ``leak``: kmemleak's allocation ``backtrace:``;
     - ``none``: the template has no function.
     """
@@ -114,6 +115,8 @@ def _t(template: str, when: str | None = None, frame: str = "none", skip: tuple[
                  re.compile(when) if when is not None else None)
 
 
+# A "[<address>] func+0x1/0x2" entry anywhere in a line (print_ip_sym(), old "at:" lines).
+_IP_FUNC = r"\[<?(?:0x)?[0-9a-f]{1,16}>?\] {1,8}(?P<func>\w{1,256})[.+]"
 _LOCKDEP_WHAT = (
     r"possible circular locking dependency detected|possible recursive locking detected"
     r"|inconsistent lock state|suspicious RCU usage|bad unlock balance detected|held lock freed"
@@ -124,7 +127,9 @@ _LOCKDEP_WHAT = (
 )
 _DEADLOCK = "possible deadlock in {frame}"
 _LOCKDEP_TITLES = (
-    _t(_DEADLOCK, r"^\[ INFO: (?:circular locking|recursive locking|irq lock inversion|.{0,30}-safe -> )", "lock"),
+    # Before v4.11 syzkaller reads the "at:" of the lock being taken as is (no skip list).
+    _t(_DEADLOCK, r"^\[ INFO: (?:possible circular locking|possible recursive locking|possible irq lock inversion"
+       r"|.{0,30}-safe -> )", "lock"),
     _t(_DEADLOCK, r"circular locking", "locks",
        skip=("process_one_work", "flush_workqueue", "drain_workqueue", "destroy_workqueue"),
        report=r"is trying to acquire lock"),
@@ -135,7 +140,8 @@ _LOCKDEP_TITLES = (
     # lockdep_rcu_suspicious() names the source line ("include/linux/rcupdate.h:NNN ...") first
     _t("{sev}: suspicious RCU usage in {frame}", r"suspicious RCU usage", "trace",
        skip=("rcu", "kmem", "slab"), report=r"suspicious RCU usage.{0,200}\n(?:.{0,300}\n){0,50}?.{0,300}?[\w/.\-]\.[a-z]{1,3}:\d"),
-    _t("{sev}: bad unlock balance in {frame}", r"bad unlock balance", "trace"),
+    # The "[<ip>] func" line lockdep prints for the unlock (print_ip_sym()), then the call trace.
+    _t("{sev}: bad unlock balance in {frame}", r"bad unlock balance", "after", after=_IP_FUNC),
     _t("{sev}: held lock freed in {frame}", r"held lock freed", "lock"),
     _t("{sev}: still has locks held in {frame}", r"still has locks held", "lock"),
     _t("{sev}: lock held when returning to user space in {frame}", r"returning to user space", "lock", stack=False),
@@ -143,6 +149,29 @@ _LOCKDEP_TITLES = (
     _t("WARNING: locking bug in {frame}", r"Invalid wait context", "trace", skip=("lock_sock", "release_sock")),
     _t("{sev}: {what}", None, "none", stack=False),
 )
+# WARNING titles by the file that warned (syzkaller's names for debugobjects, usercopy, kobject,
+# proc, refcount, lockdep, vmalloc, kmalloc and usb_submit_urb warnings), whatever the header's era.
+_WARNING_TITLES = (
+    _t("WARNING: ODEBUG bug in {frame}", r" lib/debugobjects\.c", "pc",
+       skip=("debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "kmem_", "slab_", "kfree",
+             "vunmap", "vfree", "__free_", "debug_check", "kobject_")),
+    _t("WARNING: bad usercopy in {frame}", r" mm/usercopy\.c", "pc", skip=("usercopy", "__check")),
+    _t("WARNING: kobject bug in {frame}", r" lib/kobject\.c", "pc", skip=("kobject_",)),
+    _t("WARNING: proc registration bug in {frame}", r" fs/proc/generic\.c", "pc", skip=("proc_",)),
+    _t("WARNING: refcount bug in {frame}", r" lib/refcount\.c", "pc", skip=("refcount", "kobject_")),
+    _t("WARNING: locking bug in {frame}", r" kernel/locking/lockdep\.c.{0,80}lock_", "pc",
+       skip=("lock_sock", "release_sock")),
+    _t("WARNING: zero-size vmalloc in {frame}", r" mm/vmalloc\.c.{0,80}__vmalloc_node", "pc"),
+    _t("WARNING: kmalloc bug in {frame}", r" mm/\S{1,80}\.c\S{0,20} k?.?malloc", "pc",
+       skip=("kmalloc", "krealloc", "slab", "kmem")),
+    _t("WARNING in {frame}/usb_submit_urb", r" usb_submit_urb", "pc",
+       skip=("usb_submit_urb", "usb_start_wait_urb", "usb_bulk_msg", "usb_interrupt_msg",
+             "usb_control_msg")),
+    _t("WARNING in {frame}", None, "pc"),
+)
+
+# "trusty: panic (caller 0x...)", the caller possibly on the next "trusty: " chunk.
+_TRUSTY_PANIC = r"trusty: panic \([^\n]{0,200}?(?:\ntrusty: [^\n]{0,200}?)?"
 _BAD_ACCESS = ("bad-access in {frame}",)
 _STALL_ALT = ("stall in {frame}",)
 
@@ -204,26 +233,11 @@ FORMATS: tuple[Format, ...] = (
            (_t("INFO: trying to register non-static key in {frame}", None, "trace", skip=("stack", "lock", "IRQ")),)),
     Format("warning", "warning", Kind.WARNING,
            r"^WARNING: CPU: (?P<cpu>\d{1,5}) PID: (?P<pid>-?\d{1,10}) at (?P<loc>\S{1,300}) (?P<func>\S{1,300})", "WARNING: ",
-           "W", "kernel/panic.c __warn()", (
-               _t("WARNING: ODEBUG bug in {frame}", r" lib/debugobjects\.c", "pc",
-                  skip=("debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "kmem_", "slab_", "kfree",
-                        "vunmap", "vfree", "__free_", "debug_check", "kobject_")),
-               _t("WARNING: bad usercopy in {frame}", r" mm/usercopy\.c", "pc", skip=("usercopy", "__check")),
-               _t("WARNING: kobject bug in {frame}", r" lib/kobject\.c", "pc", skip=("kobject_",)),
-               _t("WARNING: proc registration bug in {frame}", r" fs/proc/generic\.c", "pc", skip=("proc_",)),
-               _t("WARNING: refcount bug in {frame}", r" lib/refcount\.c", "pc", skip=("refcount", "kobject_")),
-               _t("WARNING: locking bug in {frame}", r" kernel/locking/lockdep\.c.{0,80}lock_", "pc",
-                  skip=("lock_sock", "release_sock")),
-               _t("WARNING: zero-size vmalloc in {frame}", r" mm/vmalloc\.c.{0,80}__vmalloc_node", "pc"),
-               _t("WARNING: kmalloc bug in {frame}", r" mm/\S{1,80}\.c\S{0,20} k?.?malloc", "pc",
-                  skip=("kmalloc", "krealloc", "slab", "kmem")),
-               _t("WARNING in {frame}/usb_submit_urb", r" usb_submit_urb", "pc",
-                  skip=("usb_submit_urb", "usb_start_wait_urb", "usb_bulk_msg", "usb_interrupt_msg",
-                        "usb_control_msg")),
-               _t("WARNING in {frame}", None, "pc"))),
+           "W", "kernel/panic.c __warn()", _WARNING_TITLES),
+    # 2.6/3.x, and again since v6.19 ("WARNING: lib/refcount.c:19 at 0x0, CPU#1: syz.3.20/6051")
     Format("warning-old", "warning", Kind.WARNING,
-           r"^WARNING: (?:\[[^\]]{0,200}\] )?(?P<loc>\S{1,300}:\d{1,7}) at (?P<func>[^,\s]{1,300}), CPU#(?P<cpu>\d{1,5}): (?P<comm>.{1,64})/(?P<pid>\d{1,10})$",
-           "WARNING: ", "W", "kernel/panic.c (2.6/3.x)", (_t("WARNING in {frame}", None, "pc"),)),
+           r"^WARNING: (?:\[[^\]]{0,200}\] )?(?P<loc>\S{1,300}:\d{1,7}) at (?P<func>[^,\s]{1,300}), CPU#(?P<cpu>\d{1,5}): (?P<comm>.{1,64})/(?P<pid>-?\d{1,10})$",
+           "WARNING: ", "W", "kernel/panic.c __warn() (2.6/3.x; v6.19+)", _WARNING_TITLES),
     Format("warning-at", "warning", Kind.WARNING, r"^WARNING: at (?P<loc>\S{1,300}) (?P<func>\S{1,300})", "WARNING: ",
            "W", "kernel/panic.c (2.6/3.x)", (_t("WARNING in {frame}", None, "pc"),)),
     Format("warning-stack", "other", Kind.WARNING,
@@ -247,7 +261,11 @@ FORMATS: tuple[Format, ...] = (
                _t("KASAN: {rest}", r"^BUG: KASAN: (?P<rest>.{1,300})", corrupted=True, stack=False))),
     Format("kmsan", "kasan", Kind.KMSAN, r"^BUG: KMSAN: (?P<type>[\w-]{1,60}) in (?P<func>\S{1,300})", "BUG: KMSAN: ",
            "B", "mm/kmsan/report.c kmsan_report()",
-           (_t("KMSAN: {type} in {frame}", None, "trace", skip=("kmsan", "__msan", r"^memcpy", r"^copy_")),)),
+           # alloc_skb and netlink plumbing, and generic crypto code (where an uninit key or
+           # buffer is first used) name no bug: the caller does.
+           (_t("KMSAN: {type} in {frame}", None, "trace",
+               skip=("kmsan", "__msan", r"^memcpy", r"^copy_", "alloc_skb", "netlink_ack", "netlink_rcv_skb",
+                     "_encrypt$", "^(?:crypto|cipher|drbg|rng)_")),)),
     Format("kcsan", "kasan", Kind.KCSAN, r"^BUG: KCSAN: (?P<what>.{1,300})$", "BUG: KCSAN: ", "B",
            "kernel/kcsan/report.c print_report()", (_t("KCSAN: {what}", stack=False),)),
     Format("kfence", "kasan", Kind.KFENCE, r"^BUG: KFENCE: (?P<type>[\w -]{1,60}?) in (?P<func>\S{1,300})",
@@ -398,14 +416,22 @@ FORMATS: tuple[Format, ...] = (
     Format("go-runtime", "syz", Kind.SYZ_FAILURE, r"^fatal error:", "fatal error:", "f",
            "Go runtime (runtime.throw / runtime.fatal), syzkaller's groupGoRuntimeErrors",
            (_t("go runtime error", stack=False),), ignore=r"ALSA|fatal error: cannot create timer"),
+    # rust/kernel/lib.rs's panic handler prints core's PanicInfo ("panicked at file:line:col:" and the
+    # message on the next line), then calls BUG(): the "kernel BUG at rust/helpers/bug.c" that follows
+    # joins this report.  Titled "<message> in <function>" (demangled Rust path).
+    Format("rust-panic", "cause", Kind.BUG, r"^rust_kernel: panicked at (?P<loc>.{1,300}?):?$", "rust_kernel: panicked",
+           "r", "rust/kernel/lib.rs panic handler",
+           (_t("{msg} in {frame}", None, "trace", skip=(r"__rustc::rust_begin_unwind",),
+               report=r"rust_kernel: panicked at [^\n]{0,300}\n(?P<msg>[^\n]{1,300})\n"),)),
+    # Trusty's log reaches the console through drivers/trusty in chunks, each prefixed "trusty: ";
+    # a chunk boundary (seen as a timestamp inside the line) continues the panic line on the next.
     Format("trusty", "other", Kind.OTHER_BUG, r"^trusty: panic", "trusty: panic", "t",
            "Trusty TEE panic forwarded to the Linux console", (
-               _t("trusty: ASSERT FAILED: {assert_msg}", r"ASSERT FAILED at \(.{0,200}?\): (?P<assert_msg>.{1,200})$",
-                  stack=False),
-               _t("trusty: ASSERT FAILED: {assert_msg}", r"ASSERT FAILED.{0,200}: *(?P<assert_msg>.{0,200})$",
-                  corrupted=True, stack=False),
-               _t("trusty: panic: {panic_msg}", r"^trusty: panic \(.{0,200}?\): (?P<panic_msg>.{1,200})$",
-                  stack=False))),
+               _t("trusty: ASSERT FAILED: {assert_msg}", stack=False,
+                  report=_TRUSTY_PANIC + r"\):(?: DEBUG)? ASSERT FAILED at \([^\n]{0,200}?\): (?P<assert_msg>[^\n]{1,200})"),
+               _t("trusty: ASSERT FAILED: {assert_msg}", corrupted=True, stack=False,
+                  report=_TRUSTY_PANIC + r" ASSERT FAILED[^\n]{0,200}: *(?P<assert_msg>[^\n]{0,200})"),
+               _t("trusty: panic: {panic_msg}", stack=False, report=_TRUSTY_PANIC + r"\): (?P<panic_msg>[^\n]{1,200})"))),
     # Catch-alls: a "BUG:"/"WARNING:" line no row above knows titles as itself (syzkaller does the same).
     Format("bug-other", "other", Kind.OTHER_BUG, r"^BUG: ?(?P<what>.{0,300})$", "BUG: ", "B", "(any)",
            (_t("BUG: corrupted", r"^BUG:\s*$", corrupted=True, stack=False),
@@ -443,11 +469,11 @@ NOT_REPORTS = re.compile(
     r"^(?:INFO: lockdep is turned off|INFO: Stall ended before state dump start|INFO: NMI handler"
     r"|BUG: no syscalls can create resource|WARNING: /etc/ssh/moduli does not exist"
     # informational "WARNING:" lines: fs/namespace.c (mand), ld.so, fbcon, net/wireless/wext-core.c,
-    # kernel/capability.c, kernel/workqueue.c, arch/x86/kernel/cpu/bugs.c (Spectre v2, SRSO)
+    # kernel/capability.c
     r"|WARNING: [Tt]he mand mount option|WARNING: Unsupported flag value|WARNING: fbcon: Driver"
-    r"|WARNING: workqueue cpumask: online intersect > possible intersect"
-    r"|WARNING: Unprivileged eBPF is enabled with eIBRS|WARNING: See https.{0,200} for mitigation options"
-    r"|WARNING: kernel not compiled with CPU_SRSO"
+    # kernel/workqueue.c (boot-time cpumask check), arch/x86/kernel/cpu/bugs.c (mitigation notes)
+    r"|WARNING: workqueue cpumask: online intersect > possible intersect|WARNING: Unprivileged eBPF is enabled"
+    r"|WARNING: See https\S{0,200} for mitigation options|WARNING: kernel not compiled with CPU_SRSO"
     r"|(?i:WARNING: .{0,80}uses (?:deprecated v2 capabilities|wireless extensions)))"
 )
 

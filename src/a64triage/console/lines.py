@@ -47,8 +47,7 @@ _MID_HINT = re.compile(r"\[\s{0,12}\d{1,10}\.\d{6}\]")  # necessary for _MID_TIM
 _MID_TIMESTAMP = re.compile(r"(?<=\S)\s{0,4}(?=(?:<\d{1,2}>)?\[\s{0,12}\d{1,10}\.\d{6}\])")
 _ELISION = re.compile(
     r"^(?:(?:\.\s?){3,}|…+|\[\s?\.{3}\s?\]|<\s?\.{3}\s?>|[<\[(]?\s?-*\s?snip(?:ped)?\b.{0,40}[>\])]?"
-    # a bracketed note naming the cut as a word ("[... 20 lines snipped]"): "cut" inside
-    # "syz-executor" is no note ("[ BUG: syz-executor/31761 still has locks held! ]", old lockdep)
+    # the words whole ("[ BUG: syz-executor/1 still has locks held! ]" is no "cut" marker)
     r"|\[[^\]]{0,100}(?:\.\.\.|…|\b(?:snip|repeat|omit|trimm|removed|elided|cut))[^\]]{0,100}\])$",
     re.IGNORECASE,
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
@@ -99,7 +100,7 @@ def _frame_from(text: str, stack: str, line_no: int) -> Frame | None:
         return Frame(
             function=m["func"], offset=_hex(m["off"]) if m["off"] else None,
             size=_hex(m["size"]) if m["size"] else None, module=m["mod"], address=_hex(m["addr"]),
-            stack=stack, line_no=line_no,
+            stack=stack, line_no=line_no, caller=m["caller"],
         )
     m = P.FRAME_ARM32_NEW.match(text) if " from " in text else None
     if m:
@@ -246,6 +247,9 @@ class _Builder:
     syz_end: int = 1 << 62  # line of a later header syzkaller knows: the titled text ends before it
     lock_at: list[Frame] = field(default_factory=list)  # lockdep's "at:" functions, in order
     later: list[Frame] = field(default_factory=list)  # frames of later call traces (other tasks, NMI dumps)
+    # The last frames of a call trace longer than MAX_FRAMES: a recursion that hit the stack guard
+    # is named by the caller below it (syzkaller reads the whole trace; memory stays bounded).
+    tail: deque[Frame] = field(default_factory=lambda: deque(maxlen=MAX_FRAMES))
     rips: list[Frame] = field(default_factory=list)  # every x86 "RIP:" line, in order
 
     # ---------------------------------------------------------------- helpers
@@ -481,7 +485,11 @@ class _Builder:
             elif _is_frame(text):
                 if self.arch == "arm64" and text[:2] == "[<" and text[10:12] == ">]":
                     self.arch = "arm"  # "[<c035e500>]": a 32-bit address
-                if len(self.later) < MAX_FRAMES:
+                if trace == "task":  # past MAX_FRAMES: the trace's last frames (a deep recursion's callers)
+                    fr = _frame_from(text, self.cur_stack, line.no)
+                    if fr is not None:
+                        self.tail.append(fr)
+                elif len(self.later) < MAX_FRAMES:
                     fr = _frame_from(text, self.cur_stack, line.no)
                     if fr is not None:
                         self.later.append(fr)  # titles look for the interrupted task's frames here
@@ -925,12 +933,14 @@ class _Builder:
         if self.syz_fmt is not None:
             end = self.syz_end
             before = _before(end)
-            t_frames = tuple(self.frames) if end > self.last else tuple(filter(before, self.frames))
+            t_frames = (*self.frames, *self.tail) if end > self.last else tuple(
+                filter(before, (*self.frames, *self.tail)))
             syz = syz_title(self.syz_fmt, self.syz_header,
                             self.lines if end > self.last else [ln for ln in self.lines if ln.no < end], facts,
                             header_func=self.header_func, lock_at=tuple(filter(before, self.lock_at)),
-                            pc=pc if pc is None or before(pc) else None, frames=t_frames, has_trace=bool(t_frames),
-                            everything=tuple(sorted(filter(before, (*self.frames, *self.later, *self.rips)),
+                            pc=pc if pc is None or before(pc) else None, frames=t_frames,
+                            has_trace=any(before(f) for f in self.frames),
+                            everything=tuple(sorted(filter(before, (*self.frames, *self.tail, *self.later, *self.rips)),
                                                     key=_LINE_NO)))
         entry = _exception_entry(frames)
         last = max(self.last, self.first)
@@ -1197,25 +1207,38 @@ def parse_raw(lines: Iterable[str | bytes]) -> Iterator[Report]:
 # format rows), caller ids, quoted-printable hints, ANSI escapes and carriage returns inside
 # a line.  A stamped line with none of them cannot change the parser's state while no report
 # is open: it is no header, no context line, sets no caller and is never glued to another.
-_INTERESTING = re.compile(
-    "|".join(re.escape(lit) for lit in PREFILTER)
-    + r"|\[\s{0,12}[TC]\d{1,8}\]|@\d{1,4}\]|=3D|=(?:20|09)?\r?(?:\n|\Z)|\x1b|\r(?=[^\n])"
-)
+_EXTRA_SHAPES = (r"\[\s{0,12}[TC]\d{1,8}\]", r"@\d{1,4}\]", "=3D", r"=(?:20|09)?\r?(?:\n|\Z)", r"\x1b", r"\r(?=[^\n])")
+_INTERESTING = re.compile("|".join((*(re.escape(lit) for lit in PREFILTER), *_EXTRA_SHAPES)))
 _INTERESTING_QP = re.compile(_INTERESTING.pattern + "|=")  # a QP log decodes every "=XX"
-# The same set split for speed: sre tries a 35-way alternation at every offset, while
-# ``str.find`` jumps from one candidate to the next (a C scan per literal per block).
-_EXTRA = re.compile(r"\[\s{0,12}[TC]\d{1,8}\]|@\d{1,4}\]|=3D|=(?:20|09)?\r?(?:\n|\Z)|\x1b|\r(?=[^\n])")
-_EXTRA_QP = re.compile(_EXTRA.pattern + "|=")
+# The same set split for speed: sre finds a pattern that starts with one literal character
+# with a fast scan, but tries a whole alternation at every offset (the alternation was most of
+# the quiet log's time).  A leftmost match of ``A|B`` starts where the earlier of A's and B's
+# leftmost matches starts, so the minimum over the literals (``_Hits``) and the shapes, each
+# searched alone, is ``_INTERESTING``'s answer (``_PlainHits``, tests/console/test_fastpath.py).
+_EXTRA_PARTS = tuple(re.compile(p) for p in _EXTRA_SHAPES)
+_EXTRA_PARTS_QP = (*_EXTRA_PARTS, re.compile("="))
+
+
+class _PlainHits:
+    """The reference for ``_Hits``: one search of ``_INTERESTING`` from every line start."""
+
+    def __init__(self, block: str) -> None:
+        self.block = block
+
+    def first(self, start: int, qp: bool) -> int:
+        """The smallest offset >= ``start`` where interesting text begins (len(block): none)."""
+        m = (_INTERESTING_QP if qp else _INTERESTING).search(self.block, start)
+        return m.start() if m is not None else len(self.block)
 
 
 class _HitsBase:
     """Offsets of the next interesting text in one block: a ``PREFILTER`` literal (found by
     the subclass's ``_literal``) or one of the few non-literal shapes (caller ids, QP, ANSI,
-    CR: one small regex, its answer kept until passed)."""
+    CR: one small regex each, each answer kept until passed)."""
 
     def __init__(self, block: str) -> None:
         self.block = block
-        self.extra = {False: -1, True: -1}
+        self.extra = [-1] * len(_EXTRA_PARTS_QP)
 
     def _literal(self, start: int) -> int:
         raise NotImplementedError
@@ -1223,16 +1246,21 @@ class _HitsBase:
     def first(self, start: int, qp: bool) -> int:
         """The smallest offset >= ``start`` where interesting text begins (len(block): none)."""
         best = self._literal(start)
-        p = self.extra[qp]
-        if p < start:
-            m = (_EXTRA_QP if qp else _EXTRA).search(self.block, start)
-            self.extra[qp] = p = m.start() if m is not None else len(self.block)
-        return min(p, best)
+        block = self.block
+        at = self.extra
+        for k, rx in enumerate(_EXTRA_PARTS_QP if qp else _EXTRA_PARTS):
+            p = at[k]
+            if p < start:
+                m = rx.search(block, start)
+                at[k] = p = m.start() if m is not None else len(block)
+            if p < best:
+                best = p
+        return best
 
 
 class _FindHits(_HitsBase):
     """Each literal's next occurrence found with ``str.find`` and kept until passed, so every
-    literal scans the block once.  The reference for ``_Hits`` (tests/console/test_fastpath.py)."""
+    literal scans the block once.  A second reference for ``_Hits`` (tests/console/test_fastpath.py)."""
 
     def __init__(self, block: str) -> None:
         super().__init__(block)
@@ -1302,21 +1330,23 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
     with two C-level scans; all but its first and last line are skipped (the
     first is held, the last is cleaned normally so the next line is glued or not
     exactly as before).  The scan result is reused until passed: linear time.
+    Lines are cut out of the block one at a time (no ``split``): most of a quiet
+    block is never looked at line by line.
     """
     for block in blocks:
-        lines = block.split("\n")
-        pos = 0  # offset of lines[i] in block
-        i = 0
+        size = len(block)
+        pos = 0  # offset of the next line in block
         hit = -1  # offset of the next interesting text at or after pos (-1: not searched)
         hit_qp = False  # which regex found it
         hits = _Hits(block)
-        size = len(block)
-        while i < len(lines):
-            line = lines[i]
-            yield line
+        find = block.find
+        while pos <= size:
+            nl = find("\n", pos)
+            if nl < 0:
+                nl = size
+            yield block[pos:nl]
             start = pos
-            pos += len(line) + 1
-            i += 1
+            pos = nl + 1
             if not parser.active and state.quiet:
                 # (Caller ids in use do not matter: with no report open a line without
                 # one changes nothing; lines with one are _INTERESTING.)
@@ -1325,11 +1355,11 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                     hit = hits.first(start, hit_qp)
                 cut = block.rfind("\n", start, hit) + 1 if hit < size else size
                 run = _STAMPED_RUN.match(block, start, cut)
-                count = block.count("\n", start, run.end()) if run is not None else 0
-                if count - 2 >= MIN_SKIP and run is not None:
+                end = run.end() if run is not None else start
+                count = block.count("\n", start, end)
+                if count - 2 >= MIN_SKIP:
                     yield Skip(count - 2)
-                    i += count - 2  # lines[i] is now the run's last line
-                    pos = block.rfind("\n", start, run.end() - 1) + 1
+                    pos = block.rfind("\n", start, end - 1) + 1  # the run's last line
 
 
 def parse_blocks(blocks: Iterable[str]) -> Iterator[Report]:

@@ -225,7 +225,7 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("lockdep_ver", r"^(?P<ver>\d[^\s]{0,120}) (?P<build>#\S{1,40}) {1,4}(?:Not tainted|Tainted: [A-Z ]{1,40}?)\s?$"),
         ("lockdep_task", r"^(?P<comm>[^\s/]{1,64}(?:/[^\s/]{1,20})?)/(?P<pid>\d{1,10})(?: \[.{0,80}?\])? "
                          r"(?:is trying to acquire lock|takes):$"),
-        ("lockdep_at", r"^(?:#\d{1,3}: {1,2})?(?:[0-9a-f]{8,16} )?\(.{1,300}?, at: (?:\[<[0-9a-f]{8,16}>\] )?(?P<func>[\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x"),
+        ("lockdep_at", r"^(?:#\d{1,3}: {1,2})?(?:[0-9a-f]{8,16} )?\(.{1,300}?, at: (?:\[<[0-9a-f]{8,16}>\] {1,8})?(?P<func>[\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x"),
     )
 )
 
@@ -352,6 +352,7 @@ FRAME_HYP = re.compile(
 FRAME_ARM32 = re.compile(
     r"^\[<(?P<addr>" + _HEX + r"{8})>\]\s?\((?P<func>" + _SYM + r")(?:\+0x(?P<off>" + _HEX + r"{1,8})/0x(?P<size>"
     + _HEX + r"{1,8}))?(?: \[(?P<mod>[\w\-]{1,64})\])?\) from \[<(?P<from>" + _HEX + r"{8})>\]"
+    r"(?: {1,4}\((?P<caller>" + _SYM + r")\+0x" + _HEX + r"{1,8}/0x" + _HEX + r"{1,8}(?: \[[\w\-]{1,64}\])?\))?"
 )
 FRAME_ARM32_NEW = re.compile(
     r"^(?P<func>" + _SYM + r")(?: \[(?P<mod>[\w\-]{1,64})\])? from (?P<caller>" + _SYM + r")\+0x(?P<off>"

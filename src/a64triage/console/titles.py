@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from a64triage.console.demangle import demangle
 from a64triage.console.formats import (
     GUILTY_FILE_IGNORE,
     HANG_ANCHORS,
@@ -357,9 +358,13 @@ def _names(frames: Iterable[Frame | None]) -> list[str]:
         if (f is None or not f.function or f.marker == "?" or f.stack == "hyp" or (f.inline and f.offset is None)
                 or outside_function(f)):
             continue  # unreliable guesses, hyp frames, inlined callees (no return address of their own)
-        m = _FUNC_NAME.match(f.function)
-        if m and not _ADDRESS.match(f.function):
-            out.append(m.group(0))
+        for printed in (f.function, f.caller):  # 32-bit ARM: the frame, then the caller it names
+            m = _FUNC_NAME.match(printed) if printed else None
+            if m and not _ADDRESS.match(printed or ""):
+                name = m.group(0)
+                if name.startswith(("_R", "_Z")):  # Rust / C++ mangling: titled by the readable path
+                    name = demangle(name) or name
+                out.append(name)
     return out
 
 
@@ -377,7 +382,7 @@ class SyzTitle:
 
 def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: tuple[Frame, ...],
             pc: Frame | None, frames: tuple[Frame, ...], everything: tuple[Frame, ...],
-            after: int) -> tuple[str, str] | None:
+            after: int, after_func: str | None = None) -> tuple[str, str] | None:
     """The guilty function as titled (canonical) and as printed (raw)."""
     if mode == "lock":
         names = _names(lock_at[:1])
@@ -397,8 +402,9 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
     elif mode == "locks":  # the two "at:" lines (lock taken, lock held), then the frames after them
         start = lock_at[1].line_no if len(lock_at) > 1 else 1 << 62
         names = _names(lock_at[:2]) + _names(f for f in everything if f.line_no > start)
-    elif mode == "after":  # the frames printed after the title's ``after`` line
-        names = _names(f for f in everything if f.line_no > after)
+    elif mode == "after":  # the frames printed after the title's ``after`` line (and the one it names)
+        names = _names([Frame(function=after_func)] if after_func else []) + _names(
+            f for f in everything if f.line_no > after)
     elif mode in ("pc", "stall"):
         names = _names([pc, *trace])
     elif mode == "ip":
@@ -460,13 +466,19 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
                 continue
             values.update({k: v for k, v in rm.groupdict().items() if v is not None})
         after = 1 << 62
+        after_func: str | None = None
         if t.after is not None:
-            after = next((ln.no for ln in lines if re.search(t.after, ln.text)), after)
+            for ln in lines:
+                am = re.search(t.after, ln.text)
+                if am is not None:
+                    after, after_func = ln.no, am.groupdict().get("func")
+                    break
         elif t.frame == "rcu":
             after = next((ln.no for ln in lines if ln.text.startswith("Exception stack(")), after)
         frame = raw = None
         if t.frame != "none":
-            found = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_at, pc, frames, everything, after)
+            found = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_at, pc, frames, everything, after,
+                            after_func)
             if found is None:
                 corrupted = corrupted or "no frames in a stack trace"
             else:

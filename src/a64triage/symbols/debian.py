@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 from a64triage.errors import InputError
+from a64triage.symbols.files import cache_lock
 
 # Where apt keeps the packages it downloaded for installing: a -dbg .deb may already be there.
 APT_ARCHIVES = Path("/var/cache/apt/archives")
@@ -119,6 +120,13 @@ def fetch_dbg(release: str, dest: Path) -> Path:
     """Debian's debug package of ``release`` unpacked in ``dest`` (done once: ``.complete``)."""
     if (dest / STAMP).exists():
         return dest
+    with cache_lock(str(dest)):  # batch workers asking for one release: one downloads, the others wait
+        if (dest / STAMP).exists():
+            return dest
+        return _fetch_dbg(release, dest)
+
+
+def _fetch_dbg(release: str, dest: Path) -> Path:
     pkg = dbg_package(release)
     try:
         deb = from_apt_archive(pkg)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from a64triage.errors import InputError
+from a64triage.symbols.files import cache_lock
 
 if TYPE_CHECKING:
     from a64triage.symbols.sources import SourceOptions
@@ -69,11 +70,14 @@ def fetch(build_id: str, kind: str, options: SourceOptions) -> Fetched:
     if not options.debuginfod_urls:
         raise InputError(f"build id {build_id}", "no debuginfod server: give --debuginfod URL or set DEBUGINFOD_URLS")
     errors: list[str] = []
-    for url in options.debuginfod_urls:
-        try:
-            return _download(url.rstrip("/"), build_id, kind, dest)
-        except _NotThere as exc:
-            errors.append(str(exc))
+    with cache_lock(str(dest)):
+        if dest.is_file():  # another process fetched it while this one waited
+            return Fetched(dest, "cache", dest.stat().st_size, 0.0)
+        for url in options.debuginfod_urls:
+            try:
+                return _download(url.rstrip("/"), build_id, kind, dest)
+            except _NotThere as exc:
+                errors.append(str(exc))
     raise InputError(f"build id {build_id}", "; ".join(errors))
 
 

@@ -10,7 +10,9 @@ name may use ``-`` (kbuild's KBUILD_MODNAME), so both are one key here.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 from a64triage.errors import InputError
 
@@ -37,6 +39,25 @@ def cache_dir(*parts: str) -> str:
         root = xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
         base = os.path.join(root, "a64triage")
     return os.path.join(base, *parts)
+
+
+@contextlib.contextmanager
+def cache_lock(path: str) -> Iterator[None]:
+    """Held while one process fills the cache entry ``path``: batch workers (several per
+    machine) reach the same build at once, and one must not truncate or rename what another
+    is writing.  The others wait, then find the entry done.  ``path + ".lock"`` stays."""
+    import fcntl
+
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise InputError(os.path.dirname(path), f"cannot create the cache: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def debug_root_of(path: str) -> str | None:

@@ -31,11 +31,13 @@ from a64triage.errors import InputError
 # lib/dump_stack.c dump_stack_print_info() (v5.14+, CONFIG_STACKTRACE_BUILD_ID appends
 # BUILD_ID_FMT " %20phN"): "CPU: 0 PID: 88 Comm: init Tainted: G  OE  6.1.0-56-cloud-arm64
 # #1 Debian 6.1.192-2 <40 hex digits>"; v6.10+ prints "CPU: 0 UID: 0 PID: ...".
-_CPU_LINE = re.compile(r"\bCPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: .{0,20}? (?:Not tainted|Tainted: [A-Z ]*?)"
+# The patterns start with their literal (no \b): sre then skips to each occurrence of it,
+# where a leading \b makes it try every position (a batch reads every log's build: 10x).
+_CPU_LINE = re.compile(r"CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: .{0,20}? (?:Not tainted|Tainted: [A-Z ]*?)"
                        r"\s*(?P<release>\d+\.\d+\S*)(?P<rest>[^\n]*)")
 _BUILD_ID = re.compile(r"(?<![0-9a-f])([0-9a-f]{40})\s*$")
 # init/version.c linux_banner: "Linux version REL (builder) (compiler) #N ..."
-_BANNER = re.compile(r"\bLinux version (?P<release>\S+) \((?P<rest>[^\n]*)")
+_BANNER = re.compile(r"Linux version (?P<release>\S+) \((?P<rest>[^\n]*)")
 # lib/vsprintf.c %pSb (kernel/kallsyms.c sprint_backtrace_build_id): "func+off/size [mod <id>]"
 _MODULE_BUILD_ID = re.compile(r"\[(?P<mod>[\w-]{1,64}) (?P<id>[0-9a-f]{40})\]")
 _HEX_ID = re.compile(r"[0-9a-f]{8,80}")
@@ -93,21 +95,101 @@ class SourceOptions:
     local_roots: tuple[Path, ...] = (Path("/"),)  # where distribution paths are looked for
 
 
+@dataclass(frozen=True)
+class SymbolRequest:
+    """The symbol-source options as plain data: what a command asked for, before any log is read.
+
+    It travels to batch workers (pickled, on Dask to other machines), so the defaults that
+    depend on the machine (``cache_dir``, ``debuginfod_urls``: None) are taken where the
+    lookup runs.  ``release`` is ``"auto"`` for each log's own release."""
+
+    vmlinux: Path | None = None
+    modules: tuple[Path, ...] = ()
+    debug_dirs: tuple[Path, ...] = ()
+    release: str | None = None  # REL, "auto", or None
+    build_id: str | None = None  # valid hex (``valid_build_id``)
+    debuginfod_urls: tuple[str, ...] | None = None  # None: $DEBUGINFOD_URLS where it runs
+    offline: bool = False
+    fetch: bool = False
+    cache_dir: Path | None = None  # None: default_cache_dir() where it runs
+    force: bool = False
+
+    def check(self) -> None:
+        """Options that cannot work fail before any log is read, one line each."""
+        rel = self.release
+        if rel is not None and rel != "auto" and (not rel or "/" in rel or rel.startswith(".")):
+            raise InputError("--kernel-release", f"{rel!r} is not a kernel release")
+        if self.build_id is not None:
+            valid_build_id(self.build_id)
+        if self.vmlinux is not None and not self.vmlinux.is_file():
+            raise InputError(str(self.vmlinux), "no such file")
+        for flag, dirs in (("--debug-dir", self.debug_dirs), ("--modules", self.modules)):
+            for d in dirs:
+                if not d.is_dir():
+                    raise InputError(f"{flag} {d}", "no such directory")
+                if not os.access(d, os.R_OK | os.X_OK):
+                    raise InputError(f"{flag} {d}", "cannot read the directory")
+
+    @property
+    def explicit(self) -> bool:
+        """A source was named: a failing lookup is the user's error, not a note."""
+        return bool(self.vmlinux or self.release or self.build_id or self.debug_dirs or self.debuginfod_urls)
+
+    def _by_build_id(self) -> bool:
+        """A build id the log prints is worth a lookup: a debug tree or a server to ask."""
+        return bool(self.debug_dirs or (not self.offline and (self.debuginfod_urls or env_debuginfod_urls())))
+
+    def may_look(self) -> bool:
+        """Whether any log could need a lookup (else its build need not even be read)."""
+        return bool(self.vmlinux or self.release or self.build_id or self._by_build_id())
+
+    def options(self) -> SourceOptions:
+        return SourceOptions(
+            vmlinux=self.vmlinux, modules=self.modules, debug_dirs=self.debug_dirs,
+            debuginfod_urls=self.debuginfod_urls or env_debuginfod_urls(), offline=self.offline,
+            fetch=self.fetch, cache_dir=self.cache_dir or default_cache_dir(), force=self.force)
+
+    def query(self, text: str) -> BuildQuery:
+        """The build asked for: the options, else what the log says (its release only with auto)."""
+        logged = log_query(text)
+        release = self.release
+        if release == "auto":
+            release = logged.release
+            if release is None:
+                raise InputError("--kernel-release auto", "the log prints no release "
+                                 "(no 'CPU: ... Comm:' line, no 'Linux version' banner): give REL")
+        build_id = valid_build_id(self.build_id) if self.build_id else logged.build_id
+        return BuildQuery(build_id, release or logged.release, logged.banner, logged.modules)
+
+    def wants_lookup(self, q: BuildQuery) -> bool:
+        """Whether to look for debug files at all: a path, a release or a build id was given,
+        or the log carries a build id and a debug tree or debuginfod server is there to ask."""
+        if self.vmlinux or self.release or self.build_id:
+            return True
+        return bool(q.build_id and self._by_build_id())
+
+
 def log_query(text: str) -> BuildQuery:
     """What a console log says about its build: the ``CPU: ... Comm:`` line (release and,
     with CONFIG_STACKTRACE_BUILD_ID, the build id) and the boot banner."""
     build_id = release = banner = None
     for m in _CPU_LINE.finditer(text):
+        if not _word_start(text, m.start()):
+            continue
         release = release or m.group("release")
         bid = _BUILD_ID.search(m.group("rest"))
         if bid:
             build_id = bid.group(1)
             break
-    bm = _BANNER.search(text)
+    bm = next((m for m in _BANNER.finditer(text) if _word_start(text, m.start())), None)
     if bm:
         banner = bm.group(0).strip()
         release = release or bm.group("release")
     return BuildQuery(build_id, release, banner, tuple(module_build_ids(text).items()))
+
+
+def _word_start(text: str, at: int) -> bool:
+    return at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_")
 
 
 def module_build_ids(text: str) -> dict[str, str]:
@@ -248,6 +330,11 @@ def _first_match(paths: Iterable[Path], query: BuildQuery, options: SourceOption
     return None
 
 
+def _fetched(url: str) -> str:
+    """A file debuginfod.fetch found in the cache (another process fetched it meanwhile) is the cache's."""
+    return "cache" if url == "cache" else f"debuginfod {url}"
+
+
 def _origin(options: SourceOptions) -> Callable[[Path], str]:
     def name(p: Path) -> str:
         return "cache" if options.cache_dir in p.parents else "local"
@@ -278,7 +365,7 @@ def find_debug_files(query: BuildQuery, options: SourceOptions | None = None) ->
         from a64triage.symbols import debuginfod
 
         got = debuginfod.fetch(query.build_id, "debuginfo", options)
-        return _checked(got.path, query, options, f"debuginfod {got.url}")
+        return _checked(got.path, query, options, _fetched(got.url))
     if query.release and options.fetch and not options.offline:
         from a64triage.symbols import debian
 
@@ -326,5 +413,5 @@ def _with_dwarf(files: DebugFiles, query: BuildQuery, options: SourceOptions) ->
         from a64triage.symbols import debuginfod
 
         got = debuginfod.fetch(bid, "debuginfo", options)
-        return DebugFiles(got.path, files.modules, f"{files.origin} + debuginfod {got.url}")
+        return DebugFiles(got.path, files.modules, f"{files.origin} + {_fetched(got.url)}")
     return files

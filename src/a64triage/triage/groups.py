@@ -10,14 +10,32 @@ finished first) and at most
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from a64triage.triage.signature import SIGNATURE_VERSION
 
 GROUP_SCHEMA_VERSION = "1.0"
 MAX_VALUES = 32
+
+
+class ReportKeys(NamedTuple):
+    """What the fold needs of one report (its line in reports.jsonl holds the rest):
+    small, so a worker sends it beside the finished line and the client parses nothing."""
+
+    signature: str
+    cluster: str
+    type: str
+    kernel: str | None  # facts.kernel_version and facts.hardware (None: not printed)
+    hardware: str | None
+
+
+def report_keys(rec: dict[str, Any]) -> ReportKeys:
+    """The keys of one reports.jsonl record (the worker's, or a line read back by --resume)."""
+    facts = rec.get("facts", {})
+    return ReportKeys(str(rec["signature"]), str(rec["cluster"]), str(rec["type"]),
+                      facts.get("kernel_version"), facts.get("hardware"))
 
 
 @dataclass
@@ -36,21 +54,23 @@ class Group:
     more_hardware: bool = False
     _last_input: str = ""
 
-    def add(self, rec: dict[str, Any]) -> None:
+    def add(self, key: tuple[int, str, int], sha: str, keys: ReportKeys) -> bool:
+        """Fold one report, ``key`` = (input index, input, report); True when it became
+        the group's first report (its input is the example)."""
         self.count += 1
-        key = (int(rec["input_index"]), str(rec["input"]), int(rec["report"]))
-        if rec["input"] != self._last_input:
+        if key[1] != self._last_input:
             self.inputs += 1  # records of one input arrive together
-            self._last_input = str(rec["input"])
-        if key < self.first:
+            self._last_input = key[1]
+        first = key < self.first
+        if first:
             self.first = key
-            self.example_sha256 = str(rec["input_sha256"])
-            self.cluster = str(rec["cluster"])  # a signature's reports may straddle clusters
+            self.example_sha256 = sha
+            self.cluster = keys.cluster  # a signature's reports may straddle clusters
         if key[0] > self.last[0]:
             self.last = (key[0], key[1])
-        facts = rec.get("facts", {})
-        self.more_kernels |= _add_bounded(self.kernels, facts.get("kernel_version"))
-        self.more_hardware |= _add_bounded(self.hardware, facts.get("hardware"))
+        self.more_kernels |= _add_bounded(self.kernels, keys.kernel)
+        self.more_hardware |= _add_bounded(self.hardware, keys.hardware)
+        return first
 
     def to_json(self, known: bool | None, example_html: str | None) -> dict[str, Any]:
         return {
@@ -89,12 +109,24 @@ class GroupTable:
     def __init__(self) -> None:
         self.groups: dict[str, Group] = {}
 
-    def add(self, rec: dict[str, Any]) -> Group:
-        sig = str(rec["signature"])
-        g = self.groups.get(sig)
+    def fold(self, index: int, name: str, sha: str, reports: Sequence[ReportKeys]) -> bool:
+        """Fold one input's reports (numbered in order); True when the input became the
+        example of a group (its log is to be kept)."""
+        example = False
+        for no, keys in enumerate(reports):
+            example |= self._group(keys).add((index, name, no), sha, keys)
+        return example
+
+    def add(self, rec: dict[str, Any]) -> None:
+        """Fold one record read back from reports.jsonl."""
+        keys = report_keys(rec)
+        self._group(keys).add((int(rec["input_index"]), str(rec["input"]), int(rec["report"])),
+                              str(rec["input_sha256"]), keys)
+
+    def _group(self, keys: ReportKeys) -> Group:
+        g = self.groups.get(keys.signature)
         if g is None:
-            g = self.groups[sig] = Group(sig, str(rec["cluster"]), str(rec["type"]))
-        g.add(rec)
+            g = self.groups[keys.signature] = Group(keys.signature, keys.cluster, keys.type)
         return g
 
     def by_count(self) -> list[Group]:

@@ -31,6 +31,9 @@ ZIP_SUFFIXES = (".zip",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _SNIFF = 65536
 _TEXT_CONTROLS = {9, 10, 12, 13, 27}
+# Every byte but the counted controls: deleting them leaves the controls, counted in C
+# (a loop over 64 KiB per input in Python was the client's largest cost).
+_NOT_COUNTED = bytes(b for b in range(256) if b >= 32 or b in _TEXT_CONTROLS)
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,7 @@ def looks_binary(data: bytes) -> bool:
     head = data[:_SNIFF]
     if not head:
         return False
-    controls = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROLS)
-    return controls * 10 > len(head)
+    return len(head.translate(None, _NOT_COUNTED)) * 10 > len(head)
 
 
 def check(name: str, data: bytes) -> Item | Problem:

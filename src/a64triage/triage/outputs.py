@@ -1,10 +1,10 @@
 """The batch's output directory, kept consistent whatever stops the run.
 
-Append-only JSON Lines, each line flushed whole: ``reports.jsonl`` gets an
-input's reports, then ``inputs.jsonl`` the line saying that input is done.  A
-run stopped anywhere (Ctrl-C, a kill) leaves at worst the reports of one
-unfinished input without its ``inputs.jsonl`` line; ``--resume`` drops those
-and any cut line, and skips every input whose content hash is done.
+Append-only JSON Lines, written a task's inputs at a time: ``reports.jsonl``
+gets their reports (flushed), then ``inputs.jsonl`` the lines saying those
+inputs are done.  A run stopped anywhere (Ctrl-C, a kill) leaves at worst the
+reports of one task's inputs without their ``inputs.jsonl`` lines; ``--resume``
+drops those and any cut line, and skips every input whose content hash is done.
 ``groups.jsonl`` and the index pages are rewritten whole (written aside, then
 renamed) at the end of every run, interrupted or not.
 """
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
-from typing import IO, Any
+from collections.abc import Iterable, Sequence
+from typing import IO, Any, NamedTuple
 
 from a64triage.errors import InputError
-from a64triage.triage.groups import GroupTable, iter_jsonl
+from a64triage.triage.groups import GroupTable, ReportKeys, iter_jsonl
 from a64triage.triage.index import PAGES, render_index
 from a64triage.triage.inputs import Problem
 
@@ -26,8 +26,27 @@ ERROR_SCHEMA_VERSION = "1.0"
 REPORTS, GROUPS, ERRORS, INPUTS, EXAMPLES = "reports.jsonl", "groups.jsonl", "errors.jsonl", "inputs.jsonl", "examples"
 
 
-def _line(obj: dict[str, Any]) -> str:
+def json_line(obj: dict[str, Any]) -> str:
     return json.dumps(obj, ensure_ascii=False) + "\n"
+
+
+class InputResult(NamedTuple):
+    """What a worker sends back for one input (the client knows its name and hash)."""
+
+    lines: bytes = b""  # its reports.jsonl lines, as written
+    reports: tuple[ReportKeys, ...] = ()  # per report, in order: what the group fold needs
+    error: str | None = None  # why it could not be explained (then nothing else)
+    symbols_found: bool | None = None  # its build's debug files found; None: no lookup applied
+
+
+class Finished(NamedTuple):
+    """An input a worker is done with, as the client knows it."""
+
+    input_index: int  # its place in the walk of the inputs
+    name: str
+    sha256: str
+    data: bytes  # kept if it becomes a group's example
+    result: InputResult
 
 
 def write_atomic(path: str, text: str | Iterable[str]) -> None:
@@ -51,6 +70,7 @@ class OutputDir:
         self.inputs = 0
         self.empty = 0  # inputs without a crash report
         self.resumed = 0
+        self.symbols = [0, 0]  # inputs with reports: [their build's debug files not found, found]
         try:
             os.makedirs(os.path.join(path, EXAMPLES), exist_ok=True)
         except OSError as exc:
@@ -61,7 +81,7 @@ class OutputDir:
             raise InputError(path, "holds the outputs of an earlier batch: give --resume to go on with it, "
                              "or another --out")
         mode = "a" if resume else "w"
-        self._reports: IO[str] = open(self.file(REPORTS), mode, encoding="utf-8")  # noqa: SIM115
+        self._reports: IO[bytes] = open(self.file(REPORTS), mode + "b")  # noqa: SIM115 - lines come encoded
         self._inputs: IO[str] = open(self.file(INPUTS), mode, encoding="utf-8")  # noqa: SIM115
         self._errors: IO[str] = open(self.file(ERRORS), mode, encoding="utf-8")  # noqa: SIM115
 
@@ -78,45 +98,74 @@ class OutputDir:
                 self.inputs += 1
                 self.empty += obj.get("reports") == 0 and obj.get("status") == "ok"
         self.resumed = self.inputs
-        write_atomic(self.file(INPUTS), (_line(o) for o in self._kept(INPUTS)))
+        write_atomic(self.file(INPUTS), (json_line(o) for o in self._kept(INPUTS)))
         kept_reports = list(self._kept(REPORTS)) if os.path.exists(self.file(REPORTS)) else []
+        looked: dict[str, bool] = {}
         for rec in kept_reports:
             self.table.add(rec)
-        write_atomic(self.file(REPORTS), (_line(o) for o in kept_reports))
+            if isinstance(rec.get("symbols"), dict):
+                looked[rec["input_sha256"]] = rec["symbols"].get("problem") is None
+        for found in looked.values():
+            self.symbols[found] += 1
+        write_atomic(self.file(REPORTS), (json_line(o) for o in kept_reports))
         if os.path.exists(self.file(ERRORS)):
             # Problems found while reading inputs are found again; a worker's error is kept with its input.
             errs = [o for o in iter_jsonl(self.file(ERRORS)) if o.get("input_sha256") in self.done]
             self.errors = len(errs)
-            write_atomic(self.file(ERRORS), (_line(o) for o in errs))
+            write_atomic(self.file(ERRORS), (json_line(o) for o in errs))
 
     def _kept(self, name: str) -> Iterable[dict[str, Any]]:
         for obj in iter_jsonl(self.file(name)):
             if obj.get("input_sha256") in self.done:
                 yield obj
 
-    def add_reports(self, index: int, name: str, sha: str, records: list[dict[str, Any]]) -> None:
-        for rec in records:
-            rec["input_index"] = index
-            self.table.add(rec)
-            self._reports.write(_line(rec))
-        self._reports.flush()
-        self._finish(index, name, sha, len(records), "ok")
-        self.empty += not records
+    def add_finished(self, done: Sequence[Finished]) -> None:
+        """The inputs of one task, one write per file: their reports are flushed before
+        their errors and their lines in inputs.jsonl, as --resume expects."""
+        reports: list[bytes] = []
+        errors: list[str] = []
+        journal: list[str] = []
+        examples: list[Finished] = []
+        for f in done:
+            res = f.result
+            if res.error is not None:
+                errors.append(self._error_line(Problem(f.name, res.error, "worker"), f.sha256))
+                journal.append(self._journal_line(f.input_index, f.name, f.sha256, 0, "error"))
+                continue
+            reports.append(res.lines)
+            if res.symbols_found is not None and res.reports:
+                self.symbols[res.symbols_found] += 1
+            if self.table.fold(f.input_index, f.name, f.sha256, res.reports):
+                examples.append(f)
+            journal.append(self._journal_line(f.input_index, f.name, f.sha256, len(res.reports), "ok"))
+            self.empty += not res.reports
+        if reports:
+            self._reports.write(b"".join(reports))
+            self._reports.flush()
+        for fh, lines in ((self._errors, errors), (self._inputs, journal)):
+            if lines:
+                fh.write("".join(lines))
+                fh.flush()
+        for f in examples:
+            self.save_example(f.sha256, f.data)
 
     def add_error(self, problem: Problem, index: int | None = None, sha: str | None = None) -> None:
-        self.errors += 1
-        self._errors.write(_line({"schema_version": ERROR_SCHEMA_VERSION, "input": problem.name,
-                                  "input_sha256": sha, "kind": problem.kind, "problem": problem.problem}))
+        self._errors.write(self._error_line(problem, sha))
         self._errors.flush()
         if sha is not None and index is not None:
-            self._finish(index, problem.name, sha, 0, "error")
+            self._inputs.write(self._journal_line(index, problem.name, sha, 0, "error"))
+            self._inputs.flush()
 
-    def _finish(self, index: int, name: str, sha: str, reports: int, status: str) -> None:
+    def _error_line(self, problem: Problem, sha: str | None) -> str:
+        self.errors += 1
+        return json_line({"schema_version": ERROR_SCHEMA_VERSION, "input": problem.name, "input_sha256": sha,
+                      "kind": problem.kind, "problem": problem.problem})
+
+    def _journal_line(self, index: int, name: str, sha: str, reports: int, status: str) -> str:
         self.done.add(sha)
         self.inputs += 1
-        self._inputs.write(_line({"schema_version": INPUT_SCHEMA_VERSION, "input": name, "input_sha256": sha,
-                                  "input_index": index, "reports": reports, "status": status}))
-        self._inputs.flush()
+        return json_line({"schema_version": INPUT_SCHEMA_VERSION, "input": name, "input_sha256": sha,
+                      "input_index": index, "reports": reports, "status": status})
 
     def example_paths(self, sha: str) -> tuple[str, str]:
         base = os.path.join(EXAMPLES, sha[:16])
@@ -150,7 +199,7 @@ class OutputDir:
 
         groups = self.table.by_count()
         self._drop_superseded_examples({g.example_sha256 for g in groups})
-        write_atomic(self.file(GROUPS), (_line(g.to_json(None if known is None else g.signature in known,
+        write_atomic(self.file(GROUPS), (json_line(g.to_json(None if known is None else g.signature in known,
                                                          links(g)[0])) for g in groups))
         for page, _ in PAGES:
             write_atomic(self.file(page), render_index(self.table, page, summary=summary, links=links,

@@ -1,72 +1,122 @@
 """The per-input work, the same on a local process and on a Dask worker.
 
-``triage_input`` runs parse -> explain on one log's bytes and returns plain
-data (one JSON-ready record per report): cheap to pickle back to the client,
-and equal whichever engine ran it.  The symbolizer is opened once per worker
-process and per kernel build (``Symbols``), and reused for every log.
+``triage_input`` runs parse -> explain on one log's bytes and returns its
+reports.jsonl lines finished (UTF-8 bytes) with the few keys the group fold
+needs: cheap to pickle back, equal whichever engine ran it, and leaving the
+client — whose work is serial while the workers' is not — byte writes and
+dict updates only.  The symbol options come as plain data (a
+``SymbolRequest``); each log's own build is looked up (``log_symbols``), once per
+worker process and build, and that build's symbolizer is opened once and reused.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from a64triage.diagnose import explain_log
 from a64triage.diagnose.types import Explanation, ReportExplanation
 from a64triage.errors import InputError
 from a64triage.render import render
+from a64triage.render.common import location_text
 from a64triage.render.jsonout import report_context
 from a64triage.symbols import Symbolizer, open_symbolizer
+from a64triage.symbols.sources import BuildQuery, DebugFiles, SymbolRequest, find_debug_files
+from a64triage.triage.groups import ReportKeys, report_keys
+from a64triage.triage.outputs import InputResult, json_line
 from a64triage.triage.signature import SIGNATURE_VERSION, signature
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 TOP_HYPOTHESES = 3
 # Fault injection for the tests of worker death (a real process exit, not an exception).
 CRASH_ENV = "A64TRIAGE_BATCH_TEST_CRASH"
 
 
+# Per worker process, for the whole run (and, on a long-lived Dask worker, the next runs):
+# each build looked up once, a failure included (10,000 logs of an unknown kernel ask a
+# debuginfod server once), and each build's files opened once.
+_FOUND: dict[tuple[SymbolRequest, BuildQuery], DebugFiles | str] = {}
+_OPEN: dict[tuple[Path, tuple[Path, ...]], Symbolizer | str] = {}
+STATS = {"lookups": 0, "opened": 0}  # what this process did: the tests read it
+
+
 @dataclass(frozen=True)
-class Symbols:
-    """Where a worker finds the kernel's symbols: the same paths on every machine."""
+class LogSymbols:
+    """The symbols one log gets: an open symbolizer (None: the log alone) and what the
+    records say about it."""
 
-    vmlinux: str | None = None
-    modules: str | None = None
-
-
-@dataclass
-class InputResult:
-    """What a worker sends back for one input."""
-
-    name: str
-    sha256: str
-    records: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
+    symbolizer: Symbolizer | None = None
+    files: DebugFiles | None = None
+    info: dict[str, Any] | None = None
 
 
-_OPEN: dict[Symbols, Symbolizer] = {}  # per worker process: one symbolizer per kernel build
+def _resolve(req: SymbolRequest, build: BuildQuery) -> DebugFiles | str:
+    key = (req, build)
+    found = _FOUND.get(key)
+    if found is None:
+        STATS["lookups"] += 1
+        try:
+            found = find_debug_files(build, req.options())
+        except InputError as exc:
+            found = str(exc)
+        _FOUND[key] = found
+    return found
 
 
-def _symbolizer(symbols: Symbols) -> Symbolizer | None:
-    if symbols.vmlinux is None:
-        return None
-    sym = _OPEN.get(symbols)
+def _open(files: DebugFiles) -> Symbolizer | str:
+    key = (files.vmlinux, files.modules)
+    sym = _OPEN.get(key)
     if sym is None:
-        if not os.path.isfile(symbols.vmlinux):
-            raise InputError(symbols.vmlinux, "no such file (on this worker)")
-        sym = open_symbolizer(symbols.vmlinux, modules_dir=symbols.modules)
-        _OPEN[symbols] = sym
+        STATS["opened"] += 1
+        try:
+            sym = open_symbolizer(str(files.vmlinux), modules_dir=os.pathsep.join(map(str, files.modules)) or None)
+        except InputError as exc:
+            sym = str(exc)
+        _OPEN[key] = sym
     return sym
 
 
-def explain_bytes(name: str, data: bytes, symbols: Symbols) -> Explanation:
+def log_symbols(text: str, req: SymbolRequest) -> LogSymbols:
+    """The debug files of the build this log comes from (symargs' rules, per log): a
+    lookup that fails, or a vmlinux of another build (unless --force), leaves the log
+    to be explained alone and says why in ``info``."""
+    if not req.may_look():
+        return LogSymbols()
+    try:
+        q = req.query(text)
+    except InputError as exc:
+        return LogSymbols(info=_info(None, None, str(exc)))
+    if not req.wants_lookup(q):
+        return LogSymbols()
+    # the build, without the module build ids this log's frames happen to name
+    build = BuildQuery(q.build_id, q.release, q.banner)
+    found = _resolve(req, build)
+    if isinstance(found, str):
+        return LogSymbols(info=_info(build, None, found))
+    sym = _open(found)
+    if isinstance(sym, str):
+        return LogSymbols(info=_info(build, found, sym))
+    return LogSymbols(sym, found, _info(build, found, None))
+
+
+def _info(build: BuildQuery | None, files: DebugFiles | None, problem: str | None) -> dict[str, Any]:
+    return {"build_id": build.build_id if build else None, "release": build.release if build else None,
+            "vmlinux": str(files.vmlinux) if files else None, "origin": files.origin if files else None,
+            "problem": problem}
+
+
+def explain_bytes(name: str, data: bytes, req: SymbolRequest) -> tuple[Explanation, LogSymbols]:
     text = data.decode("utf-8", "replace")
     if "\n" not in text:
         text += "\n"  # explain_log takes a string with a newline as the log itself
-    sym = _symbolizer(symbols)  # shared across logs; explain_log keeps each log's KASLR offset apart
-    expl = explain_log(text, vmlinux=symbols.vmlinux, modules_dir=symbols.modules, symbolizer=sym)
-    return replace(expl, source=name)
+    got = log_symbols(text, req)
+    # the symbolizer is shared across logs; explain_log keeps each log's KASLR offset apart
+    vmlinux = str(got.files.vmlinux) if got.files else None
+    modules = os.pathsep.join(map(str, got.files.modules)) or None if got.files else None
+    expl = explain_log(text, vmlinux=vmlinux, modules_dir=modules, symbolizer=got.symbolizer)
+    return replace(expl, source=name), got
 
 
 def _hex(v: int | None) -> str | None:
@@ -81,7 +131,16 @@ def _frame_text(rx: ReportExplanation) -> str | None:
     return pc.function + off + (f" [{pc.module}]" if pc.module else "")
 
 
-def report_record(name: str, sha: str, index: int, rx: ReportExplanation) -> dict[str, Any]:
+def _pc_source(rx: ReportExplanation) -> str | None:
+    """The faulting pc's file:line (innermost of its inline chain), when it was symbolized."""
+    fr = rx.frames[0] if rx.frames else None
+    if fr is None or fr.frame is not rx.report.pc or fr.symbolized is None or not fr.symbolized.locations:
+        return None
+    return location_text(fr.symbolized.locations[0])
+
+
+def report_record(name: str, sha: str, index: int, rx: ReportExplanation,
+                  symbols: dict[str, Any] | None = None) -> dict[str, Any]:
     """One line of reports.jsonl (schemas/batch-report.schema.json)."""
     r = rx.report
     sig = signature(r)
@@ -105,35 +164,41 @@ def report_record(name: str, sha: str, index: int, rx: ReportExplanation) -> dic
             "esr": _hex(r.esr),
             "far": _hex(r.far),
             "pc": _frame_text(rx),
+            "pc_source": _pc_source(rx),
             "frames": len(r.call_trace),
         },
+        "symbols": symbols,
     }
 
 
-def triage_input(name: str, data: bytes, sha: str, symbols: Symbols) -> InputResult:
-    """Parse and explain one input; a bad input is an error in the result, never an exception."""
+def triage_input(index: int, name: str, data: bytes, sha: str, symbols: SymbolRequest) -> InputResult:
+    """Parse and explain one input (``index``: its place in the walk); a bad input is
+    an error in the result, never an exception."""
     crash = os.environ.get(CRASH_ENV)
     if crash and crash in name:
         os._exit(70)
-    result = InputResult(name, sha)
     try:
-        expl = explain_bytes(name, data, symbols)
+        expl, got = explain_bytes(name, data, symbols)
     except InputError as exc:
-        result.error = str(exc)
-        return result
+        return InputResult(error=str(exc))
     except Exception as exc:  # a defect elsewhere must cost one input, not the batch
-        result.error = f"{name}: internal error: {type(exc).__name__}: {exc}"
-        return result
-    result.records = [report_record(name, sha, i, rx) for i, rx in enumerate(expl.reports)]
-    result.warnings = list(expl.warnings)
-    return result
+        return InputResult(error=f"{name}: internal error: {type(exc).__name__}: {exc}")
+    lines: list[str] = []
+    keys: list[ReportKeys] = []
+    for i, rx in enumerate(expl.reports):
+        rec = report_record(name, sha, i, rx, got.info)
+        rec["input_index"] = index
+        lines.append(json_line(rec))
+        keys.append(report_keys(rec))
+    found = None if got.info is None else got.info["problem"] is None
+    return InputResult("".join(lines).encode("utf-8"), tuple(keys), symbols_found=found)
 
 
-def triage_inputs(items: list[tuple[str, bytes, str]], symbols: Symbols) -> list[InputResult]:
-    """Several inputs in one task: (name, bytes, sha256) each, results in the same order."""
-    return [triage_input(name, data, sha, symbols) for name, data, sha in items]
+def triage_inputs(items: list[tuple[int, str, bytes, str]], symbols: SymbolRequest) -> list[InputResult]:
+    """Several inputs in one task: (input index, name, bytes, sha256) each, results in the same order."""
+    return [triage_input(index, name, data, sha, symbols) for index, name, data, sha in items]
 
 
-def example_html(name: str, data: bytes, symbols: Symbols) -> str:
+def example_html(name: str, data: bytes, symbols: SymbolRequest) -> str:
     """The full ``explain`` HTML page of one input (a group's example)."""
-    return render(explain_bytes(name, data, symbols), "html")
+    return render(explain_bytes(name, data, symbols)[0], "html")
