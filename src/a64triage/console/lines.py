@@ -349,6 +349,8 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None, 
                     and ("=" not in physical or (not qp and _QP_HINT.search(physical) is None))
                     and "kernel:" not in rest[:160]
                     and "Message from syslogd@" not in physical
+                    and not text.endswith("Call Trace:")  # maybe glued to stack words
+                    and (held is None or not held.text.startswith(P.SPLIT_LITERALS))  # maybe a split header
                 ):
                     callid = m.group(4)
                     if held is not None:
