@@ -17,7 +17,7 @@ from a64triage.console import parse_text
 
 # Agreement floors (fractions of the cases each field is compared on).
 FLOORS_ALL: dict[str, float] = {
-    "crash": 742 / 747, "title": 659 / 712, "alt": 654 / 712, "type": 700 / 712, "corrupted": 667 / 712,
+    "crash": 742 / 747, "title": 673 / 712, "alt": 659 / 712, "type": 704 / 712, "corrupted": 673 / 712,
     "panicked": 686 / 712, "file": 0.94,
 }
 FLOORS_ARM64: dict[str, float] = {

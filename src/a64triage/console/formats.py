@@ -128,6 +128,29 @@ _LOCKDEP_TITLES = (
     _t("WARNING: locking bug in {frame}", r"Invalid wait context", "trace", skip=("lock_sock", "release_sock")),
     _t("{sev}: {what}", None, "none", stack=False),
 )
+# WARNING titles by the file that warned (syzkaller's names for debugobjects, usercopy, kobject,
+# proc, refcount, lockdep, vmalloc, kmalloc and usb_submit_urb warnings), whatever the header's era.
+_WARNING_TITLES = (
+    _t("WARNING: ODEBUG bug in {frame}", r" lib/debugobjects\.c", "pc",
+       skip=("debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "kmem_", "slab_", "kfree",
+             "vunmap", "vfree", "__free_", "debug_check", "kobject_")),
+    _t("WARNING: bad usercopy in {frame}", r" mm/usercopy\.c", "pc", skip=("usercopy", "__check")),
+    _t("WARNING: kobject bug in {frame}", r" lib/kobject\.c", "pc", skip=("kobject_",)),
+    _t("WARNING: proc registration bug in {frame}", r" fs/proc/generic\.c", "pc", skip=("proc_",)),
+    _t("WARNING: refcount bug in {frame}", r" lib/refcount\.c", "pc", skip=("refcount", "kobject_")),
+    _t("WARNING: locking bug in {frame}", r" kernel/locking/lockdep\.c.{0,80}lock_", "pc",
+       skip=("lock_sock", "release_sock")),
+    _t("WARNING: zero-size vmalloc in {frame}", r" mm/vmalloc\.c.{0,80}__vmalloc_node", "pc"),
+    _t("WARNING: kmalloc bug in {frame}", r" mm/\S{1,80}\.c\S{0,20} k?.?malloc", "pc",
+       skip=("kmalloc", "krealloc", "slab", "kmem")),
+    _t("WARNING in {frame}/usb_submit_urb", r" usb_submit_urb", "pc",
+       skip=("usb_submit_urb", "usb_start_wait_urb", "usb_bulk_msg", "usb_interrupt_msg",
+             "usb_control_msg")),
+    _t("WARNING in {frame}", None, "pc"),
+)
+
+# "trusty: panic (caller 0x...)", the caller possibly on the next "trusty: " chunk.
+_TRUSTY_PANIC = r"trusty: panic \([^\n]{0,200}?(?:\ntrusty: [^\n]{0,200}?)?"
 _BAD_ACCESS = ("bad-access in {frame}",)
 _STALL_ALT = ("stall in {frame}",)
 
@@ -179,27 +202,12 @@ FORMATS: tuple[Format, ...] = (
            "kernel/locking/lockdep.c assign_lock_key()",
            (_t("INFO: trying to register non-static key in {frame}", None, "trace", skip=("stack", "lock", "IRQ")),)),
     Format("warning", "warning", Kind.WARNING,
-           r"^WARNING: CPU: (?P<cpu>\d{1,5}) PID: (?P<pid>\d{1,10}) at (?P<loc>\S{1,300}) (?P<func>\S{1,300})", "WARNING: ",
-           "W", "kernel/panic.c __warn()", (
-               _t("WARNING: ODEBUG bug in {frame}", r" lib/debugobjects\.c", "pc",
-                  skip=("debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "kmem_", "slab_", "kfree",
-                        "vunmap", "vfree", "__free_", "debug_check", "kobject_")),
-               _t("WARNING: bad usercopy in {frame}", r" mm/usercopy\.c", "pc", skip=("usercopy", "__check")),
-               _t("WARNING: kobject bug in {frame}", r" lib/kobject\.c", "pc", skip=("kobject_",)),
-               _t("WARNING: proc registration bug in {frame}", r" fs/proc/generic\.c", "pc", skip=("proc_",)),
-               _t("WARNING: refcount bug in {frame}", r" lib/refcount\.c", "pc", skip=("refcount", "kobject_")),
-               _t("WARNING: locking bug in {frame}", r" kernel/locking/lockdep\.c.{0,80}lock_", "pc",
-                  skip=("lock_sock", "release_sock")),
-               _t("WARNING: zero-size vmalloc in {frame}", r" mm/vmalloc\.c.{0,80}__vmalloc_node", "pc"),
-               _t("WARNING: kmalloc bug in {frame}", r" mm/\S{1,80}\.c\S{0,20} k?.?malloc", "pc",
-                  skip=("kmalloc", "krealloc", "slab", "kmem")),
-               _t("WARNING in {frame}/usb_submit_urb", r" usb_submit_urb", "pc",
-                  skip=("usb_submit_urb", "usb_start_wait_urb", "usb_bulk_msg", "usb_interrupt_msg",
-                        "usb_control_msg")),
-               _t("WARNING in {frame}", None, "pc"))),
+           r"^WARNING: CPU: (?P<cpu>\d{1,5}) PID: (?P<pid>-?\d{1,10}) at (?P<loc>\S{1,300}) (?P<func>\S{1,300})", "WARNING: ",
+           "W", "kernel/panic.c __warn()", _WARNING_TITLES),
+    # 2.6/3.x, and again since v6.19 ("WARNING: lib/refcount.c:19 at 0x0, CPU#1: syz.3.20/6051")
     Format("warning-old", "warning", Kind.WARNING,
-           r"^WARNING: (?:\[[^\]]{0,200}\] )?(?P<loc>\S{1,300}:\d{1,7}) at (?P<func>[^,\s]{1,300}), CPU#(?P<cpu>\d{1,5}): (?P<comm>.{1,64})/(?P<pid>\d{1,10})$",
-           "WARNING: ", "W", "kernel/panic.c (2.6/3.x)", (_t("WARNING in {frame}", None, "pc"),)),
+           r"^WARNING: (?:\[[^\]]{0,200}\] )?(?P<loc>\S{1,300}:\d{1,7}) at (?P<func>[^,\s]{1,300}), CPU#(?P<cpu>\d{1,5}): (?P<comm>.{1,64})/(?P<pid>-?\d{1,10})$",
+           "WARNING: ", "W", "kernel/panic.c __warn() (2.6/3.x; v6.19+)", _WARNING_TITLES),
     Format("warning-at", "warning", Kind.WARNING, r"^WARNING: at (?P<loc>\S{1,300}) (?P<func>\S{1,300})", "WARNING: ",
            "W", "kernel/panic.c (2.6/3.x)", (_t("WARNING in {frame}", None, "pc"),)),
     Format("warning-stack", "other", Kind.WARNING,
@@ -364,14 +372,22 @@ FORMATS: tuple[Format, ...] = (
     Format("syzfail", "syz", Kind.SYZ_FAILURE, r"^(?P<which>SYZFAIL|SYZFATAL):(?P<what>.{0,300})$", "SYZF", "S",
            "syzkaller executor fail() / log.Fatal (not a kernel message)",
            (_t("{which}:{what}", stack=False, alt=("{which}",)),)),
+    # rust/kernel/lib.rs's panic handler prints core's PanicInfo ("panicked at file:line:col:" and the
+    # message on the next line), then calls BUG(): the "kernel BUG at rust/helpers/bug.c" that follows
+    # joins this report.  Titled "<message> in <function>" (demangled Rust path).
+    Format("rust-panic", "cause", Kind.BUG, r"^rust_kernel: panicked at (?P<loc>.{1,300}?):?$", "rust_kernel: panicked",
+           "r", "rust/kernel/lib.rs panic handler",
+           (_t("{msg} in {frame}", None, "trace", skip=(r"__rustc::rust_begin_unwind",),
+               report=r"rust_kernel: panicked at [^\n]{0,300}\n(?P<msg>[^\n]{1,300})\n"),)),
+    # Trusty's log reaches the console through drivers/trusty in chunks, each prefixed "trusty: ";
+    # a chunk boundary (seen as a timestamp inside the line) continues the panic line on the next.
     Format("trusty", "other", Kind.OTHER_BUG, r"^trusty: panic", "trusty: panic", "t",
            "Trusty TEE panic forwarded to the Linux console", (
-               _t("trusty: ASSERT FAILED: {assert_msg}", r"ASSERT FAILED at \(.{0,200}?\): (?P<assert_msg>.{1,200})$",
-                  stack=False),
-               _t("trusty: ASSERT FAILED: {assert_msg}", r"ASSERT FAILED.{0,200}: *(?P<assert_msg>.{0,200})$",
-                  corrupted=True, stack=False),
-               _t("trusty: panic: {panic_msg}", r"^trusty: panic \(.{0,200}?\): (?P<panic_msg>.{1,200})$",
-                  stack=False))),
+               _t("trusty: ASSERT FAILED: {assert_msg}", stack=False,
+                  report=_TRUSTY_PANIC + r"\):(?: DEBUG)? ASSERT FAILED at \([^\n]{0,200}?\): (?P<assert_msg>[^\n]{1,200})"),
+               _t("trusty: ASSERT FAILED: {assert_msg}", corrupted=True, stack=False,
+                  report=_TRUSTY_PANIC + r" ASSERT FAILED[^\n]{0,200}: *(?P<assert_msg>[^\n]{0,200})"),
+               _t("trusty: panic: {panic_msg}", stack=False, report=_TRUSTY_PANIC + r"\): (?P<panic_msg>[^\n]{1,200})"))),
     # Catch-alls: a "BUG:"/"WARNING:" line no row above knows titles as itself (syzkaller does the same).
     Format("bug-other", "other", Kind.OTHER_BUG, r"^BUG: ?(?P<what>.{0,300})$", "BUG: ", "B", "(any)",
            (_t("BUG: corrupted", r"^BUG:\s*$", corrupted=True, stack=False),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
@@ -99,7 +100,7 @@ def _frame_from(text: str, stack: str, line_no: int) -> Frame | None:
         return Frame(
             function=m["func"], offset=_hex(m["off"]) if m["off"] else None,
             size=_hex(m["size"]) if m["size"] else None, module=m["mod"], address=_hex(m["addr"]),
-            stack=stack, line_no=line_no,
+            stack=stack, line_no=line_no, caller=m["caller"],
         )
     m = P.FRAME_ARM32_NEW.match(text) if " from " in text else None
     if m:
@@ -238,6 +239,9 @@ class _Builder:
     syz_header: str = ""  # that header line (from where the header starts)
     lock_at: list[Frame] = field(default_factory=list)  # lockdep's "at:" functions, in order
     later: list[Frame] = field(default_factory=list)  # frames of later call traces (other tasks, NMI dumps)
+    # The last frames of a call trace longer than MAX_FRAMES: a recursion that hit the stack guard
+    # is named by the caller below it (syzkaller reads the whole trace; memory stays bounded).
+    tail: deque[Frame] = field(default_factory=lambda: deque(maxlen=MAX_FRAMES))
     rips: list[Frame] = field(default_factory=list)  # every x86 "RIP:" line, in order
 
     # ---------------------------------------------------------------- helpers
@@ -460,7 +464,11 @@ class _Builder:
             elif _is_frame(text):
                 if self.arch == "arm64" and text[:2] == "[<" and text[10:12] == ">]":
                     self.arch = "arm"  # "[<c035e500>]": a 32-bit address
-                if len(self.later) < MAX_FRAMES:
+                if trace == "task":  # past MAX_FRAMES: the trace's last frames (a deep recursion's callers)
+                    fr = _frame_from(text, self.cur_stack, line.no)
+                    if fr is not None:
+                        self.tail.append(fr)
+                elif len(self.later) < MAX_FRAMES:
                     fr = _frame_from(text, self.cur_stack, line.no)
                     if fr is not None:
                         self.later.append(fr)  # titles look for the interrupted task's frames here
@@ -886,8 +894,9 @@ class _Builder:
         if self.syz_fmt is not None:
             syz = syz_title(self.syz_fmt, self.syz_header, self.lines, facts,
                             header_func=self.header_func, lock_at=tuple(self.lock_at), pc=pc,
-                            frames=tuple(self.frames), has_trace=bool(self.frames),
-                            everything=tuple(sorted((*self.frames, *self.later, *self.rips), key=_LINE_NO)))
+                            frames=(*self.frames, *self.tail), has_trace=bool(self.frames),
+                            everything=tuple(sorted((*self.frames, *self.tail, *self.later, *self.rips),
+                                                    key=_LINE_NO)))
         entry = _exception_entry(frames)
         last = max(self.last, self.first)
         kept = self.lines

@@ -342,6 +342,7 @@ FRAME_HYP = re.compile(
 FRAME_ARM32 = re.compile(
     r"^\[<(?P<addr>" + _HEX + r"{8})>\]\s?\((?P<func>" + _SYM + r")(?:\+0x(?P<off>" + _HEX + r"{1,8})/0x(?P<size>"
     + _HEX + r"{1,8}))?(?: \[(?P<mod>[\w\-]{1,64})\])?\) from \[<(?P<from>" + _HEX + r"{8})>\]"
+    r"(?: {1,4}\((?P<caller>" + _SYM + r")\+0x" + _HEX + r"{1,8}/0x" + _HEX + r"{1,8}(?: \[[\w\-]{1,64}\])?\))?"
 )
 FRAME_ARM32_NEW = re.compile(
     r"^(?P<func>" + _SYM + r")(?: \[(?P<mod>[\w\-]{1,64})\])? from (?P<caller>" + _SYM + r")\+0x(?P<off>"

@@ -30,6 +30,9 @@ class Frame:
     source: str | None = None  # "file:line" when the log printed it
     stack: str = "task"  # "task", "irq", "hyp", "overflow", "sdei"...
     line_no: int = 0  # line in the input where the frame was printed
+    # 32-bit ARM's "[<pc>] (f) from [<lr>] (caller+0x1/0x2)": the caller as printed.  Titles read it
+    # (the last caller, often the exception entry, has no line of its own); not in the JSON.
+    caller: str | None = None
 
 
 @dataclass(frozen=True)

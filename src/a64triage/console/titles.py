@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from a64triage.console.demangle import demangle
 from a64triage.console.formats import (
     GUILTY_FILE_IGNORE,
     HANG_ANCHORS,
@@ -357,9 +358,13 @@ def _names(frames: Iterable[Frame | None]) -> list[str]:
         if (f is None or not f.function or f.marker == "?" or f.stack == "hyp" or (f.inline and f.offset is None)
                 or outside_function(f)):
             continue  # unreliable guesses, hyp frames, inlined callees (no return address of their own)
-        m = _FUNC_NAME.match(f.function)
-        if m and not _ADDRESS.match(f.function):
-            out.append(m.group(0))
+        for printed in (f.function, f.caller):  # 32-bit ARM: the frame, then the caller it names
+            m = _FUNC_NAME.match(printed) if printed else None
+            if m and not _ADDRESS.match(printed or ""):
+                name = m.group(0)
+                if name.startswith(("_R", "_Z")):  # Rust / C++ mangling: titled by the readable path
+                    name = demangle(name) or name
+                out.append(name)
     return out
 
 
