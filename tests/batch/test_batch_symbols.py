@@ -12,6 +12,7 @@ Debian's own ``debuginfod`` over the -dbg .deb, or in the real-kernel cache by r
 from __future__ import annotations
 
 import http.server
+import json
 import re
 import shutil
 import threading
@@ -36,6 +37,7 @@ from batch_helpers import (
 from a64triage.symbols.rawelf import RawElf
 from a64triage.symbols.sources import SymbolRequest, log_query
 from a64triage.triage import worker
+from a64triage.triage.outputs import InputResult
 
 UNKNOWN_LOG = ROOT / "tests" / "data" / "console" / "lkml-2021-lkdtm-warning-buildid.log"
 UNKNOWN_ID = "aa23f7a1231c229de205662d5a9e0d4c580f19a1"
@@ -79,6 +81,10 @@ def _by_kind(out: Path, kinds: dict[str, str]) -> dict[str, list[dict[str, Any]]
     return per
 
 
+def _records(res: InputResult) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in res.lines.decode().splitlines()]
+
+
 def _fresh_worker() -> None:
     """This process as a new worker: nothing looked up or opened yet."""
     worker._FOUND.clear()
@@ -93,9 +99,9 @@ def test_each_build_looked_up_once_and_only_its_logs_symbolized(tmp_path: Path) 
     kinds = _corpus(tmp_path / "logs")
     dbg = debug_tree(tmp_path / "debug", FIXTURE_ID, FIXTURE_ELF)
     req = SymbolRequest(debug_dirs=(dbg,), release="auto", offline=True, cache_dir=tmp_path / "cache")
-    items = [(p.name, p.read_bytes(), f"{i:064x}") for i, p in enumerate(sorted((tmp_path / "logs").iterdir()))]
+    items = [(i, p.name, p.read_bytes(), f"{i:064x}") for i, p in enumerate(sorted((tmp_path / "logs").iterdir()))]
     builds = set()
-    for _name, data, _sha in items:
+    for _i, _name, data, _sha in items:
         q = log_query(data.decode("utf-8", "replace"))
         if q.release is not None:  # --kernel-release auto: a log without one is not looked up
             builds.add((q.build_id, q.release, q.banner))
@@ -106,17 +112,19 @@ def test_each_build_looked_up_once_and_only_its_logs_symbolized(tmp_path: Path) 
     worker.triage_inputs(items, req)  # the same builds again: nothing looked up, nothing opened
     assert (worker.STATS["lookups"], worker.STATS["opened"]) == (len(builds), 1)
     seen: Counter[str] = Counter()
-    for res in results:
-        kind = kinds[res.name]
-        assert res.error is None, res.name
-        for rec in res.records:
+    for (_i, name, _data, _sha), res in zip(items, results, strict=True):
+        kind = kinds[name]
+        assert res.error is None, name
+        records = _records(res)
+        assert res.symbols_found is (kind == "fixture")  # every log here is looked up
+        for rec in records:
             sym, pc = rec["symbols"], rec["facts"]["pc_source"]
             seen[kind] += 1
             if kind == "fixture":
                 assert sym["build_id"] == FIXTURE_ID and sym["origin"] == "local" and sym["problem"] is None
                 assert pc is not None and SOURCE_LINE.match(pc), pc
             else:
-                assert pc is None and sym["vmlinux"] is None and sym["problem"], (res.name, sym)
+                assert pc is None and sym["vmlinux"] is None and sym["problem"], (name, sym)
                 if kind == "unknown":
                     assert UNKNOWN_ID in sym["problem"]
     assert set(seen) == {"fixture", "unknown", "e2e", "syz"}
@@ -127,8 +135,10 @@ def test_no_symbol_option_reads_no_build() -> None:
     _fresh_worker()
     data = with_build_id(FIXTURE_LOG.read_text(), FIXTURE_ID).encode()
     req = SymbolRequest(debuginfod_urls=None, offline=True)
-    (res,) = worker.triage_inputs([("f.log", data, "0" * 64)], req)
-    assert res.records and all(r["symbols"] is None and r["facts"]["pc_source"] is None for r in res.records)
+    (res,) = worker.triage_inputs([(0, "f.log", data, "0" * 64)], req)
+    records = _records(res)
+    assert records and all(r["symbols"] is None and r["facts"]["pc_source"] is None for r in records)
+    assert res.symbols_found is None
     assert (worker.STATS["lookups"], worker.STATS["opened"]) == (0, 0)
 
 
