@@ -200,3 +200,25 @@ def test_one_scan_finds_what_the_finds_find(pieces: list[str], qp: bool, window:
         want = plain.first(start, qp)
         assert fast.first(start, qp) == want, (block, start)
         assert finds.first(start, qp) == want, (block, start)
+
+
+_STAMPS = ["[    1.234567] ", "[ 2.5] ", "[   3.000001][  T123] ", "[ 4.0@1] ", "[5.0]\t", "[ 6.0] [    C0] ", "[ 7.0]",
+           "[ 8.0]  ", "", "> ", " ", "kernel: ", "<4>", "Dec  7 13:55:10 host kernel: "]
+_RESTS = ["Call trace:", "x0 : 0000000000000000 x1 : ffff000000000000", "pc : f+0x1/0x2", "Unable to handle kernel",
+          "[ 9.9] glued record", "foo [ 9.8] glued", "[<ffff000000001234>] f+0x1/0x2", "<IRQ>", "> quoted", "| pipe",
+          "12 locks held by x/1:", "...", "<snip>", "snipped", "soft=", "a=3Db", "x=20", "tab=09", "=", "\r", "\x1b[31mred",
+          "Message from syslogd@host at x", "kernel: y", "", " ", "é", "a" * 90, "Modules linked in: a b [last unloaded: c]",
+          "CPU: 0 PID: 1 Comm: sh Not tainted", "6.1.0 #1"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_STAMPS), st.lists(st.one_of(st.sampled_from(_RESTS), st.text(max_size=8)),
+                                                              max_size=3),
+                          st.sampled_from(["", "\n", "\r\n", "=", " "])), max_size=40))
+@example([("[ 1.0] ", ["a=3D"], ""), ("[ 2.0] ", ["b=c"], "")])
+@example([("[ 1.0] ", ["x" * 80], ""), ("", ["continued"], ""), ("[ 2.0] ", ["y"], "")])
+def test_clean_fast_path_equals_general_code(parts: list[tuple[str, list[str], str]]) -> None:
+    """``clean``'s short path for plain stamped lines must give what its general code gives,
+    whatever surrounds them (QP, wraps, blanks, quotes, glued records, prefixes)."""
+    lines = [stamp + "".join(rest) + end for stamp, rest, end in parts]
+    assert list(clean(lines)) == list(clean(lines, fast=False)), lines

@@ -272,14 +272,17 @@ class CleanState:
     qp: bool = False
 
 
-def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) -> Iterator[Line]:
+def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None, fast: bool = True) -> Iterator[Line]:
     """``clean_lines`` as cheap tuples (the parser's input).
 
     One loop decodes, strips line ends/ANSI, undoes quoted-printable soft breaks
     and strips prefixes, with the common cases inlined (a log has millions of
     lines); a ``None`` sentinel at the end flushes a pending soft break through
     the same code.  A ``Skip`` item (only sent while ``state.quiet``) flushes the
-    held line and advances the line count.
+    held line and advances the line count.  With ``fast``, the most common line of
+    all (a decoded ``[ 12.345] text`` with nothing to repair) is settled by a short
+    path that gives what the general code gives (tests/console/test_fastpath.py
+    runs both).
     """
     held: Line | None = None
     held_raw_len = 0
@@ -295,6 +298,50 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None) 
     for raw in chain(lines, (None,)):
         count += 1
         no = count
+        if (
+            fast
+            and raw.__class__ is str
+            and raw[:1] == "["
+            and pending is None
+            and len(raw) <= MAX_LINE
+        ):
+            # A stamped line with nothing to repair: never glued to the held line, which it
+            # therefore gives out.  Every condition here sends what the general code below
+            # would treat otherwise (CR, ANSI, QP, syslog banner, nested prefixes, an empty
+            # rest, a second record glued on) to it.
+            assert isinstance(raw, str)
+            physical = raw.rstrip("\r\n")
+            m = _TS_CALLER.match(physical)
+            if m is not None:
+                rest = physical[m.end() :]
+                c = rest[:1]
+                text = rest.strip()
+                if (
+                    text
+                    and c not in "[<>|"
+                    and not c.isdigit()
+                    and (text.find("[", 1) == -1 or _MID_HINT.search(text, 1) is None)
+                    and "\r" not in physical
+                    and "\x1b" not in physical
+                    and not physical.endswith("=")
+                    and ("=" not in physical or (not qp and _QP_HINT.search(physical) is None))
+                    and "kernel:" not in rest[:160]
+                    and "Message from syslogd@" not in physical
+                ):
+                    callid = m.group(4)
+                    if held is not None:
+                        yield held
+                    if gap is not None:
+                        yield gap
+                        gap = None
+                    caller = callid if callid is not None else None if m.group(2) is None else "C" + m.group(2)
+                    held = Line(no, text, caller, True, text[0] in _ELISION_FIRST and _ELISION.match(text) is not None)
+                    held_raw_len = len(physical)
+                    held_flowed = physical.endswith(" ")
+                    held_quoted = False
+                    alternating = alternating + 1 if last_blank else 0
+                    last_blank = False
+                    continue
         # ---- physical line: decode, line ends, ANSI, quoted-printable soft breaks
         if raw is None:
             if pending is None:

@@ -1260,7 +1260,9 @@ class _Hits(_HitsBase):
             self.lo, self.hi = start, hi  # [start, old hi) held none
 
 
-_STAMPED_RUN = re.compile(r"(?:\[\s{0,12}\d{1,10}\.\d{1,9}\][^\n]*\n)*")  # lines starting with "[ 12.345]"
+# Lines starting with "[ 12.345]".  Possessive (each piece is followed by a character it cannot
+# match, so nothing is given back either way): sre then keeps no backtracking state per line.
+_STAMPED_RUN = re.compile(r"(?:\[\s{0,12}\d{1,10}\.\d{1,9}\][^\n]*+\n)*+")
 MIN_SKIP = 4  # fewer skippable lines are not worth the bookkeeping
 
 

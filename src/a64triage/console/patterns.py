@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import ahocorasick_rs
+
 from a64triage.console.formats import FORMATS, NOT_REPORTS, Format
 from a64triage.console.kinds import Kind
 
@@ -92,9 +94,10 @@ _HEADERS_NO_FORTIFY: dict[str, tuple[Header, ...]] = {
 
 
 # syzkaller's headers may start anywhere in a line ("2018/01/09 14:28:48 BUG: memory leak",
-# "Oops: int3: 0000"): their literals, found by one search, say where to try them.
-_ANYWHERE_LIT = re.compile("|".join(sorted({re.escape(f.literal) for f in FORMATS if f.syz and f.literal},
-                                           key=len, reverse=True)))
+# "Oops: int3: 0000"): their literals, found by one Aho-Corasick scan (sre would try a regex
+# alternation of them at every offset), say where to try them.
+_ANYWHERE_LIT = ahocorasick_rs.AhoCorasick(sorted({f.literal for f in FORMATS if f.syz and f.literal}),
+                                           matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
 _BY_LITERAL: dict[str, tuple[Header, ...]] = {}
 for _h in HEADERS:
     if _h.fmt.syz and _h.fmt.literal:
@@ -117,10 +120,10 @@ def match_header(text: str, anywhere: bool = False) -> tuple[Header, re.Match[st
             return None if NOT_REPORTS.match(text) else (h, m)
     if not anywhere:
         return None
-    lit = _ANYWHERE_LIT.search(text, 1)
-    if lit is None or text.startswith("---[ end "):
+    lits = _ANYWHERE_LIT.find_matches_as_indexes(text[1:])  # leftmost first: lits[0] starts first
+    if not lits or text.startswith("---[ end "):
         return None
-    rest = text[lit.start():]
+    rest = text[1 + lits[0][1] :]
     if NOT_REPORTS.match(rest):
         return None
     for h in HEADERS:  # table order, as for a header at the line's start
