@@ -1,18 +1,21 @@
-"""The client's fast paths against their plain twins: the binary sniff counted in C, and
-the group fold from the keys a worker sends beside its finished lines."""
+"""The client's fast paths against their plain twins: the binary sniff counted in C, the
+group fold from the keys a worker sends beside its finished lines, and inputs read in one
+piece of their stat size."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 
+import pytest
 from batch_helpers import E2E
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from a64triage.symbols.sources import SymbolRequest
 from a64triage.triage.groups import GroupTable
-from a64triage.triage.inputs import _SNIFF, _TEXT_CONTROLS, looks_binary
+from a64triage.triage.inputs import _SNIFF, _TEXT_CONTROLS, Item, Problem, looks_binary, walk
 from a64triage.triage.worker import triage_inputs
 
 
@@ -47,9 +50,27 @@ def test_fold_from_worker_keys_equals_fold_of_the_lines_read_back() -> None:
         recs = [json.loads(line) for line in res.lines.decode("utf-8").splitlines()]
         assert [r["report"] for r in recs] == list(range(len(res.reports)))
         assert all(r["input_index"] == index and r["input_sha256"] == sha for r in recs)
+        assert json.loads(res.journal) == {"schema_version": "1.0", "input": name, "input_sha256": sha,
+                                           "input_index": index, "reports": len(recs), "status": "ok"}
         for rec in recs:
             plain.add(rec)
         reports += len(recs)
     assert reports > len(logs) // 2
     assert fast.reports() == plain.reports() == reports
     assert [g.to_json(None, None) for g in fast.by_count()] == [g.to_json(None, None) for g in plain.by_count()]
+
+
+def test_inputs_are_read_whole_whatever_size_the_file_system_gives() -> None:
+    """A file is read as one piece of its stat size, then on if it holds more: a /proc
+    file says 0 bytes and holds a page; every byte comes, and the limit still holds."""
+    logs = sorted(E2E.glob("*.log"))[:5]
+    got = list(walk([str(p) for p in logs]))
+    assert [(i.name, i.data) for i in got if isinstance(i, Item)] == [(str(p), p.read_bytes()) for p in logs]
+    proc = "/proc/self/status"
+    if not os.path.exists(proc) or os.stat(proc).st_size:
+        pytest.skip("needs a /proc file whose stat size is 0")
+    (item,) = walk([proc])
+    assert isinstance(item, Item) and item.data.startswith(b"Name:") and item.data.endswith(b"\n")
+    assert len(item.data) > 100
+    (cut,) = walk([proc], max_bytes=100)
+    assert isinstance(cut, Problem) and cut.kind == "huge"

@@ -29,13 +29,14 @@ from a64triage.errors import InputError
 from a64triage.symbols.sources import SymbolRequest
 from a64triage.triage.groups import read_known
 from a64triage.triage.inputs import DEFAULT_MAX_BYTES, Item, Problem, walk
-from a64triage.triage.outputs import Finished, OutputDir
-from a64triage.triage.worker import example_html, triage_inputs
+from a64triage.triage.outputs import Finished, OutputDir, write_atomic
+from a64triage.triage.worker import example_pages, triage_inputs
 
 TOP_GROUPS = 10
 IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker
 CHUNK_INPUTS = 16  # inputs per task ...
 CHUNK_BYTES = 1 << 20  # ... or fewer, once they hold a MiB
+EXAMPLES_PER_TASK = 8  # a page costs a few logs' explanations
 
 
 MAX_JOBS = 4096
@@ -309,9 +310,13 @@ def _drive(engine: Engine, out: OutputDir, symbols: SymbolRequest, jobs: Iterato
 
 
 def _examples(engine: Engine, out: OutputDir, symbols: SymbolRequest, stop: _Stop) -> None:
-    """The full explain page of each group's example, rendered by the workers."""
-    pending: dict[Any, str] = {}
+    """The full explain page of each group's example, rendered by the workers, a few
+    examples per task (most reports first, so Ctrl-C keeps the pages that matter)."""
+    pending: dict[Any, list[str]] = {}
     seen: set[str] = set()
+    task: list[tuple[str, bytes]] = []
+    pages: list[str] = []
+    size = 0
     for g in out.table.by_count():
         sha = g.example_sha256
         log, page = out.example_paths(sha)
@@ -319,22 +324,30 @@ def _examples(engine: Engine, out: OutputDir, symbols: SymbolRequest, stop: _Sto
             continue
         seen.add(sha)
         with open(out.file(log), "rb") as fh:
-            pending[engine.submit(example_html, g.first[1], fh.read(), symbols)] = page
+            task.append((g.first[1], fh.read()))
+        pages.append(page)
+        size += len(task[-1][1])
+        if len(task) >= EXAMPLES_PER_TASK or size >= CHUNK_BYTES:
+            pending[engine.submit(example_pages, task, symbols)] = pages
+            task, pages, size = [], [], 0
         while len(pending) >= engine.workers * IN_FLIGHT_PER_WORKER and not stop.requested:
             _write_pages(engine, out, pending)
+    if task and not stop.requested:
+        pending[engine.submit(example_pages, task, symbols)] = pages
     while pending and not stop.requested:
         _write_pages(engine, out, pending)
 
 
-def _write_pages(engine: Engine, out: OutputDir, pending: dict[Any, str]) -> None:
-    from a64triage.triage.outputs import write_atomic
-
+def _write_pages(engine: Engine, out: OutputDir, pending: dict[Any, list[str]]) -> None:
     done, _ = engine.wait_one(set(pending))
     for handle in done:
-        page = pending.pop(handle)
-        text, failure = engine.outcome(handle)
-        if failure is None and isinstance(text, str):
-            write_atomic(out.file(page), text)
+        pages = pending.pop(handle)
+        texts, failure = engine.outcome(handle)
+        if failure is not None:
+            continue
+        for page, text in zip(pages, texts, strict=True):
+            if text is not None:
+                write_atomic(out.file(page), text)
 
 
 def _summary(out: OutputDir, known: tuple[set[str], set[str]] | None, *, interrupted: bool) -> str:

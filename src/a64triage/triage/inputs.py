@@ -79,8 +79,13 @@ def _too_big(name: str, size: int, limit: int) -> Problem:
     return Problem(name, f"{size} bytes, more than the limit of {limit} (--max-bytes)", "huge")
 
 
-def _read_bounded(fh: IO[bytes], name: str, limit: int) -> Item | Problem:
-    data = fh.read(limit + 1)
+def _read_bounded(fh: IO[bytes], name: str, limit: int, size: int) -> Item | Problem:
+    """At most ``limit`` + 1 bytes, read as one piece of the ``size`` the file system or
+    the archive gives (a read of limit + 1 bytes allocates that much: 64 MiB per input),
+    then the rest, if the input holds more than it said, up to the limit."""
+    data = fh.read(min(size, limit) + 1)
+    if size < len(data) <= limit:
+        data += fh.read(limit + 1 - len(data))
     if len(data) > limit:
         return _too_big(name, len(data), limit)
     return check(name, data)
@@ -88,11 +93,11 @@ def _read_bounded(fh: IO[bytes], name: str, limit: int) -> Item | Problem:
 
 def _file(path: str, limit: int) -> Item | Problem:
     try:
-        size = os.path.getsize(path)
-        if size > limit:
-            return _too_big(path, size, limit)
         with open(path, "rb") as fh:
-            return _read_bounded(fh, path, limit)
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                return _too_big(path, size, limit)
+            return _read_bounded(fh, path, limit, size)
     except OSError as exc:
         return Problem(path, exc.strerror or "cannot read", "unreadable")
 
@@ -109,7 +114,7 @@ def _tar(path: str, limit: int) -> Iterator[Item | Problem]:
                     continue
                 fh = tar.extractfile(member)
                 if fh is not None:
-                    yield _read_bounded(fh, name, limit)
+                    yield _read_bounded(fh, name, limit, member.size)
     except (tarfile.TarError, EOFError, OSError, zlib.error, ValueError) as exc:
         # lzma.LZMAError and gzip.BadGzipFile are OSError/ValueError subclasses
         yield Problem(path, f"broken archive: {exc}", "archive")
@@ -127,7 +132,7 @@ def _zip(path: str, limit: int) -> Iterator[Item | Problem]:
                     continue
                 try:
                     with zf.open(info) as fh:
-                        yield _read_bounded(fh, name, limit)
+                        yield _read_bounded(fh, name, limit, info.file_size)
                 except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
                         RuntimeError) as exc:
                     yield Problem(name, f"broken archive member: {exc}", "archive")

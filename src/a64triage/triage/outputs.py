@@ -30,10 +30,18 @@ def json_line(obj: dict[str, Any]) -> str:
     return json.dumps(obj, ensure_ascii=False) + "\n"
 
 
+def journal_line(index: int, name: str, sha: str, reports: int, status: str) -> bytes:
+    """The inputs.jsonl line saying an input is done: an explained input's comes from its
+    worker, a failed input's from the client."""
+    return json_line({"schema_version": INPUT_SCHEMA_VERSION, "input": name, "input_sha256": sha,
+                      "input_index": index, "reports": reports, "status": status}).encode("utf-8")
+
+
 class InputResult(NamedTuple):
     """What a worker sends back for one input (the client knows its name and hash)."""
 
     lines: bytes = b""  # its reports.jsonl lines, as written
+    journal: bytes = b""  # its inputs.jsonl line, written after them
     reports: tuple[ReportKeys, ...] = ()  # per report, in order: what the group fold needs
     error: str | None = None  # why it could not be explained (then nothing else)
     symbols_found: bool | None = None  # its build's debug files found; None: no lookup applied
@@ -49,13 +57,17 @@ class Finished(NamedTuple):
     result: InputResult
 
 
-def write_atomic(path: str, text: str | Iterable[str]) -> None:
+def write_atomic(path: str, text: str | bytes | Iterable[str]) -> None:
     tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        if isinstance(text, str):
-            fh.write(text)
-        else:
-            fh.writelines(text)
+    if isinstance(text, bytes):
+        with open(tmp, "wb") as bfh:
+            bfh.write(text)
+    else:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            if isinstance(text, str):
+                fh.write(text)
+            else:
+                fh.writelines(text)
     os.replace(tmp, path)
 
 
@@ -82,7 +94,7 @@ class OutputDir:
                              "or another --out")
         mode = "a" if resume else "w"
         self._reports: IO[bytes] = open(self.file(REPORTS), mode + "b")  # noqa: SIM115 - lines come encoded
-        self._inputs: IO[str] = open(self.file(INPUTS), mode, encoding="utf-8")  # noqa: SIM115
+        self._inputs: IO[bytes] = open(self.file(INPUTS), mode + "b")  # noqa: SIM115
         self._errors: IO[str] = open(self.file(ERRORS), mode, encoding="utf-8")  # noqa: SIM115
 
     def file(self, name: str) -> str:
@@ -124,28 +136,31 @@ class OutputDir:
         their errors and their lines in inputs.jsonl, as --resume expects."""
         reports: list[bytes] = []
         errors: list[str] = []
-        journal: list[str] = []
+        journal: list[bytes] = []
         examples: list[Finished] = []
         for f in done:
             res = f.result
+            self.done.add(f.sha256)
+            self.inputs += 1
             if res.error is not None:
                 errors.append(self._error_line(Problem(f.name, res.error, "worker"), f.sha256))
-                journal.append(self._journal_line(f.input_index, f.name, f.sha256, 0, "error"))
+                journal.append(journal_line(f.input_index, f.name, f.sha256, 0, "error"))
                 continue
             reports.append(res.lines)
+            journal.append(res.journal)
             if res.symbols_found is not None and res.reports:
                 self.symbols[res.symbols_found] += 1
             if self.table.fold(f.input_index, f.name, f.sha256, res.reports):
                 examples.append(f)
-            journal.append(self._journal_line(f.input_index, f.name, f.sha256, len(res.reports), "ok"))
             self.empty += not res.reports
         if reports:
             self._reports.write(b"".join(reports))
             self._reports.flush()
-        for fh, lines in ((self._errors, errors), (self._inputs, journal)):
-            if lines:
-                fh.write("".join(lines))
-                fh.flush()
+        if errors:
+            self._errors.write("".join(errors))
+            self._errors.flush()
+        self._inputs.write(b"".join(journal))
+        self._inputs.flush()
         for f in examples:
             self.save_example(f.sha256, f.data)
 
@@ -153,19 +168,15 @@ class OutputDir:
         self._errors.write(self._error_line(problem, sha))
         self._errors.flush()
         if sha is not None and index is not None:
-            self._inputs.write(self._journal_line(index, problem.name, sha, 0, "error"))
+            self.done.add(sha)
+            self.inputs += 1
+            self._inputs.write(journal_line(index, problem.name, sha, 0, "error"))
             self._inputs.flush()
 
     def _error_line(self, problem: Problem, sha: str | None) -> str:
         self.errors += 1
         return json_line({"schema_version": ERROR_SCHEMA_VERSION, "input": problem.name, "input_sha256": sha,
-                      "kind": problem.kind, "problem": problem.problem})
-
-    def _journal_line(self, index: int, name: str, sha: str, reports: int, status: str) -> str:
-        self.done.add(sha)
-        self.inputs += 1
-        return json_line({"schema_version": INPUT_SCHEMA_VERSION, "input": name, "input_sha256": sha,
-                      "input_index": index, "reports": reports, "status": status})
+                          "kind": problem.kind, "problem": problem.problem})
 
     def example_paths(self, sha: str) -> tuple[str, str]:
         base = os.path.join(EXAMPLES, sha[:16])
@@ -175,9 +186,7 @@ class OutputDir:
         log, _ = self.example_paths(sha)
         path = self.file(log)
         if not os.path.exists(path):
-            with open(path + ".tmp", "wb") as fh:
-                fh.write(data)
-            os.replace(path + ".tmp", path)
+            write_atomic(path, data)
 
     def _drop_superseded_examples(self, wanted: set[str]) -> None:
         """An example saved before an earlier input of its group finished is not the example."""

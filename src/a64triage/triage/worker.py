@@ -25,7 +25,7 @@ from a64triage.render.jsonout import report_context
 from a64triage.symbols import Symbolizer, open_symbolizer
 from a64triage.symbols.sources import BuildQuery, DebugFiles, SymbolRequest, find_debug_files
 from a64triage.triage.groups import ReportKeys, report_keys
-from a64triage.triage.outputs import InputResult, json_line
+from a64triage.triage.outputs import InputResult, journal_line, json_line
 from a64triage.triage.signature import SIGNATURE_VERSION, signature
 
 REPORT_SCHEMA_VERSION = "1.1"
@@ -191,7 +191,8 @@ def triage_input(index: int, name: str, data: bytes, sha: str, symbols: SymbolRe
         lines.append(json_line(rec))
         keys.append(report_keys(rec))
     found = None if got.info is None else got.info["problem"] is None
-    return InputResult("".join(lines).encode("utf-8"), tuple(keys), symbols_found=found)
+    return InputResult("".join(lines).encode("utf-8"), journal_line(index, name, sha, len(keys), "ok"), tuple(keys),
+                       symbols_found=found)
 
 
 def triage_inputs(items: list[tuple[int, str, bytes, str]], symbols: SymbolRequest) -> list[InputResult]:
@@ -199,6 +200,13 @@ def triage_inputs(items: list[tuple[int, str, bytes, str]], symbols: SymbolReque
     return [triage_input(index, name, data, sha, symbols) for index, name, data, sha in items]
 
 
-def example_html(name: str, data: bytes, symbols: SymbolRequest) -> str:
-    """The full ``explain`` HTML page of one input (a group's example)."""
-    return render(explain_bytes(name, data, symbols)[0], "html")
+def example_pages(items: list[tuple[str, bytes]], symbols: SymbolRequest) -> list[bytes | None]:
+    """The full ``explain`` HTML page (UTF-8) of each (name, log) — groups' examples —
+    or None for one that could not be rendered (the page is left out, not the batch)."""
+    pages: list[bytes | None] = []
+    for name, data in items:
+        try:
+            pages.append(render(explain_bytes(name, data, symbols)[0], "html").encode("utf-8"))
+        except Exception:  # an example's page is a convenience: its group and reports stand without it
+            pages.append(None)
+    return pages
