@@ -295,13 +295,14 @@ def test_real_debuginfod_serves_each_log_its_build(tmp_path: Path, debian_vmlinu
     assert all(r["symbols"]["origin"] in (f"debuginfod {debian_debuginfod}", "cache") for r in per["debian"])
     lists = [r for r in per["debian"] if r["input"].endswith("CORRUPT_LIST_ADD.log")]
     assert all(r["facts"]["pc_source"].startswith("lib/list_debug.c:") for r in lists if r["report"] == 0)
-    assert all(r["symbols"]["problem"] for r in per["unknown"])
+    assert all("404" in r["symbols"]["problem"] for r in per["unknown"] + per["fixture"])
     assert all(r["symbols"] is None for r in per["syz"])
     # Debian's build: downloaded once (the other worker process waits for the cache entry);
-    # the unknown build: one 404 per worker process at most, whatever the number of its logs
+    # the builds this server lacks (the LKML kernel's, the fixture's): one 404 per build per
+    # worker process at most, whatever the number of their logs
     failed = _responses(after, "error") - _responses(before, "error")
     served = _responses(after) - _responses(before) - failed  # ".deb archive", "archive fdcache", ...
-    assert served == 1 and 1 <= failed <= 2, (before, after)
+    assert served == 1 and 2 <= failed <= 4, (before, after)
 
 
 def _responses(lines: list[str], result: str | None = None) -> float:
