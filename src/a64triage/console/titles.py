@@ -407,6 +407,8 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
             f for f in everything if f.line_no > after)
     elif mode in ("pc", "stall"):
         names = _names([pc, *trace])
+    elif mode == "ip":
+        names = _names([pc])
     elif mode == "header":
         names = _names([Frame(function=header_func)] if header_func else []) + _names(trace)
     else:
@@ -440,6 +442,7 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
     ``lines`` are the report's lines."""
     header = _DROPPED.sub("", header)  # printk's "** N printk messages dropped **" glued to the line
     report_text = ""  # joined only when a title variant reads the whole report
+    unmatched = False  # a variant's header matched, its report text did not
     m = fmt.rx.search(header)
     groups: dict[str, str] = {k: v for k, v in (m.groupdict() if m else {}).items() if v is not None}
     for t in fmt.titles:
@@ -453,10 +456,13 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
             if "what" not in groups and wm.lastindex is None:
                 values.setdefault("what", wm.group(0))
         corrupted: str | None = "report format is marked as corrupted" if t.corrupted else None
+        if unmatched and t.when_rx is None:  # the catch-all stands for syzkaller's bare header line
+            corrupted = "matched title but not report regexp"
         if t.report is not None:
             report_text = report_text or "\n".join(ln.text for ln in lines)
             rm = re.search(t.report, report_text)
             if rm is None:  # the header matched, the report does not: try the next variant
+                unmatched = True
                 continue
             values.update({k: v for k, v in rm.groupdict().items() if v is not None})
         after = 1 << 62
