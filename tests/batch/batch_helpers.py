@@ -60,6 +60,11 @@ def check_outputs(out: Path) -> dict[str, list[dict[str, Any]]]:
     return got
 
 
+def result_records(res: Any) -> list[dict[str, Any]]:
+    """The reports.jsonl records of one worker result (``triage.outputs.InputResult``)."""
+    return [json.loads(line) for line in res.lines.decode("utf-8").splitlines()]
+
+
 def comparable(records: list[dict[str, Any]]) -> list[str]:
     """Records sorted, as strings: the same job run twice (or elsewhere) must give these."""
     return sorted(json.dumps(r, sort_keys=True) for r in records)

@@ -9,7 +9,7 @@ import json
 import os
 
 import pytest
-from batch_helpers import E2E
+from batch_helpers import E2E, result_records
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -47,7 +47,7 @@ def test_fold_from_worker_keys_equals_fold_of_the_lines_read_back() -> None:
     for (index, name, _, sha), res in zip(items, results, strict=True):
         assert res.error is None
         fast.fold(index, name, sha, res.reports)
-        recs = [json.loads(line) for line in res.lines.decode("utf-8").splitlines()]
+        recs = result_records(res)
         assert [r["report"] for r in recs] == list(range(len(res.reports)))
         assert all(r["input_index"] == index and r["input_sha256"] == sha for r in recs)
         assert json.loads(res.journal) == {"schema_version": "1.0", "input": name, "input_sha256": sha,
