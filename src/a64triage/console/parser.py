@@ -503,6 +503,15 @@ class _Builder:
                 self._keep(line, recognised=name is not None or bool(_NOTE.match(text)))
             return True
         # Frames
+        if name is None and self.trace is None and self.frames and text[:2] == "[<" and _is_arm32_frame(text):
+            # 32-bit ARM's dump_stack() prints no "Backtrace:" line: another stack begins (the
+            # stalled CPU's NMI backtrace after a task dump), read by titles like a later trace.
+            self.trace = "secondary"
+            fr = _frame_from(text, self.cur_stack, line.no)
+            if fr is not None and len(self.later) < MAX_FRAMES:
+                self.later.append(fr)
+            self._keep(line)
+            return True
         implicit = name is None and not self.frames and self.trace is None and (
             self.kind in _IMPLICIT_TRACE or _is_arm32_frame(text)
         )
