@@ -248,7 +248,7 @@ FORMATS: tuple[Format, ...] = (
             _t("WARNING: kernel stack frame pointer has bad value",
                r"frame pointer at [0-9a-f]{1,16} in \S{0,100} has bad value", stack=False),
             _t("WARNING: kernel stack regs has bad value", None, stack=False)), syz=True),
-    Format("kasan", "kasan", Kind.KASAN, r"^BUG: KASAN: (?P<type>[\w-]{1,60}(?: or [\w-]{1,60})?) (?:in|on address) (?P<func>\S{1,300})",
+    Format("kasan", "kasan", Kind.KASAN, r"^BUG: KASAN: (?P<type>[\w-]{1,60}(?: or [\w-]{1,60})?) (?:in|on address) {1,20}(?P<func>\S{1,300})",
            "BUG: KASAN: ", "B", "mm/kasan/report.c print_error_description()", (
                _t("KASAN: {type} {access} in {frame}", r"^BUG: KASAN: [a-z-]{1,60} in ", "header",
                   skip=("kernel_fault", "tag_check", "mem_abort", "^el1_", "^el1h_"), alt=_BAD_ACCESS,
