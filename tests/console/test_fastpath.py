@@ -208,7 +208,8 @@ _RESTS = ["Call trace:", "x0 : 0000000000000000 x1 : ffff000000000000", "pc : f+
           "[ 9.9] glued record", "foo [ 9.8] glued", "[<ffff000000001234>] f+0x1/0x2", "<IRQ>", "> quoted", "| pipe",
           "12 locks held by x/1:", "...", "<snip>", "snipped", "soft=", "a=3Db", "x=20", "tab=09", "=", "\r", "\x1b[31mred",
           "Message from syslogd@host at x", "kernel: y", "", " ", "é", "a" * 90, "Modules linked in: a b [last unloaded: c]",
-          "CPU: 0 PID: 1 Comm: sh Not tainted", "6.1.0 #1"]
+          "CPU: 0 PID: 1 Comm: sh Not tainted", "6.1.0 #1", "ffff8801 0000000000000000Call Trace:", "INFO: task ab",
+          "cd:12 blocked for more than 120 seconds."]
 
 
 @settings(max_examples=300, deadline=None)
@@ -217,6 +218,8 @@ _RESTS = ["Call trace:", "x0 : 0000000000000000 x1 : ffff000000000000", "pc : f+
                           st.sampled_from(["", "\n", "\r\n", "=", " "])), max_size=40))
 @example([("[ 1.0] ", ["a=3D"], ""), ("[ 2.0] ", ["b=c"], "")])
 @example([("[ 1.0] ", ["x" * 80], ""), ("", ["continued"], ""), ("[ 2.0] ", ["y"], "")])
+@example([("[ 1.0] ", ["INFO: task ab"], ""), ("[ 1.0] ", ["cd:12 blocked for more than 120 seconds."], ""),
+          ("[ 2.0] ", ["dffffc0000000000Call Trace:"], "")])
 def test_clean_fast_path_equals_general_code(parts: list[tuple[str, list[str], str]]) -> None:
     """``clean``'s short path for plain stamped lines must give what its general code gives,
     whatever surrounds them (QP, wraps, blanks, quotes, glued records, prefixes)."""

@@ -111,8 +111,9 @@ def test_glued_records_are_split_and_keep_line_number() -> None:
 
 def test_elisions() -> None:
     lines = list(clean_lines(["...", ". . .", "<snip>", "[...]", "[the above line repeated a few hundred times more...]",
+                              "[ 20 lines cut ]", "[ BUG: syz-executor/31761 still has locks held! ]",
                               "x29: 0000000000000000 x28: 0000000000000000"]))
-    assert [ln.elided for ln in lines] == [True, True, True, True, True, False]
+    assert [ln.elided for ln in lines] == [True, True, True, True, True, True, False, False]
 
 
 def test_elision_words_are_whole() -> None:
@@ -215,3 +216,19 @@ def test_hyp_bug_and_cfi_formats_without_real_logs() -> None:
     assert [(r.kind, r.headline) for r in cfi] == [
         ("hyp-panic", "kernel panic: HYP CFI failure in __kvm_nvhe_handle___kvm_vcpu_run")]
     assert ("cfi_type", "0x8fb84d4f") in cfi[0].extra
+
+
+def test_header_split_by_a_newline_in_a_comm_is_one_line() -> None:
+    # syzkaller report/1001: the hung task's comm held a newline; printk prefixed both pieces.
+    raw = ["[ 1052.080846][   T41] INFO: task \ufffd\ufffd",
+           "[ 1052.080846][   T41] \ufffd \ufffd!:18088 blocked for more than 143 seconds.",
+           "[ 1052.101131][   T41]       Tainted: G             L      syzkaller #0"]
+    lines = list(clean_lines(raw))
+    assert [(ln.no, ln.text) for ln in lines][:1] == [
+        (1, "INFO: task \ufffd\ufffd\n\ufffd \ufffd!:18088 blocked for more than 143 seconds.")]
+    # Not joined: another caller's line, or a first piece that is a whole header already.
+    other = list(clean_lines([raw[0], raw[1].replace("T41", "T42")]))
+    assert len(other) == 2
+    whole = list(clean_lines(["[ 1.0][ T1] INFO: task a:1 blocked for more than 1 seconds.",
+                              "[ 1.0][ T1] INFO: task b:2 blocked for more than 1 seconds."]))
+    assert len(whole) == 2

@@ -40,6 +40,7 @@ class Title:
     says where that function comes from:
 
     - ``pc``: the faulting pc line (``RIP:``/``pc :``/``PC is at``), then the call trace;
+    - ``ip``: the faulting pc line alone (a double fault's trace is the handler's own);
     - ``trace``: the first call trace;
     - ``header``: the function printed in the header line, then the call trace;
     - ``stall``: the frame just above the first dispatch "anchor" (syscall entry,
@@ -82,10 +83,29 @@ class Format:
     titles: tuple[Title, ...] = ()
     syz: bool = True  # syzkaller's Linux reporter knows this header (it may open a report anywhere in a line)
     arch: str | None = None  # only this architecture prints it (a report it opens is never decoded as arm64)
+    # The line that always follows the header when the kernel prints the whole report (regex):
+    # a header opening a report alone, without it, is a fragment of some other message.
+    confirm: str | None = None
+    # Lines holding the header that are no report (regex searched in the whole line; syzkaller's
+    # per-header ignores: "XFS (sda): WARNING ...", "ALSA ... fatal error: ...").
+    ignore: str | None = None
+    # The first of two lines the header was printed as, when a name in it (a task's comm)
+    # held a newline: printk gives each piece of the record its own prefix (regex).
+    split: str | None = None
+    # A message that prints a stack of its own and is no report (syzkaller's "info messages
+    # with stack"): it ends the report open in its stream, and opens none.
+    ends: bool = False
+    # Printed inside another report, never ending its text (syzkaller's reportStartIgnores);
+    # any other header syzkaller knows ends the text that titles a report (logs without caller ids).
+    inside: bool = False
     rx: re.Pattern[str] = field(init=False, compare=False, repr=False)
+    confirm_rx: re.Pattern[str] | None = field(init=False, compare=False, repr=False)
+    ignore_rx: re.Pattern[str] | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rx", re.compile(self.header))
+        object.__setattr__(self, "confirm_rx", re.compile(self.confirm) if self.confirm else None)
+        object.__setattr__(self, "ignore_rx", re.compile(self.ignore) if self.ignore else None)
 
 
 def _t(template: str, when: str | None = None, frame: str = "none", skip: tuple[str, ...] = (),
@@ -117,8 +137,9 @@ _LOCKDEP_TITLES = (
     _t(_DEADLOCK, r"-safe -> ", "after", after=r"which became .{0,200} at:"),
     _t("inconsistent lock state in {frame}", r"^\[ INFO: inconsistent lock state", "lock"),
     _t("inconsistent lock state in {frame}", r"inconsistent lock state", "trace", report=r"takes"),
+    # lockdep_rcu_suspicious() names the source line ("include/linux/rcupdate.h:NNN ...") first
     _t("{sev}: suspicious RCU usage in {frame}", r"suspicious RCU usage", "trace",
-       skip=("rcu", "kmem", "slab")),
+       skip=("rcu", "kmem", "slab"), report=r"suspicious RCU usage.{0,200}\n(?:.{0,300}\n){0,50}?.{0,300}?[\w/.\-]\.[a-z]{1,3}:\d"),
     # The "[<ip>] func" line lockdep prints for the unlock (print_ip_sym()), then the call trace.
     _t("{sev}: bad unlock balance in {frame}", r"bad unlock balance", "after", after=_IP_FUNC),
     _t("{sev}: held lock freed in {frame}", r"held lock freed", "lock"),
@@ -158,12 +179,21 @@ _STALL_ALT = ("stall in {frame}",)
 FORMATS: tuple[Format, ...] = (
     Format("cut", "cut", None, r"^(?:-{4,40}\[ cut here \]-{4,40}|8<-{2,10} cut here -{2,10})$", "cut here", "-8",
            "include/asm-generic/bug.h (CUT_HERE)", syz=False),
+    # Messages with a stack of their own inside a report end it (syzkaller's infoMessagesWithStack):
+    # lib/fault-inject.c fail_dump(), mm/page_alloc.c warn_alloc() ("comm: vmalloc: ..."),
+    # mm/memory.c / mm/filemap.c (FAULT_FLAG_ALLOW_RETRY).
+    Format("fault-injection", "info", None, r"^FAULT_INJECTION: forcing a failure", "FAULT_INJECTION: forcing", "F",
+           "lib/fault-inject.c fail_dump()", syz=False, ends=True),
+    Format("alloc-failure", "info", None, r"^(?:.{1,80}?: )?vmalloc: allocation failure:", "vmalloc: allocation failure:",
+           "", "mm/page_alloc.c warn_alloc()", syz=False, ends=True),
+    Format("fault-retry", "info", None, r"^FAULT_FLAG_ALLOW_RETRY missing", "FAULT_FLAG_ALLOW_RETRY missing", "F",
+           "mm/filemap.c, mm/memory.c", syz=False, ends=True),
     Format("nvhe-hyp", "hyp", Kind.HYP_PANIC,
            r"^(?:kvm \[\d{1,10}\]: )?nVHE hyp (?P<what>panic|BUG|CFI failure) at: "
            r"(?:\[<(?P<addr>" + _HEX + r"{1,16})>\] )?(?P<where>\S{1,300}?)!?$", "nVHE", "kn",
-           "arch/arm64/kvm/handle_exit.c nvhe_hyp_panic_handler()", syz=False),
+           "arch/arm64/kvm/handle_exit.c nvhe_hyp_panic_handler()", syz=False, arch="arm64"),
     Format("nvhe-invalid", "hyp", Kind.HYP_PANIC, r"^(?:kvm \[\d{1,10}\]: )?Invalid host exception to nVHE hyp!",
-           "nVHE", "kI", "arch/arm64/kvm/hyp/nvhe/host.S", syz=False),
+           "nVHE", "kI", "arch/arm64/kvm/hyp/nvhe/host.S", syz=False, arch="arm64"),
     Format("unable-to-handle", "fault", Kind.OOPS,
            r"^Unable to handle kernel (?P<msg>.{1,120}?) at virtual address (?P<addr>" + _HEX + r"{1,16})\b",
            "Unable to handle kernel", "U", "arch/arm64/mm/fault.c die_kernel_fault(), arch/arm/mm/fault.c",
@@ -177,13 +207,13 @@ FORMATS: tuple[Format, ...] = (
            "U", "arch/arm/mm/fault.c do_DataAbort()",
            (_t("Unhandled fault in {frame}", "^Unhandled fault:", "pc", alt=_BAD_ACCESS),)),
     Format("abort", "abort", Kind.OOPS, r"^Mem abort info:$", "Mem abort info", "M",
-           "arch/arm64/mm/fault.c mem_abort_decode()", syz=False),
+           "arch/arm64/mm/fault.c mem_abort_decode()", syz=False, arch="arm64"),
     Format("stackovf", "stackovf", Kind.STACK_OVERFLOW, r"^Insufficient stack space to handle exception!",
            "Insufficient stack", "I", "arch/arm64/kernel/traps.c panic_bad_stack()", syz=False),
     Format("internal", "internal", Kind.OOPS,
            r"^Internal error: (?P<what>.{1,80}?): (?P<err>" + _HEX + r"{1,16}) \[#(?P<n>\d{1,6})\](?P<flags>.{0,80})$",
            "Internal error", "I", "arch/arm64/kernel/traps.c die(), arch/arm/kernel/traps.c",
-           (_t("Internal error in {frame}", None, "pc", alt=_BAD_ACCESS),)),
+           (_t("Internal error in {frame}", None, "pc", alt=_BAD_ACCESS),), inside=True),
     Format("kernel-bug", "bug", Kind.BUG, r"^kernel BUG at (?P<file>[^\s:]{1,200}):(?P<line>\d{1,7})!", "kernel BUG", "k",
            "include/asm-generic/bug.h BUG(), lib/bug.c",
            (_t("BUG: bad usercopy in {frame}", r"at mm/usercopy\.c", "trace", skip=("usercopy", "__check")),
@@ -218,7 +248,7 @@ FORMATS: tuple[Format, ...] = (
             _t("WARNING: kernel stack frame pointer has bad value",
                r"frame pointer at [0-9a-f]{1,16} in \S{0,100} has bad value", stack=False),
             _t("WARNING: kernel stack regs has bad value", None, stack=False)), syz=True),
-    Format("kasan", "kasan", Kind.KASAN, r"^BUG: KASAN: (?P<type>[\w-]{1,60}(?: or [\w-]{1,60})?) (?:in|on address) (?P<func>\S{1,300})",
+    Format("kasan", "kasan", Kind.KASAN, r"^BUG: KASAN: (?P<type>[\w-]{1,60}(?: or [\w-]{1,60})?) (?:in|on address) {1,20}(?P<func>\S{1,300})",
            "BUG: KASAN: ", "B", "mm/kasan/report.c print_error_description()", (
                _t("KASAN: {type} {access} in {frame}", r"^BUG: KASAN: [a-z-]{1,60} in ", "header",
                   skip=("kernel_fault", "tag_check", "mem_abort", "^el1_", "^el1h_"), alt=_BAD_ACCESS,
@@ -262,10 +292,10 @@ FORMATS: tuple[Format, ...] = (
            (_t("INFO: rcu detected stall in {frame}", None, "rcu", skip=("apic_timer_interrupt", "rcu"),
                alt=_STALL_ALT),)),
     Format("hung-task", "hung", Kind.HUNG_TASK,
-           r"^INFO: task (?P<comm>.{1,64}?):(?P<pid>\d{1,10}) (?P<what>blocked (?:in I/O wait )?for more than|can't die for more than) (?P<secs>\d{1,10}) seconds\.",
+           r"^INFO: task (?P<comm>.{1,64}?(?:\n.{0,64}?)?):(?P<pid>\d{1,10}) (?P<what>blocked (?:in I/O wait )?for more than|can't die for more than) (?P<secs>\d{1,10}) seconds\.",
            "INFO: ", "I", "kernel/hung_task.c check_hung_task()",
            (_t("INFO: task can't die in {frame}", r"can't die", "trace", skip=("schedule",), alt=("hang in {frame}",)),
-            _t("INFO: task hung in {frame}", None, "hang", alt=("hang in {frame}",)))),
+            _t("INFO: task hung in {frame}", None, "hang", alt=("hang in {frame}",))), split=r"^INFO: task .{0,64}$"),
     Format("kasan-old-info", "kasan", Kind.KASAN, r"^INFO: (?P<what>Freed|Allocated) in (?P<rest>[^*]{1,200}?) {0,4}(?:\*\*.{0,200})?$", "INFO: ", "I",
            "mm/slub.c print_track() (old KASAN)", (_t("INFO: {what} in {rest}", corrupted=True, stack=False),)),
     Format("list-corruption", "cause", Kind.LIST_CORRUPTION, r"^(?P<what>list_(?:add|del|add_tail)) corruption", "list_",
@@ -279,14 +309,21 @@ FORMATS: tuple[Format, ...] = (
            "lib/refcount.c refcount_warn_saturate()", syz=False),
     Format("serror", "serror", Kind.SERROR,
            r"^SError Interrupt on CPU(?P<cpu>\d{1,5}), code (?:0x)?(?P<esr>" + _HEX + r"{1,16})", "SError", "S",
-           "arch/arm64/kernel/traps.c arm64_serror_panic()", syz=False),
+           "arch/arm64/kernel/traps.c arm64_serror_panic()", syz=False, arch="arm64"),
     Format("bad-mode", "badmode", Kind.BAD_MODE,
            r"^Bad mode in (?P<handler>.{1,40}?) handler detected(?: on CPU(?P<cpu>\d{1,5}))?, code (?:0x)?(?P<esr>"
-           + _HEX + r"{1,16})", "Bad mode", "B", "arch/arm64/kernel/traps.c bad_mode() (4.x)", syz=False),
+           + _HEX + r"{1,16})", "Bad mode", "B", "arch/arm64/kernel/traps.c bad_mode() (4.x)", syz=False, arch="arm64"),
+    # syzkaller knows SLUB's banner for kmalloc caches only (a double free there has a title
+    # of its own; any other message is titled as the line, "corrupted").
+    Format("slub-kmalloc", "slub", Kind.OTHER_BUG,
+           r"^BUG (?P<cache>kmalloc-[^\s()]{1,56}) \((?:Not tainted|Tainted: [A-Z ]{0,40})\): (?P<what>.{1,160})$",
+           "BUG kmalloc-", "B", "mm/slub.c slab_bug()", (_t("BUG: Object already free", r"Object already free"),)),
+    # slab_bug() prints the banner between a row of "=" and a row of "-": without that row
+    # the line is a fragment (4.x KASAN's object_err(..., "kasan: bad access detected")
+    # repeated the banner inside its own report).
     Format("slub", "slub", Kind.OTHER_BUG,
            r"^BUG (?P<cache>[^\s()]{1,64}) \((?:Not tainted|Tainted: [A-Z ]{0,40})\): (?P<what>.{1,160})$", "BUG ", "B",
-           "mm/slub.c slab_bug()", (_t("BUG: Object already free", r"^BUG kmalloc-.{0,60}: Object already free"),),
-           syz=False),
+           "mm/slub.c slab_bug()", syz=False, confirm=r"^-{20,}$"),
     Format("memory-leak", "leak", Kind.MEMORY_LEAK, r"^BUG: memory leak", "BUG: memory leak", "B",
            "syzkaller's kmemleak scan (mm/kmemleak.c prints the objects)",
            (_t("memory leak in {frame}", None, "leak",
@@ -350,18 +387,20 @@ FORMATS: tuple[Format, ...] = (
     Format("stack-segment", "trap", Kind.GPF, r"^stack segment: ", "stack segment: ", "s",
            "arch/x86/kernel/traps.c (do_stack_segment)", (_t("stack segment fault in {frame}", None, "pc"),), arch="x86"),
     Format("double-fault", "trap", Kind.TRAP, r"^PANIC: double fault", "PANIC: double fault", "P",
-           "arch/x86/kernel/traps.c exc_double_fault()", (_t("PANIC: double fault in {frame}", None, "pc"),), arch="x86"),
+           "arch/x86/kernel/traps.c exc_double_fault()", (_t("PANIC: double fault in {frame}", None, "ip"),), arch="x86",
+           inside=True),
     Format("divide-error", "trap", Kind.TRAP, r"^(?:Oops: )?divide(?: |_)error: ", "divide", "dO",
            "arch/x86/kernel/traps.c exc_divide_error()", (_t("divide error in {frame}", None, "pc"),), arch="x86"),
     Format("invalid-opcode", "trap", Kind.TRAP, r"^(?:Oops: )?invalid opcode: ", "invalid opcode", "iO",
-           "arch/x86/kernel/traps.c exc_invalid_op()", (_t("invalid opcode in {frame}", None, "pc"),), arch="x86"),
+           "arch/x86/kernel/traps.c exc_invalid_op()", (_t("invalid opcode in {frame}", None, "pc"),), arch="x86",
+           inside=True),
     Format("int3", "trap", Kind.TRAP, r"^(?:Oops: )?int3: ", "int3: ", "iO", "arch/x86/kernel/traps.c exc_int3()",
            (_t("int3 in {frame}", None, "pc"),), arch="x86"),
     Format("alignment-trap", "trap", Kind.ALIGNMENT, r"^Alignment trap: ", "Alignment trap", "A",
            "arch/arm/mm/alignment.c do_alignment()", (_t("Alignment trap in {frame}", None, "pc"),)),
     Format("unregister-netdevice", "other", Kind.OTHER_BUG, r"^unregister_netdevice: waiting for \S{1,40} to become free",
            "unregister_netdevice", "u", "net/core/dev.c netdev_wait_allrefs_any()",
-           (_t("unregister_netdevice: waiting for DEV to become free", stack=False),)),
+           (_t("unregister_netdevice: waiting for DEV to become free", stack=False),), inside=True),
     Format("vfs-busy", "other", Kind.OTHER_BUG, r"^VFS: (?P<what>Busy inodes after unmount|Close: file count is 0)",
            "VFS: ", "V", "fs/super.c generic_shutdown_super(), fs/file_table.c (old)",
            (_t("VFS: Busy inodes after unmount (use-after-free)", r"Busy", stack=False),
@@ -372,6 +411,11 @@ FORMATS: tuple[Format, ...] = (
     Format("syzfail", "syz", Kind.SYZ_FAILURE, r"^(?P<which>SYZFAIL|SYZFATAL):(?P<what>.{0,300})$", "SYZF", "S",
            "syzkaller executor fail() / log.Fatal (not a kernel message)",
            (_t("{which}:{what}", stack=False, alt=("{which}",)),)),
+    # A Go program's fatal runtime error (syzkaller's fuzzer and executor tools are Go programs
+    # printing to the same console): syzkaller's go runtime error, no stack expected.
+    Format("go-runtime", "syz", Kind.SYZ_FAILURE, r"^fatal error:", "fatal error:", "f",
+           "Go runtime (runtime.throw / runtime.fatal), syzkaller's groupGoRuntimeErrors",
+           (_t("go runtime error", stack=False),), ignore=r"ALSA|fatal error: cannot create timer"),
     # rust/kernel/lib.rs's panic handler prints core's PanicInfo ("panicked at file:line:col:" and the
     # message on the next line), then calls BUG(): the "kernel BUG at rust/helpers/bug.c" that follows
     # joins this report.  Titled "<message> in <function>" (demangled Rust path).
@@ -392,9 +436,12 @@ FORMATS: tuple[Format, ...] = (
     Format("bug-other", "other", Kind.OTHER_BUG, r"^BUG: ?(?P<what>.{0,300})$", "BUG: ", "B", "(any)",
            (_t("BUG: corrupted", r"^BUG:\s*$", corrupted=True, stack=False),
             _t("BUG: {what}", None, stack=False)), syz=False),
+    # syzkaller titles any other "WARNING:" (anywhere in a line: "usb 5-1: WARNING: ath10k USB
+    # support is incomplete") as the line, except its per-header ignores.
     Format("warning-other", "warnx", Kind.WARNING, r"^WARNING: ?(?P<what>.{0,300})$", "WARNING: ", "W", "(any)",
            (_t("WARNING: corrupted", r"^WARNING:\s*$", corrupted=True, stack=False),
-            _t("WARNING: {what}", None, stack=False)), syz=False),
+            _t("WARNING: {what}", None, stack=False)),
+           ignore=r"XFS \(\w{1,40}\): WARNING|EXT4-[Ff][Ss](?: \([^)]{0,60}\))?:"),
     Format("info-corrupted", "other", Kind.OTHER_BUG, r"^INFO:\s*$", "INFO:", "I", "(any)",
            (_t("INFO: corrupted", corrupted=True, stack=False),), syz=False),
     Format("panic", "panic", Kind.PANIC, r"^Kernel panic - not syncing: ?(?P<msg>.{0,400})$", "Kernel panic", "K",
@@ -413,7 +460,7 @@ FORMATS: tuple[Format, ...] = (
                _t("kernel panic: Fatal exception", r"Fatal exception", corrupted=True, stack=False),
                _t("kernel panic: panic_on_warn set", r"panic_on_warn set", corrupted=True, stack=False),
                _t("kernel panic: hung_task: blocked tasks", r"hung_task: blocked tasks", corrupted=True, stack=False),
-               _t("kernel panic: {msg}", None, stack=False))),
+               _t("kernel panic: {msg}", None, stack=False)), inside=True),
 )
 
 # Lines that are no report although they share a format's literal text (syzkaller's
@@ -421,7 +468,8 @@ FORMATS: tuple[Format, ...] = (
 NOT_REPORTS = re.compile(
     r"^(?:INFO: lockdep is turned off|INFO: Stall ended before state dump start|INFO: NMI handler"
     r"|BUG: no syscalls can create resource|WARNING: /etc/ssh/moduli does not exist"
-    # informational "WARNING:" lines: fs/namespace.c (mand), ld.so, fbcon, net/wireless/wext-core.c
+    # informational "WARNING:" lines: fs/namespace.c (mand), ld.so, fbcon, net/wireless/wext-core.c,
+    # kernel/capability.c
     r"|WARNING: [Tt]he mand mount option|WARNING: Unsupported flag value|WARNING: fbcon: Driver"
     # kernel/workqueue.c (boot-time cpumask check), arch/x86/kernel/cpu/bugs.c (mitigation notes)
     r"|WARNING: workqueue cpumask: online intersect > possible intersect|WARNING: Unprivileged eBPF is enabled"

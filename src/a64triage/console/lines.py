@@ -244,6 +244,28 @@ def _continues(held: str, text: str, prefix_lost: bool, flowed: bool = False) ->
     return alone is None or alone[1] < len(held)
 
 
+_GLUED_TRACE = re.compile(r"(?<=[0-9a-f])Call Trace:$")
+
+
+def _split_trace_start(pieces: Iterable[tuple[str, str | None, bool]]) -> Iterator[tuple[str, str | None, bool]]:
+    """x86's old show_stack printed the stack words, then "Call Trace:" with no newline
+    before it ("... 0000000000000000Call Trace:"): two lines (syzkaller finds the keyword
+    anywhere in a line)."""
+    for text, caller, stamped in pieces:
+        m = _GLUED_TRACE.search(text) if text.endswith("Call Trace:") else None
+        if m is None:
+            yield text, caller, stamped
+        else:
+            yield text[: m.start()].rstrip(), caller, stamped
+            yield "Call Trace:", caller, stamped
+
+
+def _split_header(held: str, text: str) -> bool:
+    """Are ``held`` and ``text`` the two pieces of one header (formats' ``split``)?"""
+    return P.SPLIT_HEAD.match(held) is not None and P.match_header(held) is None \
+        and P.match_header(held + "\n" + text) is not None
+
+
 def clean_lines(lines: Iterable[str | bytes]) -> Iterator[LogLine]:
     """Yield cleaned log lines, re-joining hard-wrapped mail lines.
 
@@ -327,6 +349,8 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None, 
                     and ("=" not in physical or (not qp and _QP_HINT.search(physical) is None))
                     and "kernel:" not in rest[:160]
                     and "Message from syslogd@" not in physical
+                    and not text.endswith("Call Trace:")  # maybe glued to stack words
+                    and (held is None or not held.text.startswith(P.SPLIT_LITERALS))  # maybe a split header
                 ):
                     callid = m.group(4)
                     if held is not None:
@@ -415,11 +439,20 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None, 
             parts = [p for p in _MID_TIMESTAMP.split(first) if p.strip()]
             if len(parts) > 1:
                 pieces = ((parts[0].strip(), caller, stamped), *(_strip_prefixes(p) for p in parts[1:]))
+        if "e:" in first or len(pieces) > 1:
+            pieces = tuple(_split_trace_start(pieces))
         # ---- hard-wrap gluing
         blank = not physical.strip(" \t>|")  # the raw line: a stamp-only line is no blank
         alternating = alternating + 1 if blank != last_blank else 0  # counted per physical line
         last_blank = blank
         for text, caller, stamped in pieces:
+            if (held is not None and stamped and held.stamped and caller == held.caller and text
+                    and held.text.startswith(P.SPLIT_LITERALS) and _split_header(held.text, text)):
+                # One printk record whose header named a task with a newline in its comm
+                # ("INFO: task ab" / "cd:123 blocked for more than 143 seconds."): one line.
+                held = Line(held.no, held.text + "\n" + text, held.caller, True, False)
+                held_raw_len = len(physical)
+                continue
             elided = bool(text) and text[0] in _ELISION_FIRST and _ELISION.match(text) is not None
             if not text and held is not None and held.text and alternating >= _DOUBLE_SPACED and gap is None:
                 # A double-spaced log (a blank line after every line, as some bug trackers and

@@ -22,6 +22,7 @@ from typing import Any
 import ahocorasick_rs
 
 from a64triage.console import patterns as P
+from a64triage.console.arches import evidence
 from a64triage.console.formats import PREFILTER, Format
 from a64triage.console.kinds import RANK, Kind
 from a64triage.console.lines import CleanState, Line, Skip, clean
@@ -149,6 +150,7 @@ class _Context:
     mode: str | None = None
     ipa_limit: int | None = None
     vmid_bits: int | None = None
+    arch: str | None = None  # the arch of the last report of this log that had evidence of one
 
     def feed(self, text: str) -> None:
         if not (text.startswith(("Linux version", "kvm [", "Machine model", "OF: fdt: Machine"))):
@@ -182,22 +184,20 @@ class _Context:
             or self.ipa_limit is not None or self.idmap_page is not None
 
 
-_TRAPPING_PC_ARCHES = ("powerpc", "riscv")  # set by their pc line, kept against x86-looking lines
-
-
 @dataclass(slots=True)
 class _Builder:
     first: int
     kind: Kind | None = None
     last: int = 0
     slots: set[str] = field(default_factory=set)
+    fmts: set[str] = field(default_factory=set)  # the formats of the headers taken
     phase: str = "head"  # head -> body -> after -> stopping
     trace: str | None = None  # None, "task", "hyp", "aux", "secondary"
     ended: bool = False
     sealed: bool = False
     idle: int = 0
     lines: list[Line] = field(default_factory=list)
-    arch: str = "arm64"
+    header_arch: str | None = None  # formats.Format.arch of a header only one architecture prints
     message: str | None = None
     internal: str | None = None
     header_func: str | None = None
@@ -235,8 +235,15 @@ class _Builder:
     dropped: int = 0
     panic_msg_open: bool = False
     cur_stack: str = "task"  # "irq" between <IRQ> markers (x86) or below call_on_irq_stack (arm64)
+    opener: Format | None = None  # the format of the header that opened the report
+    stamped: bool = False  # the opening header carried a kernel timestamp (or syslog prefix)
+    stamped_body: bool = False  # ... and so did a body line (a glued mail wrap alone counts as stamped)
+    has_caller: bool = False  # the opening header carried a caller id (CONFIG_PRINTK_CALLER)
+    cut: bool = False  # a message with a stack of its own (formats' ``ends``) ended the report's text
+    between_frames: bool = False  # only unrecognised lines since the trace's last frame
     syz_fmt: Format | None = None  # the format of the header that titles the report
     syz_header: str = ""  # that header line (from where the header starts)
+    syz_end: int = 1 << 62  # line of a later header syzkaller knows: the titled text ends before it
     lock_at: list[Frame] = field(default_factory=list)  # lockdep's "at:" functions, in order
     later: list[Frame] = field(default_factory=list)  # frames of later call traces (other tasks, NMI dumps)
     # The last frames of a call trace longer than MAX_FRAMES: a recursion that hit the stack guard
@@ -270,6 +277,8 @@ class _Builder:
         if self.sealed or self.ended:
             return False
         if header.slot in self.slots:
+            if header.fmt.inside and self.phase == "head" and header.fmt.name not in self.fmts:
+                return True  # printed inside another report (a double fault during a page fault's)
             # A symbolized header names the inlined function first ("BUG: KASAN: ... in f
             # include/x.h:12 [inline]") and repeats itself for the caller on the next line.
             return (self.phase == "head" and bool(self.lines) and self.lines[-1].text.endswith("[inline]")
@@ -280,17 +289,21 @@ class _Builder:
         return header.slot == "internal" and not self.frames
 
     # ---------------------------------------------------------------- headers
-    def _title_from(self, header: P.Header, m: re.Match[str]) -> None:
+    def _title_from(self, header: P.Header, m: re.Match[str], line: Line) -> None:
         """The first header syzkaller knows titles the report (else the first one titled at all)."""
         f = header.fmt
+        if (f.syz and not f.inside and self.syz_fmt is not None and self.syz_fmt.syz and not self.has_caller
+                and self.syz_end > line.no):
+            self.syz_end = line.no  # syzkaller's title reads the text before another report's header
         if f.titles and (self.syz_fmt is None or (f.syz and not self.syz_fmt.syz)):
             self.syz_fmt, self.syz_header = f, m.string
 
     def take_header(self, header: P.Header, m: re.Match[str], line: Line) -> None:
-        self._title_from(header, m)
-        if header.fmt.arch is not None and self.arch == "arm64":
-            self.arch = header.fmt.arch
+        self._title_from(header, m, line)
+        if header.fmt.arch is not None and self.header_arch is None:
+            self.header_arch = header.fmt.arch
         self.slots.add(header.slot)
+        self.fmts.add(header.fmt.name)
         self._set_kind(header.kind)
         g = m.groupdict()
         slot = header.slot
@@ -315,7 +328,6 @@ class _Builder:
                 self._set_kind(Kind.BAD_MODE)
             err = _hex(g["err"])
             if P.ARM32_HINT.search(g["flags"] or ""):
-                self.arch = "arm"
                 self._fact("fsr", g["err"])  # 32-bit ARM prints the FSR here, not an ESR
             elif self.esr is None and err != 0 and self.kind not in (Kind.BAD_MODE,):
                 self.esr = err
@@ -410,11 +422,11 @@ class _Builder:
                                   stack="hyp", line_no=line.no)
 
     def take_panic(self, header: P.Header, m: re.Match[str], line: Line) -> None:
-        self._title_from(header, m)
+        self._title_from(header, m, line)
         msg = m["msg"].strip()
         self.slots.add("panic")
         self.sealed = False
-        self.ended = False
+        self.ended = self.cut  # after a message with its own stack, the panic's dump is not ours
         self._set_kind(Kind.PANIC)
         self._fact("panic", msg)
         if msg.startswith("HYP panic"):
@@ -441,6 +453,13 @@ class _Builder:
             return True
         if self.sealed:
             return False
+        if line.stamped:
+            self.stamped_body = self.stamped
+        elif self.stamped_body:
+            # In a timestamped report a line without the prefix is another program writing to the
+            # console (syz-fuzzer's "executing program", a shell): no part of the report, and no
+            # reason to end it (syzkaller keeps only the lines of the header's console context).
+            return True
         if text[:1] == "<":
             mm = _MARKER_THEN_FRAME.match(text)
             if mm is not None:  # x86 "<EOI>  [<ffffffff8111a2a9>] f+0x59/0x60": the marker, then a frame
@@ -462,8 +481,6 @@ class _Builder:
                     self.idle = 0
                     return True
             elif _is_frame(text):
-                if self.arch == "arm64" and text[:2] == "[<" and text[10:12] == ">]":
-                    self.arch = "arm"  # "[<c035e500>]": a 32-bit address
                 if trace == "task":  # past MAX_FRAMES: the trace's last frames (a deep recursion's callers)
                     fr = _frame_from(text, self.cur_stack, line.no)
                     if fr is not None:
@@ -482,6 +499,15 @@ class _Builder:
                 self._keep(line, recognised=name is not None or bool(_NOTE.match(text)))
             return True
         # Frames
+        if name is None and self.trace is None and self.frames and text[:2] == "[<" and _is_arm32_frame(text):
+            # 32-bit ARM's dump_stack() prints no "Backtrace:" line: another stack begins (the
+            # stalled CPU's NMI backtrace after a task dump), read by titles like a later trace.
+            self.trace = "secondary"
+            fr = _frame_from(text, self.cur_stack, line.no)
+            if fr is not None and len(self.later) < MAX_FRAMES:
+                self.later.append(fr)
+            self._keep(line)
+            return True
         implicit = name is None and not self.frames and self.trace is None and (
             self.kind in _IMPLICIT_TRACE or _is_arm32_frame(text)
         )
@@ -503,22 +529,30 @@ class _Builder:
                         self.hyp_frames.append(fr)
                 elif self.trace in (None, "task") and len(self.frames) < MAX_FRAMES:
                     self.trace = "task"
-                    if _is_arm32_frame(text):
-                        self.arch = "arm"
                     self._add_frame(fr)
                 self._keep(line)
                 return True
-            if name is None and self.trace == "task" and self.frames and text and self.frames[-1].line_no == line.no - 1 \
+            if name is None and self.trace == "task" and self.frames and text and self.between_frames \
                     and not text.startswith("---["):
-                pass  # one foreign line inside a trace (another CPU's printk): the trace goes on
+                pass  # other CPUs' lines printed between two frames: the trace goes on
             elif self.trace == "task" and name not in _IN_TRACE_OK and self.frames and text:
                 self.trace = None
                 if self.phase in ("head", "body"):
                     self.phase = "after"
+            elif name is not None:
+                self.between_frames = False
         if self.panic_msg_open and name not in ("hyp_ps", "hyp_far", "hyp_vcpu") and text:
             self.panic_msg_open = False
         if name is None:
             if text and _NOTE.match(text):
+                self._keep(line)
+                return True
+            if not self.ended and self.trace is None and not tried and text and _is_frame(text):
+                # A stack printed without a "Call Trace:" line (lockdep's "... at:" traces,
+                # stack_trace_print()): report content, kept for the titles that read it.
+                fr = _frame_from(text, self.cur_stack, line.no)
+                if fr is not None and len(self.later) < MAX_FRAMES:
+                    self.later.append(fr)
                 self._keep(line)
                 return True
             if self.ended or self.phase == "after":
@@ -559,10 +593,6 @@ class _Builder:
             self.trace = "task"
         if self.phase == "head":
             self.phase = "body"
-        if text_is_backtrace(line.text):
-            self.arch = "arm"
-        elif self.arch == "arm64" and line.text.startswith("Call Trace:"):
-            self.arch = "x86"  # arm64 prints "Call trace:" (arch/arm64/kernel/stacktrace.c)
 
     def _on_hyp_trace_start(self, g: _Groups, line: Line) -> None:
         self.trace = "hyp"
@@ -640,7 +670,6 @@ class _Builder:
                 self.pstate = _hex(g["ps"])
 
     def _on_old_sp32(self, g: _Groups, line: Line) -> None:
-        self.arch = "arm"
         if self.sp is None:
             self.sp = _hex(g["sp"])
 
@@ -648,7 +677,6 @@ class _Builder:
         self._regs(P.XREG.findall(line.text))
 
     def _on_rregs(self, g: _Groups, line: Line) -> None:
-        self.arch = "arm"
         self._regs(P.RREG.findall(line.text))
 
     def _on_pmr(self, g: _Groups, line: Line) -> None:
@@ -672,7 +700,6 @@ class _Builder:
         self._extra("pgtable", line.text)
 
     def _on_pgd32(self, g: _Groups, line: Line) -> None:
-        self.arch = "arm"
         self._extra("pgtable", line.text)
 
     def _on_walk(self, g: _Groups, line: Line) -> None:
@@ -765,32 +792,20 @@ class _Builder:
             self.header_func = g["func"]  # where the lock was being taken
 
     def _on_irq_marker(self, g: _Groups, line: Line) -> None:
-        if self.arch == "arm64":
-            self.arch = "x86"  # only x86 prints <IRQ>/<NMI>/<TASK> stack markers
         marker = g["v"]
         self.cur_stack = "task" if marker.startswith("/") or marker == "TASK" else marker.lower()
 
-    def _on_arm32_cpu(self, g: _Groups, line: Line) -> None:
-        self.arch = "arm"
-
     def _on_other_pc(self, g: _Groups, line: Line) -> None:
         # powerpc's "NIP [...]"/"--- interrupt: N at" (arch/powerpc/kernel/process.c), riscv's
-        # "epc : " (arch/riscv/kernel/process.c): their "Call Trace:" must not read as x86.
-        self.arch = "riscv" if line.text.startswith("epc") else "powerpc"
+        # "epc : " (arch/riscv/kernel/process.c): their arch is a row of console/arches.py.
         self._on_pc(g, line)
 
     def _on_x86_rip(self, g: _Groups, line: Line) -> None:
-        if self.arch not in _TRAPPING_PC_ARCHES:
-            self.arch = "x86"
         rip = _symbol_or_address(g["v"], "task", line.no)
         if rip is not None and len(self.rips) < MAX_FRAMES:
             self.rips.append(rip)
         if self.pc is None:
             self.pc = rip
-
-    def _on_x86_regs(self, g: _Groups, line: Line) -> None:
-        if self.arch not in _TRAPPING_PC_ARCHES:
-            self.arch = "x86"
 
     def _on_ubsan_detail(self, g: _Groups, line: Line) -> None:
         if self.kind is not Kind.UBSAN:
@@ -799,8 +814,6 @@ class _Builder:
 
     def _old_pc(self, g: dict[str, str | None], line: Line) -> None:
         pc_addr, lr_addr = _hex(g["pc"] or "0"), _hex(g["lr"] or "0")
-        if g["which"] == "psr":
-            self.arch = "arm"
         if self.pstate is None and g.get("ps"):
             self.pstate = _hex(g["ps"] or "0")
         for attr, addr in (("pc", pc_addr), ("lr", lr_addr)):
@@ -812,10 +825,7 @@ class _Builder:
                                           module=cur.module, address=addr, stack="task", line_no=cur.line_no))
 
     def _add_frame(self, fr: Frame) -> None:
-        if fr.marker == "?" and self.arch == "arm64":
-            self.arch = "x86"  # "? func" (unreliable guess) is x86's unwinder; arm64 never prints it
-        elif fr.address is not None and fr.address <= 0xFFFFFFFF and self.arch == "arm64":
-            self.arch = "arm"  # a 32-bit kernel address: arm64 kernel addresses are in the top half
+        self.between_frames = True
         if fr.stack != self.cur_stack:
             fr = replace(fr, stack=self.cur_stack)
         if fr.function == "call_on_irq_stack":
@@ -847,9 +857,28 @@ class _Builder:
             words.append(w)
         self.code = tuple(words)
 
+    def _confirmed(self) -> bool:
+        """False when the report is only a header whose format's ``confirm`` line did not follow."""
+        op = self.opener
+        if op is None or op.confirm_rx is None or self.slots != {op.slot}:
+            return True
+        return len(self.lines) > 1 and op.confirm_rx.match(self.lines[1].text) is not None
+
+    # ---------------------------------------------------------------- result
+    def _arch(self, ctx: _Context) -> tuple[str, str]:
+        """The report's architecture and where it came from: its own lines (console/arches.py),
+        else an earlier report of the same log (one log, one machine), else the default arm64."""
+        arch = evidence(map(_TEXT, self.lines), self.header_arch).best()
+        if arch is not None:
+            ctx.arch = arch
+            return arch, "report"
+        if ctx.arch is not None:
+            return ctx.arch, "log"
+        return "arm64", "default"
+
     # ---------------------------------------------------------------- result
     def finish(self, ctx: _Context, at_eof: bool) -> Report | None:
-        if self.kind is None:
+        if self.kind is None or not self._confirmed():
             return None
         frames = tuple(self.hyp_frames) + tuple(self.frames)
         pc = self.pc
@@ -858,13 +887,16 @@ class _Builder:
             pa = self.panic_at
             pc = Frame(function=pa.function, offset=pa.offset, size=pa.size, module=pa.module,
                        address=hyp_pc if hyp_pc is not None else pa.address, stack="hyp", line_no=pa.line_no)
+        arch, arch_from = self._arch(ctx)
         corrupted = None
         xregs = sum(1 for r, _ in self.registers if r.startswith("x"))
         if not frames and not self.registers and not self.hyp_panic and pc is None:
             corrupted = "truncated: no register dump or call trace"
-        elif self.arch == "arm64" and 0 < xregs < EXPECTED_XREGS and not frames:
+        elif arch == "arm64" and 0 < xregs < EXPECTED_XREGS and not frames:
             corrupted = f"truncated: register dump incomplete ({xregs} of {EXPECTED_XREGS} x registers)"
         extra = list(self.extra)
+        if arch_from != "report":
+            extra.append(("arch_from", arch_from))
         if self.elided:
             extra.append(("elided_lines", str(self.elided)))
         if self.dropped:
@@ -892,10 +924,16 @@ class _Builder:
             title = title.replace("BUG: unable to handle kernel unhandled fault", "Unhandled fault", 1)
         syz = None
         if self.syz_fmt is not None:
-            syz = syz_title(self.syz_fmt, self.syz_header, self.lines, facts,
-                            header_func=self.header_func, lock_at=tuple(self.lock_at), pc=pc,
-                            frames=(*self.frames, *self.tail), has_trace=bool(self.frames),
-                            everything=tuple(sorted((*self.frames, *self.tail, *self.later, *self.rips),
+            end = self.syz_end
+            before = _before(end)
+            t_frames = (*self.frames, *self.tail) if end > self.last else tuple(
+                filter(before, (*self.frames, *self.tail)))
+            syz = syz_title(self.syz_fmt, self.syz_header,
+                            self.lines if end > self.last else [ln for ln in self.lines if ln.no < end], facts,
+                            header_func=self.header_func, lock_at=tuple(filter(before, self.lock_at)),
+                            pc=pc if pc is None or before(pc) else None, frames=t_frames,
+                            has_trace=any(before(f) for f in self.frames),
+                            everything=tuple(sorted(filter(before, (*self.frames, *self.tail, *self.later, *self.rips)),
                                                     key=_LINE_NO)))
         entry = _exception_entry(frames)
         last = max(self.last, self.first)
@@ -905,7 +943,7 @@ class _Builder:
         lines = tuple(map(_TEXT, kept))
         line_nos = tuple(map(_NO, kept))
         return Report(
-            kind=self.kind.value, title=syz.title if syz else title, span=(self.first, last), arch=self.arch,
+            kind=self.kind.value, title=syz.title if syz else title, span=(self.first, last), arch=arch,
             corrupted=(corrupted if syz is None or syz.expects_trace else None) or (syz.corrupted if syz else None),
             headline=title,
             alt_titles=syz.alt_titles if syz else (), type=syz.type if syz else "",
@@ -978,12 +1016,15 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
     "lockdep_task": _Builder._on_lockdep_task,
     "lockdep_at": _Builder._on_lockdep_at,
     "irq_marker": _Builder._on_irq_marker,
-    "arm32_cpu": _Builder._on_arm32_cpu,
     "x86_rip": _Builder._on_x86_rip,
     "other_pc": _Builder._on_other_pc,
-    "x86_regs": _Builder._on_x86_regs,
     "ubsan_detail": _Builder._on_ubsan_detail,
 }
+
+
+def _before(end: int) -> Callable[[Frame], bool]:
+    """Is a frame printed before line ``end``?"""
+    return lambda f: f.line_no < end
 
 
 _TEXT = attrgetter("text")
@@ -1007,10 +1048,6 @@ def _exception_entry(frames: tuple[Frame, ...]) -> str | None:
 _NONE: list[Report] = []  # shared "no report completed" answer (never appended to)
 _ENTER_BODY = frozenset(("cpu", "cpu_old", "pstate", "pc", "xregs", "pc_is_at", "old_pc", "rregs"))
 _CONTEXT_FIRST = "LkMO"  # first characters of the lines _Context.feed looks at
-
-
-def text_is_backtrace(text: str) -> bool:
-    return text.startswith("Backtrace:")
 
 
 class Parser:
@@ -1038,7 +1075,8 @@ class Parser:
                 out.append(r)
 
     def _start(self, key: str | None, line: Line, header: P.Header, m: re.Match[str]) -> None:
-        b = _Builder(first=line.no, last=line.no)
+        b = _Builder(first=line.no, last=line.no, opener=header.fmt, stamped=line.stamped,
+                     has_caller=line.caller is not None)
         self.active[key] = b
         self._touch(key)
         if header.slot == "panic":
@@ -1079,6 +1117,11 @@ class Parser:
                     break
         if hm is not None:
             header, m = hm
+            if header.fmt.ends:
+                if b is not None:  # the report's text is over; a panic it caused may still follow
+                    b.ended = b.cut = True
+                    b.trace = None
+                return out
             if b is not None:
                 if header.slot == "panic" and b.joinable():
                     b.take_panic(header, m, line)

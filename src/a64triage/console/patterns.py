@@ -85,9 +85,10 @@ HEADERS_BY_FIRST: dict[str, tuple[Header, ...]] = {
 }
 
 
-# The one header that can start anywhere (fortify) needs this text; without it a
-# line starting with, say, "x" has no candidate at all and costs no regex.
-_FORTIFY_NEEDS = "detected "
+# The few headers that can start with any character (fortify's "memcpy: detected ...",
+# "comm: vmalloc: allocation failure") need their literal text; without it a line
+# starting with, say, "x" has no candidate at all and costs no regex.
+_ANY_LITERALS: tuple[str, ...] = tuple(dict.fromkeys(h.fmt.literal for h in _HEADER_ANY))
 _HEADERS_NO_FORTIFY: dict[str, tuple[Header, ...]] = {
     c: tuple(h for h in hs if h.first) for c, hs in HEADERS_BY_FIRST.items()
 }
@@ -110,14 +111,17 @@ def match_header(text: str, anywhere: bool = False) -> tuple[Header, re.Match[st
     With ``anywhere``, a header syzkaller knows may also start inside the line (the
     match is then against the line from that point: ``m.string``); the parser asks
     for that only while no report is open, where it costs one search per line."""
-    if _FORTIFY_NEEDS in text:
-        candidates = HEADERS_BY_FIRST.get(text[:1], _HEADER_ANY)
-    else:
-        candidates = _HEADERS_NO_FORTIFY.get(text[:1], ())
+    candidates = _HEADERS_NO_FORTIFY.get(text[:1], ())
+    for any_lit in _ANY_LITERALS:
+        if any_lit in text:
+            candidates = tuple(h for h in HEADERS_BY_FIRST.get(text[:1], _HEADER_ANY)
+                               if h.first or h.fmt.literal in text)
+            break
     for h in candidates:
         m = h.rx.match(text)
         if m is not None:
-            return None if NOT_REPORTS.match(text) else (h, m)
+            ign = h.fmt.ignore_rx
+            return None if NOT_REPORTS.match(text) or (ign is not None and ign.search(text)) else (h, m)
     if not anywhere:
         return None
     lits = _ANYWHERE_LIT.find_matches_as_indexes(text[1:])  # leftmost first: lits[0] starts first
@@ -130,8 +134,14 @@ def match_header(text: str, anywhere: bool = False) -> tuple[Header, re.Match[st
         if h.fmt.syz:
             m = h.rx.match(rest)
             if m is not None:
-                return h, m
+                ign = h.fmt.ignore_rx
+                return None if ign is not None and ign.search(text) else (h, m)
     return None
+
+
+# Headers printed as two lines (a newline inside a task's comm): the first piece's shape.
+SPLIT_LITERALS: tuple[str, ...] = tuple(dict.fromkeys(f.literal for f in FORMATS if f.split))
+SPLIT_HEAD = re.compile("|".join(f"(?:{f.split})" for f in FORMATS if f.split) or "(?!)")
 
 
 # Body lines: (name, regex).  The parser dispatches on the name.
