@@ -201,13 +201,15 @@ class OutputDir:
         for fh in (self._reports, self._inputs, self._errors):
             fh.close()
 
-        def links(g: Any) -> tuple[str | None, str | None]:
-            log, page = self.example_paths(g.example_sha256)
-            return (page if os.path.exists(self.file(page)) else None,
-                    log if os.path.exists(self.file(log)) else None)
-
         groups = self.table.by_count()
         self._drop_superseded_examples({g.example_sha256 for g in groups})
+        present = set(os.listdir(self.file(EXAMPLES)))  # one listing, not a stat per group and page
+
+        def links(g: Any) -> tuple[str | None, str | None]:
+            log, page = self.example_paths(g.example_sha256)
+            return (page if os.path.basename(page) in present else None,
+                    log if os.path.basename(log) in present else None)
+
         write_atomic(self.file(GROUPS), (json_line(g.to_json(None if known is None else g.signature in known,
                                                          links(g)[0])) for g in groups))
         for page, _ in PAGES:
