@@ -1,8 +1,8 @@
 """The per-input work, the same on a local process and on a Dask worker.
 
 ``triage_input`` runs parse -> explain on one log's bytes and returns its
-reports.jsonl lines finished (UTF-8 bytes) with the few keys the group fold
-needs: cheap to pickle back, equal whichever engine ran it, and leaving the
+reports.jsonl and inputs.jsonl lines finished (UTF-8 bytes) with the few keys
+the group fold needs: cheap to pickle back, equal whichever engine ran it, and leaving the
 client — whose work is serial while the workers' is not — byte writes and
 dict updates only.  The symbol options come as plain data (a
 ``SymbolRequest``); each log's own build is looked up (``log_symbols``), once per
