@@ -11,7 +11,8 @@ it holds --logs logs.  Each figure is one run of the real command in a child pro
 - logs/s per core without symbols: ``-j 1``, wall clock, and logs per CPU-second (user+sys
   of the client and its workers: the figure that holds when other work shares the cores);
 - the same with one vmlinux (``--vmlinux``, default: the Debian -dbg vmlinux the e2e suite
-  caches) on the first --sym-logs logs;
+  caches) on the first --sym-logs logs, and with ``--kernel-release auto --offline`` (each
+  log's own build looked up in the cache: found for the QEMU logs, not for the others);
 - speed-up from 1 to 2 local workers (wall clock; CPU time shows whether the cores were free);
 - Dask: a ``dask scheduler`` and two ``dask worker`` processes (1 thread each) on 127.0.0.1,
   the same job with ``--scheduler``, against the local pool with 2 workers;
@@ -181,6 +182,9 @@ def main() -> int:
             sym = run_batch(sub, tmp / "o4", "-j", "1", "--vmlinux", vmlinux)
             print(f"1 worker, --vmlinux {Path(vmlinux).name}: {sym.inputs / sym.seconds:.0f} logs/s wall, "
                   f"{sym.inputs / sym.cpu:.0f} logs per CPU-second ({sym.inputs} logs, peak {sym.peak_mb:.0f} MB)")
+            auto = run_batch(sub, tmp / "o6", "-j", "1", "--kernel-release", "auto", "--offline")
+            print(f"1 worker, --kernel-release auto --offline (each log's build, from the cache): "
+                  f"{auto.inputs / auto.seconds:.0f} logs/s wall, {auto.inputs / auto.cpu:.0f} logs per CPU-second")
         else:
             print("no vmlinux (run scripts/e2e/prepare.py or give --vmlinux): skipped the symbols figure")
         if not args.no_dask:

@@ -287,6 +287,10 @@ _DROPPED = re.compile(r"\s{0,4}\*\* \d{1,10} printk messages dropped \*\*.{0,400
 _FAULT_INJECTION = re.compile(r"^should_fail(?:slab)?$")
 _IRQ_ENTRIES = frozenset(("el1h_64_irq", "__irq_svc"))
 _TIMESTAMP_IN_TITLE = re.compile(r"\[ *[0-9]+\.[0-9]+\]")
+# A line naming the interrupted pc (x86 "RIP: 0010:f+0x1/0x2" or "RIP: 0033:0x7f...", powerpc "NIP",
+# arm64 "pc : ", arm "PC is at"), as syzkaller finds it anywhere in a line.
+_PC_LINE = re.compile(r"(?:IP|NIP|pc |PC is at):? (?:[0-9]{1,4}:)?(?:\[<?(?:0x)?[0-9a-f]{1,16}>?\] {1,8}){0,2}"
+                      r"(?:\w{1,256}[.+]|0x[0-9a-f]|\(null\))")
 
 
 _NORMALISED: dict[str, str] = {}
@@ -382,17 +386,29 @@ class SyzTitle:
 
 def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: tuple[Frame, ...],
             pc: Frame | None, frames: tuple[Frame, ...], everything: tuple[Frame, ...],
-            after: int, after_func: str | None = None) -> tuple[str, str] | None:
-    """The guilty function as titled (canonical) and as printed (raw)."""
+            after: int, after_func: str | None = None, pc_lines: tuple[int, ...] = (),
+            context: bool = False) -> tuple[str, str] | None:
+    """The guilty function as titled (canonical) and as printed (raw).
+
+    ``pc_lines``: the report's pc lines (``RIP:``, ``pc :``...); ``context``: the log has
+    printk caller ids, with which syzkaller drops ``? `` lines from the report altogether."""
     if mode == "lock":
         names = _names(lock_at[:1])
         return (names[0], names[0]) if names else None
     trace = list(frames)
     if mode == "rcu":
         # The stalled CPU's backtrace: what follows its timer interrupt (x86: the first
-        # "apic_timer_interrupt" frame, then the interrupted RIP and its callers).
-        at = next((i for i, f in enumerate(everything) if f.function and "apic_timer_interrupt" in f.function), None)
-        if at is None:  # arm64 and arm: the frames below the IRQ exception entry
+        # "apic_timer_interrupt" frame, then the next pc line, the interrupted RIP, and its callers;
+        # failing that, every frame after that interrupt frame).
+        at = next((i for i, f in enumerate(everything) if f.function and "apic_timer_interrupt" in f.function
+                   and not (context and f.marker == "?")), None)
+        if at is not None:
+            rip = next((n for n in pc_lines if n > everything[at].line_no), None)
+            if rip is not None:
+                found = _pick("stall", skip, _names(f for f in everything if f.line_no >= rip))
+                if found is not None:
+                    return found
+        else:  # arm64 and arm: the frames below the IRQ exception entry
             at = next((i for i, f in enumerate(everything) if f.function in _IRQ_ENTRIES), None)
         if at is not None:
             names = _names(everything[at + 1:])
@@ -413,25 +429,34 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
         names = _names([Frame(function=header_func)] if header_func else []) + _names(trace)
     else:
         names = _names(trace)
+    return _pick(mode, skip, names)
+
+
+def _pick(mode: str, skip: re.Pattern[str], names: list[str]) -> tuple[str, str] | None:
+    """The guilty one of ``names`` (in trace order) by the mode's rule."""
     kept = [n for n in names if not _skipped(skip, n)]
     injected = next((i for i, n in enumerate(names) if _FAULT_INJECTION.match(n)), None)
     if injected is not None and (not kept or names.index(kept[0]) >= injected):
         return None  # a fault-injection stack is mixed into the report: which frame is guilty is unknown
+    # The stall and hang rules read the names with syscall-wrapper prefixes taken off, as syzkaller
+    # does ("compat_SyS_ioctl" is the "ioctl" dispatch point).
     if mode == "stall":
         prev = kept[0] if kept else None
         for n in kept:
-            if _STALL_RX.search(n):
-                if "smp_call_function" in n:
+            bare = _strip(n)
+            if _STALL_RX.search(bare):
+                if "smp_call_function" in bare:
                     return "smp_call_function", n
                 return (_strip(prev), prev) if prev else None
             prev = n
         return None
     if mode == "hang":
         for n in kept:
+            bare = _strip(n)
             for anchor, repl in HANG_ANCHORS:
-                if anchor in n:
-                    return repl or n, n
-        kept = [n for n in kept if not any(s in n for s in HANG_SKIP)]
+                if anchor in bare:
+                    return repl or bare, n
+        kept = [n for n in kept if not any(s in _strip(n) for s in HANG_SKIP)]
     return (_strip(kept[0]), kept[0]) if kept else None
 
 
@@ -467,6 +492,7 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
             values.update({k: v for k, v in rm.groupdict().items() if v is not None})
         after = 1 << 62
         after_func: str | None = None
+        pc_lines: tuple[int, ...] = ()
         if t.after is not None:
             for ln in lines:
                 am = re.search(t.after, ln.text)
@@ -475,10 +501,11 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
                     break
         elif t.frame == "rcu":
             after = next((ln.no for ln in lines if ln.text.startswith("Exception stack(")), after)
+            pc_lines = tuple(ln.no for ln in lines if _PC_LINE.search(ln.text))
         frame = raw = None
         if t.frame != "none":
             found = _guilty(t.frame, _skip_rx(t.skip), header_func, lock_at, pc, frames, everything, after,
-                            after_func)
+                            after_func, pc_lines, bool(lines) and lines[0].caller is not None)
             if found is None:
                 corrupted = corrupted or "no frames in a stack trace"
             else:

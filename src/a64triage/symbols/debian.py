@@ -120,7 +120,8 @@ def fetch_dbg(release: str, dest: Path) -> Path:
     """Debian's debug package of ``release`` unpacked in ``dest`` (done once: ``.complete``)."""
     if (dest / STAMP).exists():
         return dest
-    with cache_lock(str(dest)):  # batch workers asking for one release: one downloads, the others wait
+    # batch workers asking for one release: one downloads, the others wait (dest itself is replaced)
+    with cache_lock(str(dest.parent)):
         if (dest / STAMP).exists():
             return dest
         return _fetch_dbg(release, dest)

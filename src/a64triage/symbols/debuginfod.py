@@ -70,7 +70,7 @@ def fetch(build_id: str, kind: str, options: SourceOptions) -> Fetched:
     if not options.debuginfod_urls:
         raise InputError(f"build id {build_id}", "no debuginfod server: give --debuginfod URL or set DEBUGINFOD_URLS")
     errors: list[str] = []
-    with cache_lock(str(dest)):
+    with cache_lock(str(dest.parent)):  # this build id's entry
         if dest.is_file():  # another process fetched it while this one waited
             return Fetched(dest, "cache", dest.stat().st_size, 0.0)
         for url in options.debuginfod_urls:

@@ -42,17 +42,18 @@ def cache_dir(*parts: str) -> str:
 
 
 @contextlib.contextmanager
-def cache_lock(path: str) -> Iterator[None]:
-    """Held while one process fills the cache entry ``path``: batch workers (several per
-    machine) reach the same build at once, and one must not truncate or rename what another
-    is writing.  The others wait, then find the entry done.  ``path + ".lock"`` stays."""
+def cache_lock(directory: str) -> Iterator[None]:
+    """Held while one process fills an entry of the cache ``directory``: batch workers
+    (several per machine) reach the same build at once, and one must not truncate or rename
+    what another is writing.  The others wait, then find the entry done.  The directory
+    itself is locked (flock), so no lock file is left in the cache."""
     import fcntl
 
     try:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        os.makedirs(directory, exist_ok=True)
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
-        raise InputError(os.path.dirname(path), f"cannot create the cache: {exc.strerror}") from None
+        raise InputError(directory, f"cannot create the cache: {exc.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

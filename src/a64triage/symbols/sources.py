@@ -210,17 +210,14 @@ def valid_build_id(value: str) -> str:
 def mismatch(path: Path, query: BuildQuery) -> str | None:
     """Why the vmlinux at ``path`` is not the build asked for (None when it may be)."""
     from a64triage.symbols import kernel
-    from a64triage.symbols.rawelf import RawElf
 
-    with RawElf(str(path)) as image:
-        have = image.build_id
-        if query.build_id and have:
-            if have != query.build_id:
-                return f"its build id is {have}, the log needs {query.build_id}"
-            return None
-        if not query.release and not query.banner:
-            return None
-        banner = kernel.banner_of(image)
+    have, banner = _identity(path)
+    if query.build_id and have:
+        if have != query.build_id:
+            return f"its build id is {have}, the log needs {query.build_id}"
+        return None
+    if not query.release and not query.banner:
+        return None
     if banner is None:
         return None  # nothing to compare: the symbol-level checks still warn
     rel = kernel.banner_release(banner)
@@ -232,6 +229,27 @@ def mismatch(path: Path, query: BuildQuery) -> str | None:
         if missing:
             return f"its banner lacks {' '.join(missing)}: the log needs \"{wanted} ... {' '.join(missing)}\""
     return None
+
+
+_IDENTITIES: dict[tuple[str, int, int], tuple[str | None, str | None]] = {}
+
+
+def _identity(path: Path) -> tuple[str | None, str | None]:
+    """A vmlinux's build id and ``linux_banner``, read once per file and process: a batch
+    checks one --vmlinux against every build its corpus names (10 ms each to read)."""
+    from a64triage.symbols import kernel
+    from a64triage.symbols.rawelf import RawElf
+
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    found = _IDENTITIES.get(key)
+    if found is None:
+        with RawElf(str(path)) as image:
+            found = (image.build_id, kernel.banner_of(image))
+        if len(_IDENTITIES) >= 64:
+            _IDENTITIES.clear()
+        _IDENTITIES[key] = found
+    return found
 
 
 def _checked(path: Path, query: BuildQuery, options: SourceOptions, origin: str) -> DebugFiles:
