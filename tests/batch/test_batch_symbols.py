@@ -137,6 +137,23 @@ def test_no_symbol_option_reads_no_build() -> None:
     assert (worker.STATS["lookups"], worker.STATS["opened"]) == (0, 0)
 
 
+def test_open_symbolizers_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More builds than a worker keeps open: the least recently used is dropped (and opened
+    again when its logs come back); the lookups stay cached."""
+    gcc_elf, gcc_id = FIXTURE_ELF.with_name("image-gcc.elf"), "186a626af3a1e4b3933458f294601c42d4672faf"
+    dbg = debug_tree(tmp_path / "debug", FIXTURE_ID, FIXTURE_ELF)
+    debug_tree(dbg, gcc_id, gcc_elf)
+    text = FIXTURE_LOG.read_text()
+    order = [FIXTURE_ID, gcc_id, FIXTURE_ID, FIXTURE_ID]
+    items = [(i, f"{i}.log", with_build_id(text, bid).encode(), f"{i:064x}") for i, bid in enumerate(order)]
+    monkeypatch.setattr(worker, "MAX_OPEN", 1)
+    _fresh_worker()
+    results = worker.triage_inputs(items, SymbolRequest(debug_dirs=(dbg,), offline=True))
+    assert (worker.STATS["lookups"], worker.STATS["opened"], len(worker._OPEN)) == (2, 3, 1)
+    got = [result_records(r)[0]["symbols"]["vmlinux"] for r in results]
+    assert got == [str(dbg / ".build-id" / b[:2] / f"{b[2:]}.debug") for b in order]
+
+
 # --- the command: worker processes, a debuginfod-protocol server ------------------------------
 
 

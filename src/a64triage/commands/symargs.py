@@ -2,7 +2,8 @@
 
 ``add_arguments`` declares them; ``request`` turns them into what ``symbols.sources``
 takes (a ``SymbolRequest``, plain data that batch sends to its workers);
-``debug_files`` asks it for the files of the build a log comes from.  A command never knows where the files came from.
+``debug_files`` asks it for the files of the build a log comes from.  A command never
+knows where the files came from.
 """
 
 from __future__ import annotations

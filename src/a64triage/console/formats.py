@@ -191,9 +191,9 @@ FORMATS: tuple[Format, ...] = (
     Format("nvhe-hyp", "hyp", Kind.HYP_PANIC,
            r"^(?:kvm \[\d{1,10}\]: )?nVHE hyp (?P<what>panic|BUG|CFI failure) at: "
            r"(?:\[<(?P<addr>" + _HEX + r"{1,16})>\] )?(?P<where>\S{1,300}?)!?$", "nVHE", "kn",
-           "arch/arm64/kvm/handle_exit.c nvhe_hyp_panic_handler()", syz=False),
+           "arch/arm64/kvm/handle_exit.c nvhe_hyp_panic_handler()", syz=False, arch="arm64"),
     Format("nvhe-invalid", "hyp", Kind.HYP_PANIC, r"^(?:kvm \[\d{1,10}\]: )?Invalid host exception to nVHE hyp!",
-           "nVHE", "kI", "arch/arm64/kvm/hyp/nvhe/host.S", syz=False),
+           "nVHE", "kI", "arch/arm64/kvm/hyp/nvhe/host.S", syz=False, arch="arm64"),
     Format("unable-to-handle", "fault", Kind.OOPS,
            r"^Unable to handle kernel (?P<msg>.{1,120}?) at virtual address (?P<addr>" + _HEX + r"{1,16})\b",
            "Unable to handle kernel", "U", "arch/arm64/mm/fault.c die_kernel_fault(), arch/arm/mm/fault.c",
@@ -207,7 +207,7 @@ FORMATS: tuple[Format, ...] = (
            "U", "arch/arm/mm/fault.c do_DataAbort()",
            (_t("Unhandled fault in {frame}", "^Unhandled fault:", "pc", alt=_BAD_ACCESS),)),
     Format("abort", "abort", Kind.OOPS, r"^Mem abort info:$", "Mem abort info", "M",
-           "arch/arm64/mm/fault.c mem_abort_decode()", syz=False),
+           "arch/arm64/mm/fault.c mem_abort_decode()", syz=False, arch="arm64"),
     Format("stackovf", "stackovf", Kind.STACK_OVERFLOW, r"^Insufficient stack space to handle exception!",
            "Insufficient stack", "I", "arch/arm64/kernel/traps.c panic_bad_stack()", syz=False),
     Format("internal", "internal", Kind.OOPS,
@@ -309,10 +309,10 @@ FORMATS: tuple[Format, ...] = (
            "lib/refcount.c refcount_warn_saturate()", syz=False),
     Format("serror", "serror", Kind.SERROR,
            r"^SError Interrupt on CPU(?P<cpu>\d{1,5}), code (?:0x)?(?P<esr>" + _HEX + r"{1,16})", "SError", "S",
-           "arch/arm64/kernel/traps.c arm64_serror_panic()", syz=False),
+           "arch/arm64/kernel/traps.c arm64_serror_panic()", syz=False, arch="arm64"),
     Format("bad-mode", "badmode", Kind.BAD_MODE,
            r"^Bad mode in (?P<handler>.{1,40}?) handler detected(?: on CPU(?P<cpu>\d{1,5}))?, code (?:0x)?(?P<esr>"
-           + _HEX + r"{1,16})", "Bad mode", "B", "arch/arm64/kernel/traps.c bad_mode() (4.x)", syz=False),
+           + _HEX + r"{1,16})", "Bad mode", "B", "arch/arm64/kernel/traps.c bad_mode() (4.x)", syz=False, arch="arm64"),
     # syzkaller knows SLUB's banner for kmalloc caches only (a double free there has a title
     # of its own; any other message is titled as the line, "corrupted").
     Format("slub-kmalloc", "slub", Kind.OTHER_BUG,

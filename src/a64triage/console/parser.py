@@ -22,6 +22,7 @@ from typing import Any
 import ahocorasick_rs
 
 from a64triage.console import patterns as P
+from a64triage.console.arches import evidence
 from a64triage.console.formats import PREFILTER, Format
 from a64triage.console.kinds import RANK, Kind
 from a64triage.console.lines import CleanState, Line, Skip, clean
@@ -149,6 +150,7 @@ class _Context:
     mode: str | None = None
     ipa_limit: int | None = None
     vmid_bits: int | None = None
+    arch: str | None = None  # the arch of the last report of this log that had evidence of one
 
     def feed(self, text: str) -> None:
         if not (text.startswith(("Linux version", "kvm [", "Machine model", "OF: fdt: Machine"))):
@@ -182,9 +184,6 @@ class _Context:
             or self.ipa_limit is not None or self.idmap_page is not None
 
 
-_TRAPPING_PC_ARCHES = ("powerpc", "riscv")  # set by their pc line, kept against x86-looking lines
-
-
 @dataclass(slots=True)
 class _Builder:
     first: int
@@ -198,7 +197,7 @@ class _Builder:
     sealed: bool = False
     idle: int = 0
     lines: list[Line] = field(default_factory=list)
-    arch: str = "arm64"
+    header_arch: str | None = None  # formats.Format.arch of a header only one architecture prints
     message: str | None = None
     internal: str | None = None
     header_func: str | None = None
@@ -301,8 +300,8 @@ class _Builder:
 
     def take_header(self, header: P.Header, m: re.Match[str], line: Line) -> None:
         self._title_from(header, m, line)
-        if header.fmt.arch is not None and self.arch == "arm64":
-            self.arch = header.fmt.arch
+        if header.fmt.arch is not None and self.header_arch is None:
+            self.header_arch = header.fmt.arch
         self.slots.add(header.slot)
         self.fmts.add(header.fmt.name)
         self._set_kind(header.kind)
@@ -329,7 +328,6 @@ class _Builder:
                 self._set_kind(Kind.BAD_MODE)
             err = _hex(g["err"])
             if P.ARM32_HINT.search(g["flags"] or ""):
-                self.arch = "arm"
                 self._fact("fsr", g["err"])  # 32-bit ARM prints the FSR here, not an ESR
             elif self.esr is None and err != 0 and self.kind not in (Kind.BAD_MODE,):
                 self.esr = err
@@ -483,8 +481,6 @@ class _Builder:
                     self.idle = 0
                     return True
             elif _is_frame(text):
-                if self.arch == "arm64" and text[:2] == "[<" and text[10:12] == ">]":
-                    self.arch = "arm"  # "[<c035e500>]": a 32-bit address
                 if trace == "task":  # past MAX_FRAMES: the trace's last frames (a deep recursion's callers)
                     fr = _frame_from(text, self.cur_stack, line.no)
                     if fr is not None:
@@ -533,8 +529,6 @@ class _Builder:
                         self.hyp_frames.append(fr)
                 elif self.trace in (None, "task") and len(self.frames) < MAX_FRAMES:
                     self.trace = "task"
-                    if _is_arm32_frame(text):
-                        self.arch = "arm"
                     self._add_frame(fr)
                 self._keep(line)
                 return True
@@ -599,10 +593,6 @@ class _Builder:
             self.trace = "task"
         if self.phase == "head":
             self.phase = "body"
-        if text_is_backtrace(line.text):
-            self.arch = "arm"
-        elif self.arch == "arm64" and line.text.startswith("Call Trace:"):
-            self.arch = "x86"  # arm64 prints "Call trace:" (arch/arm64/kernel/stacktrace.c)
 
     def _on_hyp_trace_start(self, g: _Groups, line: Line) -> None:
         self.trace = "hyp"
@@ -680,7 +670,6 @@ class _Builder:
                 self.pstate = _hex(g["ps"])
 
     def _on_old_sp32(self, g: _Groups, line: Line) -> None:
-        self.arch = "arm"
         if self.sp is None:
             self.sp = _hex(g["sp"])
 
@@ -688,7 +677,6 @@ class _Builder:
         self._regs(P.XREG.findall(line.text))
 
     def _on_rregs(self, g: _Groups, line: Line) -> None:
-        self.arch = "arm"
         self._regs(P.RREG.findall(line.text))
 
     def _on_pmr(self, g: _Groups, line: Line) -> None:
@@ -712,7 +700,6 @@ class _Builder:
         self._extra("pgtable", line.text)
 
     def _on_pgd32(self, g: _Groups, line: Line) -> None:
-        self.arch = "arm"
         self._extra("pgtable", line.text)
 
     def _on_walk(self, g: _Groups, line: Line) -> None:
@@ -805,32 +792,20 @@ class _Builder:
             self.header_func = g["func"]  # where the lock was being taken
 
     def _on_irq_marker(self, g: _Groups, line: Line) -> None:
-        if self.arch == "arm64":
-            self.arch = "x86"  # only x86 prints <IRQ>/<NMI>/<TASK> stack markers
         marker = g["v"]
         self.cur_stack = "task" if marker.startswith("/") or marker == "TASK" else marker.lower()
 
-    def _on_arm32_cpu(self, g: _Groups, line: Line) -> None:
-        self.arch = "arm"
-
     def _on_other_pc(self, g: _Groups, line: Line) -> None:
         # powerpc's "NIP [...]"/"--- interrupt: N at" (arch/powerpc/kernel/process.c), riscv's
-        # "epc : " (arch/riscv/kernel/process.c): their "Call Trace:" must not read as x86.
-        self.arch = "riscv" if line.text.startswith("epc") else "powerpc"
+        # "epc : " (arch/riscv/kernel/process.c): their arch is a row of console/arches.py.
         self._on_pc(g, line)
 
     def _on_x86_rip(self, g: _Groups, line: Line) -> None:
-        if self.arch not in _TRAPPING_PC_ARCHES:
-            self.arch = "x86"
         rip = _symbol_or_address(g["v"], "task", line.no)
         if rip is not None and len(self.rips) < MAX_FRAMES:
             self.rips.append(rip)
         if self.pc is None:
             self.pc = rip
-
-    def _on_x86_regs(self, g: _Groups, line: Line) -> None:
-        if self.arch not in _TRAPPING_PC_ARCHES:
-            self.arch = "x86"
 
     def _on_ubsan_detail(self, g: _Groups, line: Line) -> None:
         if self.kind is not Kind.UBSAN:
@@ -839,8 +814,6 @@ class _Builder:
 
     def _old_pc(self, g: dict[str, str | None], line: Line) -> None:
         pc_addr, lr_addr = _hex(g["pc"] or "0"), _hex(g["lr"] or "0")
-        if g["which"] == "psr":
-            self.arch = "arm"
         if self.pstate is None and g.get("ps"):
             self.pstate = _hex(g["ps"] or "0")
         for attr, addr in (("pc", pc_addr), ("lr", lr_addr)):
@@ -853,10 +826,6 @@ class _Builder:
 
     def _add_frame(self, fr: Frame) -> None:
         self.between_frames = True
-        if fr.marker == "?" and self.arch == "arm64":
-            self.arch = "x86"  # "? func" (unreliable guess) is x86's unwinder; arm64 never prints it
-        elif fr.address is not None and fr.address <= 0xFFFFFFFF and self.arch == "arm64":
-            self.arch = "arm"  # a 32-bit kernel address: arm64 kernel addresses are in the top half
         if fr.stack != self.cur_stack:
             fr = replace(fr, stack=self.cur_stack)
         if fr.function == "call_on_irq_stack":
@@ -896,6 +865,18 @@ class _Builder:
         return len(self.lines) > 1 and op.confirm_rx.match(self.lines[1].text) is not None
 
     # ---------------------------------------------------------------- result
+    def _arch(self, ctx: _Context) -> tuple[str, str]:
+        """The report's architecture and where it came from: its own lines (console/arches.py),
+        else an earlier report of the same log (one log, one machine), else the default arm64."""
+        arch = evidence(map(_TEXT, self.lines), self.header_arch).best()
+        if arch is not None:
+            ctx.arch = arch
+            return arch, "report"
+        if ctx.arch is not None:
+            return ctx.arch, "log"
+        return "arm64", "default"
+
+    # ---------------------------------------------------------------- result
     def finish(self, ctx: _Context, at_eof: bool) -> Report | None:
         if self.kind is None or not self._confirmed():
             return None
@@ -906,13 +887,16 @@ class _Builder:
             pa = self.panic_at
             pc = Frame(function=pa.function, offset=pa.offset, size=pa.size, module=pa.module,
                        address=hyp_pc if hyp_pc is not None else pa.address, stack="hyp", line_no=pa.line_no)
+        arch, arch_from = self._arch(ctx)
         corrupted = None
         xregs = sum(1 for r, _ in self.registers if r.startswith("x"))
         if not frames and not self.registers and not self.hyp_panic and pc is None:
             corrupted = "truncated: no register dump or call trace"
-        elif self.arch == "arm64" and 0 < xregs < EXPECTED_XREGS and not frames:
+        elif arch == "arm64" and 0 < xregs < EXPECTED_XREGS and not frames:
             corrupted = f"truncated: register dump incomplete ({xregs} of {EXPECTED_XREGS} x registers)"
         extra = list(self.extra)
+        if arch_from != "report":
+            extra.append(("arch_from", arch_from))
         if self.elided:
             extra.append(("elided_lines", str(self.elided)))
         if self.dropped:
@@ -959,7 +943,7 @@ class _Builder:
         lines = tuple(map(_TEXT, kept))
         line_nos = tuple(map(_NO, kept))
         return Report(
-            kind=self.kind.value, title=syz.title if syz else title, span=(self.first, last), arch=self.arch,
+            kind=self.kind.value, title=syz.title if syz else title, span=(self.first, last), arch=arch,
             corrupted=(corrupted if syz is None or syz.expects_trace else None) or (syz.corrupted if syz else None),
             headline=title,
             alt_titles=syz.alt_titles if syz else (), type=syz.type if syz else "",
@@ -1032,10 +1016,8 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
     "lockdep_task": _Builder._on_lockdep_task,
     "lockdep_at": _Builder._on_lockdep_at,
     "irq_marker": _Builder._on_irq_marker,
-    "arm32_cpu": _Builder._on_arm32_cpu,
     "x86_rip": _Builder._on_x86_rip,
     "other_pc": _Builder._on_other_pc,
-    "x86_regs": _Builder._on_x86_regs,
     "ubsan_detail": _Builder._on_ubsan_detail,
 }
 
@@ -1066,10 +1048,6 @@ def _exception_entry(frames: tuple[Frame, ...]) -> str | None:
 _NONE: list[Report] = []  # shared "no report completed" answer (never appended to)
 _ENTER_BODY = frozenset(("cpu", "cpu_old", "pstate", "pc", "xregs", "pc_is_at", "old_pc", "rregs"))
 _CONTEXT_FIRST = "LkMO"  # first characters of the lines _Context.feed looks at
-
-
-def text_is_backtrace(text: str) -> bool:
-    return text.startswith("Backtrace:")
 
 
 class Parser:

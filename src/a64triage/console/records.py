@@ -61,7 +61,7 @@ class Report:
     kind: str  # "oops", "panic", "hyp-panic", "bug", "warning", "kasan", ...
     title: str  # the title syzkaller would give (docs/TITLES.md): the dedup signature
     span: tuple[int, int]  # first/last line numbers (1-based, inclusive)
-    arch: str = "arm64"  # "arm64" or "arm" (32-bit logs are recognised, never decoded as arm64)
+    arch: str = "arm64"  # who printed it (console/arches.py); only "arm64" is decoded as arm64
     corrupted: str | None = None  # reason, when truncated or interleaved beyond repair
     kernel_version: str | None = None
     build: str | None = None  # the "#3 SMP PREEMPT ..." part

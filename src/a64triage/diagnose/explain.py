@@ -303,6 +303,10 @@ def _notes(report: Report, facts: Facts, ctx: ExplainContext, frames: tuple[Fram
             else f"a {report.arch}"
         notes.append(f"{what} report, not arm64: arm64 register decoding does not apply; "
                      "explained from its messages only")
+    elif dict(report.extra).get("arch_from") == "default":
+        # console/arches.py found no line only one architecture prints, in the report or the log
+        notes.append("the report names no architecture (no register dump, entry frame or unwinder line "
+                     "only one architecture prints): read as arm64")
     if report.corrupted:
         notes.append(f"the report is damaged ({report.corrupted}): some facts may be missing")
     if ctx.symbolizer is None:

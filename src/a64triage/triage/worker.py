@@ -36,10 +36,27 @@ CRASH_ENV = "A64TRIAGE_BATCH_TEST_CRASH"
 
 # Per worker process, for the whole run (and, on a long-lived Dask worker, the next runs):
 # each build looked up once, a failure included (10,000 logs of an unknown kernel ask a
-# debuginfod server once), and each build's files opened once.
+# debuginfod server once), and each build's files opened once.  Both are bounded, least
+# recently used out first: an open symbolizer holds ~150 MB (Debian's 6.1 vmlinux).
 _FOUND: dict[tuple[SymbolRequest, BuildQuery], DebugFiles | str] = {}
 _OPEN: dict[tuple[Path, tuple[Path, ...]], Symbolizer | str] = {}
+MAX_FOUND = 4096
+MAX_OPEN = 4
 STATS = {"lookups": 0, "opened": 0}  # what this process did: the tests read it
+
+
+def _recent(cache: dict[Any, Any], key: Any) -> Any:
+    """``cache[key]`` (None if absent), now the most recently used (dicts keep insertion order)."""
+    value = cache.pop(key, None)
+    if value is not None:
+        cache[key] = value
+    return value
+
+
+def _keep(cache: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    while len(cache) >= limit:
+        del cache[next(iter(cache))]
+    cache[key] = value
 
 
 @dataclass(frozen=True)
@@ -54,27 +71,27 @@ class LogSymbols:
 
 def _resolve(req: SymbolRequest, build: BuildQuery) -> DebugFiles | str:
     key = (req, build)
-    found = _FOUND.get(key)
+    found: DebugFiles | str | None = _recent(_FOUND, key)
     if found is None:
         STATS["lookups"] += 1
         try:
             found = find_debug_files(build, req.options())
         except InputError as exc:
             found = str(exc)
-        _FOUND[key] = found
+        _keep(_FOUND, key, found, MAX_FOUND)
     return found
 
 
 def _open(files: DebugFiles) -> Symbolizer | str:
     key = (files.vmlinux, files.modules)
-    sym = _OPEN.get(key)
+    sym: Symbolizer | str | None = _recent(_OPEN, key)
     if sym is None:
         STATS["opened"] += 1
         try:
             sym = open_symbolizer(str(files.vmlinux), modules_dir=os.pathsep.join(map(str, files.modules)) or None)
         except InputError as exc:
             sym = str(exc)
-        _OPEN[key] = sym
+        _keep(_OPEN, key, sym, MAX_OPEN)
     return sym
 
 
@@ -112,10 +129,10 @@ def explain_bytes(name: str, data: bytes, req: SymbolRequest) -> tuple[Explanati
     if "\n" not in text:
         text += "\n"  # explain_log takes a string with a newline as the log itself
     got = log_symbols(text, req)
-    # the symbolizer is shared across logs; explain_log keeps each log's KASLR offset apart
+    # the symbolizer (its modules included) is shared across logs; explain_log keeps each
+    # log's KASLR offset apart
     vmlinux = str(got.files.vmlinux) if got.files else None
-    modules = os.pathsep.join(map(str, got.files.modules)) or None if got.files else None
-    expl = explain_log(text, vmlinux=vmlinux, modules_dir=modules, symbolizer=got.symbolizer)
+    expl = explain_log(text, vmlinux=vmlinux, symbolizer=got.symbolizer)
     return replace(expl, source=name), got
 
 
