@@ -10,7 +10,7 @@ entry code): they are matched after a call-trace entry's address/"? " prefix.
 
 The rule (docs/ARCHITECTURE.md, "A report's architecture"): the architecture with the most
 strong hits (a tie: the one seen first), else the most weak hits, else the architecture of
-an earlier report of the same log that had evidence, else arm64 with ``arch_from`` =
+another report of the same log that had evidence (parser.Parser), else arm64 with ``arch_from`` =
 ``"default"`` so that nothing downstream mistakes the guess for evidence.
 """
 
