@@ -800,6 +800,10 @@ class _Builder:
         # "epc : " (arch/riscv/kernel/process.c): their arch is a row of console/arches.py.
         self._on_pc(g, line)
 
+    def _on_riscv_status(self, g: _Groups, line: Line) -> None:
+        if not self.frames and self.trace is None:
+            self.trace = "task"  # the stack follows the register dump directly
+
     def _on_x86_rip(self, g: _Groups, line: Line) -> None:
         rip = _symbol_or_address(g["v"], "task", line.no)
         if rip is not None and len(self.rips) < MAX_FRAMES:
@@ -1018,6 +1022,7 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
     "irq_marker": _Builder._on_irq_marker,
     "x86_rip": _Builder._on_x86_rip,
     "other_pc": _Builder._on_other_pc,
+    "riscv_status": _Builder._on_riscv_status,
     "ubsan_detail": _Builder._on_ubsan_detail,
 }
 
