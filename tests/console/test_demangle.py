@@ -43,6 +43,13 @@ def test_not_decoded(name: str) -> None:
     assert demangle(name) is None
 
 
+def test_long_lengths_are_refused() -> None:
+    """A length of thousands of digits is no name (and no ValueError from int())."""
+    assert demangle("_RNvC" + "9" * 5000 + "a") is None
+    assert demangle("_Z" + "9" * 5000 + "a") is None
+    assert demangle("_RNvCR") is None  # a type where the name ends
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="_RZNvMXYCIBEKLsuTAOPQRSab0123456789xyz", max_size=80))
 def test_any_name_is_safe(tail: str) -> None:

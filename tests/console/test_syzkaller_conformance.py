@@ -17,7 +17,7 @@ from a64triage.console import parse_text
 
 # Agreement floors (fractions of the cases each field is compared on).
 FLOORS_ALL: dict[str, float] = {
-    "crash": 747 / 747, "title": 709 / 712, "alt": 679 / 712, "type": 712 / 712, "corrupted": 703 / 712,
+    "crash": 747 / 747, "title": 709 / 712, "alt": 679 / 712, "type": 712 / 712, "corrupted": 706 / 712,
     "panicked": 692 / 712, "file": 0.94,
 }
 FLOORS_ARM64: dict[str, float] = {

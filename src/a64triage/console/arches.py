@@ -10,7 +10,7 @@ entry code): they are matched after a call-trace entry's address/"? " prefix.
 
 The rule (docs/ARCHITECTURE.md, "A report's architecture"): the architecture with the most
 strong hits (a tie: the one seen first), else the most weak hits, else the architecture of
-an earlier report of the same log that had evidence, else arm64 with ``arch_from`` =
+another report of the same log that had evidence (parser.Parser), else arm64 with ``arch_from`` =
 ``"default"`` so that nothing downstream mistakes the guess for evidence.
 """
 
@@ -54,9 +54,10 @@ SIGNS: tuple[Sign, ...] = (
     Sign("arm64", r"Mem abort info:|ESR = 0x|  EC = 0x|Data abort info:", "arch/arm64/mm/fault.c mem_abort_decode()"),
     Sign("arm64", r"Hardware name: linux,dummy-virt \(DT\)",
          "arch/arm64/kernel/setup.c setup_machine_fdt() \"%s (DT)\" with QEMU virt's model (arm prints no \"(DT)\")"),
-    Sign("arm64", r"PS:[0-9a-f]{8} PC:[0-9a-f]{16} ESR:", "arch/arm64/kvm/hyp/nvhe/switch.c, vhe/switch.c hyp_panic()"),
+    Sign("arm64", r"PS:[0-9a-f]{8} PC:[0-9a-f]{16} ESR:",
+         "arch/arm64/kvm/hyp/vhe/switch.c __hyp_call_panic(), handle_exit.c nvhe_hyp_panic_handler()"),
     Sign("arm64", r"Call trace:", "arch/arm64/kernel/stacktrace.c dump_backtrace() (also arm since 5.x)", weak=True),
-    Sign("arm64", r"(?:el0_svc|el0t_64_|el1h_64_|el0_sync|el1_sync|el0_irq|el1_irq|el1_abort|el1_da|el0_da"
+    Sign("arm64", r"(?:el0_svc|el0t_64_|el1h_64_|el0_sync|el1_sync|el0_irq|el1_irq|el1_abort|el0_da"
          r"|do_el0_svc|__arm64_sys_|invoke_syscall|call_on_irq_stack|el1_dbg|el0_ia)",
          "arch/arm64/kernel/entry.S, entry-common.c, syscall.c, include/asm/syscall_wrapper.h", frame=True),
     # ------------------------------------------------------------------ arm (32-bit)
@@ -71,8 +72,7 @@ SIGNS: tuple[Sign, ...] = (
     Sign("arm", r"Hardware name: (?:Generic DT based system|ARM-Versatile)",
          "arch/arm/kernel/devtree.c, mach-versatile: machine names set by arch/arm/kernel/setup.c"),
     Sign("arm", r"\[<" + _H8 + r">\]", "a 32-bit kernel address in a trace entry (arch/arm/kernel/traps.c)", weak=True),
-    Sign("arm", r"(?:ret_fast_syscall|__irq_svc|__irq_usr|vector_swi|__dabt_svc|__dabt_usr|__und_svc|__pabt_usr"
-         r"|ret_from_fork_no|do_DataAbort)", "arch/arm/kernel/entry-common.S, entry-armv.S; arch/arm/mm/fault.c",
+    Sign("arm", r"(?:ret_fast_syscall|__irq_svc|__irq_usr|vector_swi|__dabt_svc|__dabt_usr|__und_svc|__pabt_usr|do_DataAbort)", "arch/arm/kernel/entry-common.S, entry-armv.S; arch/arm/mm/fault.c",
          frame=True),
     # ------------------------------------------------------------------ powerpc
     Sign("powerpc", r"NIP[: ] |--- interrupt: [0-9a-f]{1,4} at |MSR:  " + _H16,
@@ -81,7 +81,8 @@ SIGNS: tuple[Sign, ...] = (
     Sign("riscv", r"epc : | ?s1[01] ?: " + _H16 + r" t[3-6] ?: ", "arch/riscv/kernel/process.c __show_regs()"),
     Sign("riscv", r"Hardware name: riscv-virtio,qemu \(DT\)",
          "arch/riscv/kernel/setup.c parse_dtb() \"%s (DT)\" with QEMU riscv virt's model"),
-    Sign("riscv", r"(?:do_trap_ecall_[usm]|do_trap_break|do_trap_insn_|do_trap_load_|do_trap_store_)", "arch/riscv/kernel/traps.c", frame=True),
+    Sign("riscv", r"(?:do_trap_ecall_[usm]|do_trap_break|do_trap_insn_|do_trap_load_|do_trap_store_)",
+         "arch/riscv/kernel/traps.c", frame=True),
 )
 """The evidence rows (docs/ARCHITECTURE.md, "A report's architecture")."""
 

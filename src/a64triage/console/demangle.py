@@ -74,8 +74,8 @@ class _V0:
         start = self.i
         while self.peek().isdigit():
             self.i += 1
-        if self.i == start or (self.s[start] == "0" and self.i - start > 1):
-            raise _Bad
+        if self.i == start or self.i - start > 9 or (self.s[start] == "0" and self.i - start > 1):
+            raise _Bad  # no length, a leading zero, or longer than any real name
         return int(self.s[start : self.i])
 
     def disambiguator(self) -> int:
@@ -181,6 +181,8 @@ class _V0:
         self.enter()
         try:
             c = self.peek()
+            if not c:
+                raise _Bad
             if c in _BASIC:
                 self.i += 1
                 return _BASIC[c]
@@ -241,8 +243,8 @@ def _itanium(body: str) -> str | None:
         start = i
         while i < len(body) and body[i].isdigit():
             i += 1
-        if start == i:
-            return None  # templates, substitutions, operators, ctors: not read
+        if start == i or i - start > 9:
+            return None  # templates, substitutions, operators, ctors: not read; no name is that long
         n = int(body[start:i])
         name = body[i : i + n]
         if len(name) != n or n == 0:

@@ -800,6 +800,10 @@ class _Builder:
         # "epc : " (arch/riscv/kernel/process.c): their arch is a row of console/arches.py.
         self._on_pc(g, line)
 
+    def _on_riscv_status(self, g: _Groups, line: Line) -> None:
+        if not self.frames and self.trace is None:
+            self.trace = "task"  # the stack follows the register dump directly
+
     def _on_x86_rip(self, g: _Groups, line: Line) -> None:
         rip = _symbol_or_address(g["v"], "task", line.no)
         if rip is not None and len(self.rips) < MAX_FRAMES:
@@ -1018,6 +1022,7 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
     "irq_marker": _Builder._on_irq_marker,
     "x86_rip": _Builder._on_x86_rip,
     "other_pc": _Builder._on_other_pc,
+    "riscv_status": _Builder._on_riscv_status,
     "ubsan_detail": _Builder._on_ubsan_detail,
 }
 
@@ -1050,6 +1055,15 @@ _ENTER_BODY = frozenset(("cpu", "cpu_old", "pstate", "pc", "xregs", "pc_is_at", 
 _CONTEXT_FIRST = "LkMO"  # first characters of the lines _Context.feed looks at
 
 
+MAX_UNKNOWN_ARCH = 64
+
+
+def _with_arch(r: Report, arch: str) -> Report:
+    """A report without evidence given the arch a later report of the same log showed."""
+    extra = tuple(("arch_from", "log") if kv == ("arch_from", "default") else kv for kv in r.extra)
+    return replace(r, arch=arch, extra=extra)
+
+
 class Parser:
     """Incremental parser: ``feed`` lines, collect reports as they complete."""
 
@@ -1059,6 +1073,9 @@ class Parser:
         self.order: list[str | None] = []  # most recently used last
         self.use_callers = False
         self.last_key: str | None = None
+        # Reports without arch evidence, held until a later report of the log has some (one log,
+        # one machine) or the log ends; bounded, the oldest let go as they are.
+        self.unknown_arch: list[Report] = []
 
     def _touch(self, key: str | None) -> None:
         if key in self.order:
@@ -1071,8 +1088,17 @@ class Parser:
             self.order.remove(key)
         if b is not None:
             r = b.finish(self.ctx, at_eof)
-            if r is not None:
-                out.append(r)
+            if r is None:
+                return
+            if ("arch_from", "default") in r.extra:
+                self.unknown_arch.append(r)
+                if len(self.unknown_arch) > MAX_UNKNOWN_ARCH:
+                    out.append(self.unknown_arch.pop(0))
+                return
+            if self.unknown_arch and ("arch_from", "log") not in r.extra:
+                out.extend(_with_arch(u, r.arch) for u in self.unknown_arch)
+                self.unknown_arch.clear()
+            out.append(r)
 
     def _start(self, key: str | None, line: Line, header: P.Header, m: re.Match[str]) -> None:
         b = _Builder(first=line.no, last=line.no, opener=header.fmt, stamped=line.stamped,
@@ -1151,6 +1177,8 @@ class Parser:
         out: list[Report] = []
         for key in list(self.order):
             self._close(key, out, at_eof=True)
+        out.extend(self.unknown_arch)
+        self.unknown_arch.clear()
         out.sort(key=lambda r: r.span)
         return out
 

@@ -221,6 +221,9 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # (arch/riscv/kernel/process.c __show_regs()).
         ("other_pc", r"^(?:NIP \[" + _HEX + r"{16}\] |--- interrupt: " + _HEX + r"{1,4} at |epc : )(?P<v>[\w.$]{1,256}\+0x"
                      + _HEX + r"{1,16}/0x" + _HEX + r"{1,16})"),
+        # riscv's __show_regs() ends with "status: ... badaddr: ... cause: ..."; its stack
+        # follows with no "Call Trace:" line (syzkaller's riscvSpecialStackStart).
+        ("riscv_status", r"^status: " + _HEX + r"{16} badaddr: " + _HEX + r"{16} cause: " + _HEX + r"{16}"),
         ("x86_regs", r"^(?:RIP: [0-9a-f]{4}:|RSP: [0-9a-f]{4}:|RAX: [0-9a-f]{16}|EFLAGS: |R[A-Z0-9]{1,2}: ?[0-9a-f]{4,16}|EFLAGS: |[CDEFG]S: )"),
         ("ubsan_detail", r"^(?:index \d|shift exponent|signed integer overflow|load of value|.{0,80} is out of range for type)"),
         # lockdep: "ffff... (css_set_lock){..-.}-{2:2}, at: _raw_spin_lock_irqsave+0x1c/0x30" (3.x: "at: [<c035d398>] f+0x10/0x4c")
@@ -244,7 +247,7 @@ _FIRST: dict[str, str] = {
     "hyp_far": "F", "hyp_vcpu": "V", "kasan_access": "RW", "kfence_access": "", "aux_stack": "",
     "stack_trace_kasan_end": "=", "smp_stop": "S", "kernel_offset": "K", "phys_offset": "P", "cpu_features": "C",
     "memory_limit": "M", "exception_stack": "E", "hexdump": "0123456789abcdefABCDEF", "stack_dump": "S",
-    "irq_marker": "<", "arm32_cpu": "CFr", "x86_rip": "RI", "other_pc": "N-e", "x86_regs": "RECDFG", "ubsan_detail": "", "slub_site": "AF", "slub_dump": "ROPSD", "slub_fix": "F",
+    "irq_marker": "<", "arm32_cpu": "CFr", "x86_rip": "RI", "other_pc": "N-e", "riscv_status": "s", "x86_regs": "RECDFG", "ubsan_detail": "", "slub_site": "AF", "slub_dump": "ROPSD", "slub_fix": "F",
     "lockdep_at": "0123456789abcdef(#", "lockdep_ver": "0123456789", "lockdep_task": "",
 }
 

@@ -542,23 +542,30 @@ _FRAME_FORMS = (FRAME_MODERN, FRAME_INLINE, FRAME_ARM32, FRAME_ARM32_NEW, FRAME_
 
 
 def _frameless_trace(lines: Sequence[Line]) -> bool:
-    """A "Call Trace:" with no frame before the next one or the report's end: the trace was
-    lost (a double fault's first dump, a console cut), so is the report's evidence
-    (syzkaller's rule: each such keyword is followed by at least one frame)."""
+    """A "Call Trace:" (or KASAN's "Allocated by task N:"/"Freed by task N:") with no frame
+    before the next one: the trace was lost (a double fault's first dump, a console cut),
+    so is the report's evidence (syzkaller's isCorrupted: each such keyword is followed by
+    at least one frame or "(stack is not available)"; in a prefixed report it has dropped
+    the "? " guesses, so they are no frame then)."""
     open_ = False
     prev = -1
+    unreliable_dropped = bool(lines) and lines[0].stamped  # syzkaller drops "? " frames of a prefixed report
     for ln in lines:
         text = ln.text.lstrip()
         if ln.no != prev + 1:
             open_ = False  # a line the report did not keep followed: it may have been a frame
         prev = ln.no
-        if text.startswith(("Call ", "Backtrace")) and _TRACE_START.match(text):
+        if (text.startswith(("Call ", "Backtrace")) and _TRACE_START.match(text)) or _ALLOC_FREE.match(text):
             if open_:
                 return True
             open_ = True
-        elif open_ and (text.startswith("<Same stack as pid") or any(rx.match(text) for rx in _FRAME_FORMS)):
-            open_ = False
+        elif open_ and (text.startswith(("<Same stack as pid", "(stack is not available)"))
+                        or any(rx.match(text) for rx in _FRAME_FORMS)):
+            open_ = unreliable_dropped and text.startswith("?")
     return False
+
+
+_ALLOC_FREE = re.compile(r"^(?:Allocated|Freed)(?: by task \d{1,10})?:$")  # KASAN's object stacks
 
 
 _SOURCE_END = re.compile(r"(?<=[a-zA-Z0-9_\-])\.[ch]:[0-9]")  # the end of "path/file.c:123"
