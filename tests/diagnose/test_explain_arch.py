@@ -38,3 +38,26 @@ def test_arm64_without_evidence_says_so() -> None:
     (r,) = parse_text(sc.load(sc.DATA / "report" / "6").log)
     notes = explain_report(r, ExplainContext()).notes
     assert any("names no architecture" in n for n in notes)
+
+
+def test_other_arch_reports_are_never_symbolized_against_an_arm64_vmlinux(debian_vmlinux: str) -> None:
+    """syzkaller's x86 logs print no release, so the banner check alone lets them through:
+    their frames would get the nearest arm64 symbol's file:line (report/124 got
+    kernel/groups.c for debug_check_no_locks_freed).  Their own lines' arch refuses them."""
+    from a64triage.diagnose.explain import stream_log
+    from a64triage.symbols import open_symbolizer
+
+    sym = open_symbolizer(debian_vmlinux)
+    lab = labels.load()
+    checked = 0
+    for c in sc.cases("report"):
+        if lab[c.name] != "x86" or checked >= 15:
+            continue
+        stream = stream_log(c.log, symbolizer=sym)
+        for rx in stream.reports:
+            if rx.report.arch != "x86" or not rx.report.call_trace:
+                continue
+            checked += 1
+            assert all(f.symbolized is None for f in rx.frames), c.name
+            assert any("x86 kernel" in w for w in stream.warnings), c.name
+    assert checked >= 10
