@@ -24,8 +24,9 @@ same bug.  It is computed from the report's structured fields, in three parts
   key.  A plain panic's anchor is its message with symbol offsets and numbers
   removed.  A report with no anchor at all joins nothing: ``=TITLE``.
 
-``SIGNATURE_VERSION`` changes whenever a table or rule here changes the key of
-some report (groups.jsonl files from two versions are not comparable).
+``SIGNATURE_VERSION`` changes whenever a table or rule here, or the console
+stage's choice of the guilty frame it anchors on, changes the key of some
+report (groups.jsonl files from two versions are not comparable).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 from a64triage.console.records import Frame, Report
 from a64triage.console.titles import clean_symbol, is_skipped
 
-SIGNATURE_VERSION = "2"
+SIGNATURE_VERSION = "3"
 
 # Report kind -> family (the kinds not listed are their own family).
 FAMILY: dict[str, str] = {
