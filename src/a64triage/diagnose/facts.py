@@ -16,7 +16,7 @@ from a64triage.arm64.esr import EsrFacts, esr_summary
 from a64triage.arm64.fields import FieldTree
 from a64triage.console.records import Report
 from a64triage.diagnose.el2 import PKVM_BOOT_LINE, El2View, KernelAtEl1, el2_view
-from a64triage.diagnose.patterns import LOG_PATTERNS
+from a64triage.diagnose.patterns import present
 from a64triage.diagnose.poison import Poison, poison_of
 from a64triage.disasm.types import Instruction
 from a64triage.relocs.findings import Finding, HazardClass
@@ -362,7 +362,7 @@ def gather(
         i for i in disassembly
         if _INDIRECT.match(i.mnemonic) and (pc_value is None or i.address < pc_value)
     )
-    patterns = frozenset(p.name for p in LOG_PATTERNS if any(p.regex.search(line) for line in report.lines))
+    patterns = present(report.lines)
     return Facts(
         kind=report.kind,
         title=report.headline,

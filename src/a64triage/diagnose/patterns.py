@@ -11,7 +11,8 @@ by the console stage).  The report-kind patterns (``log("kasan")``,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from a64triage.console.formats import FORMATS
 from a64triage.console.kinds import Kind
@@ -23,6 +24,37 @@ class LogPattern:
     name: str
     regex: re.Pattern[str]
     source: str  # where the kernel prints it
+    # A report-kind pattern: the literals its format rows' headers contain (formats' PREFILTER
+    # contract) and the regex of the lines it matches without one (``also``).  A header
+    # regex with an optional leading prefix gives sre no literal to scan for, so trying it
+    # on every report line was most of ``diagnose``'s time per report.
+    needs: tuple[str, ...] = ()
+    also: re.Pattern[str] | None = None
+    # ``regex`` (``also``) with MULTILINE, for a report's lines joined by newlines: its ^ and
+    # $ then match at every line's ends, so a line's match is a match in the joined text too.
+    joined: re.Pattern[str] = field(init=False, compare=False, repr=False)
+    also_joined: re.Pattern[str] | None = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        ml = re.MULTILINE
+        object.__setattr__(self, "joined", re.compile(self.regex.pattern, self.regex.flags | ml))
+        object.__setattr__(self, "also_joined",
+                           re.compile(self.also.pattern, self.also.flags | ml) if self.also else None)
+
+    def search(self, line: str) -> bool:
+        """``regex.search(line)``, ruled out by a substring test where the rows allow."""
+        if self.needs and not any(n in line for n in self.needs):
+            return self.also is not None and self.also.search(line) is not None
+        return self.regex.search(line) is not None
+
+    def maybe_in(self, text: str) -> bool:
+        """False when no line of ``text`` (lines joined by newlines) can match: one C-speed
+        test of the whole text instead of one call per line; True may be a match across
+        two lines, which ``present`` confirms line by line."""
+        if self.needs:
+            return any(n in text for n in self.needs) or (
+                self.also_joined is not None and self.also_joined.search(text) is not None)
+        return self.joined.search(text) is not None
 
 
 def _p(name: str, rx: str, source: str) -> LogPattern:
@@ -35,7 +67,9 @@ def _kind(kind: Kind, also: str = "", also_source: str = "", name: str = "") -> 
     rows = [f for f in FORMATS if f.kind is kind]
     alts = [ungroup(f.header).removeprefix("^") for f in rows] + ([also] if also else [])
     source = "; ".join(dict.fromkeys([f.source for f in rows] + ([also_source] if also_source else [])))
-    return LogPattern(name or kind.value, re.compile("|".join(f"(?:{a})" for a in alts)), source)
+    needs = tuple(dict.fromkeys(f.literal for f in rows)) if all(f.literal for f in rows) else ()
+    return LogPattern(name or kind.value, re.compile("|".join(f"(?:{a})" for a in alts)), source,
+                      needs, re.compile(also) if also and needs else None)
 
 
 LOG_PATTERNS: tuple[LogPattern, ...] = (
@@ -96,3 +130,17 @@ LOG_PATTERNS: tuple[LogPattern, ...] = (
 )
 
 PATTERNS: dict[str, LogPattern] = {p.name: p for p in LOG_PATTERNS}
+
+
+def present(lines: Sequence[str]) -> frozenset[str]:
+    """The names of the patterns some line of a report matches (``present_plain``'s answer:
+    tests/diagnose/test_patterns_search.py).  Trying some 60 patterns on each line was
+    half of a batch worker's time per log; most patterns are absent from a report, and
+    ``maybe_in`` rules them out over the joined text in one test each."""
+    text = "\n".join(lines)
+    return frozenset(p.name for p in LOG_PATTERNS if p.maybe_in(text) and any(p.search(line) for line in lines))
+
+
+def present_plain(lines: Sequence[str]) -> frozenset[str]:
+    """Every pattern's plain regex against every line."""
+    return frozenset(p.name for p in LOG_PATTERNS if any(p.regex.search(line) for line in lines))
