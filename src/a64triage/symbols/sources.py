@@ -131,9 +131,14 @@ class SymbolRequest:
                     raise InputError(f"{flag} {d}", "cannot read the directory")
 
     @property
+    def _names_build(self) -> bool:
+        """A vmlinux, a release or a build id was given: every log is looked up."""
+        return bool(self.vmlinux or self.release or self.build_id)
+
+    @property
     def explicit(self) -> bool:
         """A source was named: a failing lookup is the user's error, not a note."""
-        return bool(self.vmlinux or self.release or self.build_id or self.debug_dirs or self.debuginfod_urls)
+        return bool(self._names_build or self.debug_dirs or self.debuginfod_urls)
 
     def _by_build_id(self) -> bool:
         """A build id the log prints is worth a lookup: a debug tree or a server to ask."""
@@ -141,7 +146,7 @@ class SymbolRequest:
 
     def may_look(self) -> bool:
         """Whether any log could need a lookup (else its build need not even be read)."""
-        return bool(self.vmlinux or self.release or self.build_id or self._by_build_id())
+        return self._names_build or self._by_build_id()
 
     def options(self) -> SourceOptions:
         return SourceOptions(
@@ -164,9 +169,7 @@ class SymbolRequest:
     def wants_lookup(self, q: BuildQuery) -> bool:
         """Whether to look for debug files at all: a path, a release or a build id was given,
         or the log carries a build id and a debug tree or debuginfod server is there to ask."""
-        if self.vmlinux or self.release or self.build_id:
-            return True
-        return bool(q.build_id and self._by_build_id())
+        return self._names_build or bool(q.build_id and self._by_build_id())
 
 
 def log_query(text: str) -> BuildQuery:
