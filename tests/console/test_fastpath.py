@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 from console_corpus import cases
 from hypothesis import example, given, settings
@@ -225,3 +226,208 @@ def test_clean_fast_path_equals_general_code(parts: list[tuple[str, list[str], s
     whatever surrounds them (QP, wraps, blanks, quotes, glued records, prefixes)."""
     lines = [stamp + "".join(rest) + end for stamp, rest, end in parts]
     assert list(clean(lines)) == list(clean(lines, fast=False)), lines
+
+
+# ---- idle runs: ordinary lines after a report's text, counted instead of fed (parser._with_skips)
+
+DATA_ROOT = Path(__file__).resolve().parents[1] / "data"
+E2E_LOGS = sorted((DATA_ROOT / "e2e").glob("*.log"))
+
+
+def _real_logs() -> list[Path]:
+    return sorted(p for p in DATA_ROOT.rglob("*") if p.is_file() and p.stat().st_size < 2_000_000)
+
+
+def test_skipping_gives_the_plain_reports_on_every_real_log() -> None:
+    """parse_file (blocks, ordinary runs skipped with or without an idle report open) against
+    parse_lines (every line cleaned and fed) on every file under tests/data, and on them all
+    one after another (the ends of one log become the idle lines of another's report)."""
+    blobs = []
+    for path in _real_logs():
+        blob = path.read_bytes()
+        blobs.append(blob)
+        _same_by_file_and_lines(blob)
+    _same_by_file_and_lines(b"\n".join(blobs))
+
+
+def _templates() -> list[Any]:
+    """Open reports in every combination of the states ``_Builder.feed`` looks at."""
+    import itertools
+
+    from a64triage.console.kinds import Kind
+    from a64triage.console.parser import _Builder
+    from a64triage.console.records import Frame
+
+    frame = Frame(function="f", offset=1, size=2, line_no=1)
+    out = []
+    for kind, ended, phase, frames, trace, msg_open, stamped, sealed in itertools.product(
+            (Kind.OOPS, Kind.KFENCE), (True, False), ("head", "body", "after", "stopping"), ([], [frame]),
+            (None, "task", "aux"), (False, True), (True, False), (False, True)):
+        out.append(_Builder(first=1, kind=kind, last=1, phase=phase, ended=ended, frames=list(frames), trace=trace,
+                            panic_msg_open=msg_open, stamped=stamped, stamped_body=stamped, sealed=sealed,
+                            slots={"fault"}))
+    return out
+
+
+TEMPLATES = _templates()
+
+
+def _state(b: Any) -> dict[str, Any]:
+    import copy
+    import dataclasses
+
+    return {f.name: copy.copy(getattr(b, f.name)) for f in dataclasses.fields(b)}
+
+
+def _skippable_line(raw: str) -> bool:
+    """The plain twin of ``_with_skips``' block-level test of one line of an idle run."""
+    from a64triage.console.parser import _INTERESTING, _NOT_IDLE, _NOT_IDLE_TEXT, _STAMPED_RUN
+
+    line = raw + "\n"
+    return ("\n" not in raw and _STAMPED_RUN.match(line).end() == len(line)  # type: ignore[union-attr]
+            and _INTERESTING.search(line) is None and not any(lit in raw for lit in _NOT_IDLE_TEXT)
+            and _NOT_IDLE.search("\n" + line) is None)
+
+
+def _only_counts_idle(raw: str) -> None:
+    """A line ``_with_skips`` would count, fed the plain way to each idle report: ``idle`` + 1,
+    nothing else changes, the report stays open (clean gives it alone, stamped, not elided)."""
+    import dataclasses
+
+    from a64triage.console.parser import Parser
+
+    cleaned = list(clean([raw]))
+    assert len(cleaned) == 1 and cleaned[0].stamped and not cleaned[0].elided and cleaned[0].caller is None, raw
+    assert list(clean([raw], fast=True)) == list(clean([raw], fast=False))
+    for template in TEMPLATES:
+        if not template.idling():
+            continue
+        b = dataclasses.replace(template, frames=list(template.frames), slots=set(template.slots))
+        parser = Parser()
+        parser.active[None], parser.order = b, [None]
+        b.feed(cleaned[0]._replace(text="x"))  # stamped_body as after the run's first line
+        want = _state(b)
+        want["idle"] += 1
+        assert parser.feed(cleaned[0]) == [] and parser.active.get(None) is b, raw
+        assert _state(b) == want, raw
+
+
+_IDLE_PIECES = ["", " ", "  ", "x", "CPU features: detected: Spectre", "psci: probing", "Zone ranges:", "DMA [mem 0x1]",
+                "CPU features: 0x022000,2033c080", "Memory Limit: none", "Kernel Offset: disabled", "PHYS_OFFSET: 0x4",
+                "SMP: stopping secondary CPUs", "---[ end trace 0 ]---", "Call trace:", "Modules linked in: a",
+                "Hardware name: q", "FIX kmalloc-1k: x", "Redzone ffff000012345678: ", "=" * 24, "00000000: 12345678",
+                "foo/12 is trying to acquire lock:", "index 5 is out of range for type 'int'", "note: init", "Rebooting in ",
+                "Sending NMI", "NMI backtrace", "f+0x1/0x2", "[<ffff000000001234>] f", "g x.h:1 [inline]", "<IRQ>", "...",
+                "<snip>", "SNIP", "\u017fnip", "[...]", "kernel: x", "Message from syslogd@h", "a [ 2.000000] b", "[ 3.0]",
+                "Call Trace:", "12 locks held by", "<4>", "> q", "| p", "\u00b2", "\u0663", "x0 : 0000000000000000",
+                "pc : f", "sp : ffff800008", "Code: d2800014", "ESR = 0x96000004", "user pgtable: 4k", "r1 : 00000001 ",
+                "Allocated by task 1:", "\u2026", "(", "-", "lockdep", "\t", "\x0c", "\x85", "\u3000"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["[    1.234567] ", "[ 2.5] ", "[5.0]\t", "[ 7.0]", "[ 8.0]  "]),
+       st.lists(st.one_of(st.sampled_from(_IDLE_PIECES), st.text(max_size=8)), max_size=4))
+@example("[ 1.0] ", ["CPU features: detected: x"])
+def test_a_counted_line_only_counts_idle(stamp: str, pieces: list[str]) -> None:
+    """The soundness of ``_NOT_IDLE`` (a superset of every body pattern, note, frame shape,
+    elision and prefix): any line it lets through changes an idle report by ``idle`` alone."""
+    raw = stamp + "".join(pieces)
+    if _skippable_line(raw):
+        _only_counts_idle(raw)
+
+
+def test_every_pair_of_pieces_counted_only_counts_idle() -> None:
+    """Each piece (and each pair) after a stamp, deterministically: a piece that is a note,
+    a body line or a frame must never be let through, however rare in random draws."""
+    counted = 0
+    for stamp in ("[    1.234567] ", "[5.0]\t"):
+        for a in _IDLE_PIECES:
+            for b in ("", *_IDLE_PIECES):
+                if _skippable_line(stamp + a + b):
+                    counted += 1
+                    _only_counts_idle(stamp + a + b)
+    assert counted > 500
+
+
+def test_corpus_lines_that_would_be_counted_only_count_idle() -> None:
+    counted = 0
+    for text in TEXTS:
+        raw = "[    9.000000] " + text
+        if _skippable_line(raw):
+            counted += 1
+            _only_counts_idle(raw)
+    assert counted > 100
+
+
+_AFTER = [
+    "[   12.345678] usb 1-1: new high-speed USB device number 2 using xhci-hcd",
+    "[   12.400001] psci: probing for conduit method from DT.",
+    "[   13.000002] CPU features: detected: Spectre-v4",
+    "[   13.100002] Zone ranges:",
+    "[   13.200002]   DMA      [mem 0x0000000040000000-0x000000007fffffff]",
+    "[   14.2] bcmgenet fd580000.ethernet eth0: Link is Up - 1Gbps/Full - flow control rx/tx" + " x" * 30,
+    "[   15.3] x0 : 0000000000000000 x1 : ffff000000000000",
+    "[   15.4] Code: d2800014 90000020 91260000 94000613 (f9400293)",
+    "[   15.5] Kernel Offset: 0x3278ebe00000",
+    "[   15.6] CPU features: 0x022000,2033c080,0000421b",
+    "[   15.7] note: init[88] exited with irqs disabled",
+    "[   15.8]  lkdtm_do_action+0x24/0x40 [lkdtm]",
+    "[   15.9] <snip>",
+    "[   16.0] Kernel panic - not syncing: Fatal exception",
+    "[   16.1] ---[ end Kernel panic - not syncing: Fatal exception ]---",
+    "[   16.2] ---[ end trace 0000000000000000 ]---",
+    "[   16.3] SMP: stopping secondary CPUs",
+    "[   16.4] Call trace:",
+    "[   16.5] Linux version 6.1.0-13-arm64 (debian-kernel@lists.debian.org) #1 SMP Debian",
+    "[   16.6] Machine model: linux,dummy-virt",
+    "[   16.7] kvm [1]: Hyp mode initialized successfully",
+    "[   16.8] Unable to handle kernel paging request at virtual address 0000000000000008",
+    "[   16.9] ------------[ cut here ]------------",
+    "[   17.0][  T123] a line with a caller id",
+    "[   17.1] soft=20",
+    "[   17.2] a wrapped mail line that is long enough to make the next one glue onto it ....",
+    "continuation without a timestamp",
+    "e2e: poweroff",
+    "",
+    "[   17.3]",
+    "[   17.4] <4>levelled",
+    "[   17.5] foo [   17.600000] glued record",
+    "[   17.7] HYP panic:",
+    "[   17.8] kernel: x",
+    "[   17.9] Rebooting in 5 seconds..",
+    "[   18.0] INFO: task ab",
+    "[   18.1] cd:12 blocked for more than 120 seconds.",
+    "[   18.2] \x1b[31mred",
+]
+_ORDINARY = 5  # the first lines of _AFTER are ordinary ones
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(E2E_LOGS), st.sampled_from(E2E_LOGS),
+       st.lists(st.tuples(st.integers(min_value=0, max_value=len(_AFTER) - 1), st.integers(min_value=1, max_value=45)),
+                max_size=12),
+       st.lists(st.integers(min_value=1, max_value=4000), max_size=6),
+       st.lists(st.integers(min_value=0, max_value=10_000), max_size=3))
+def test_idle_runs_change_nothing(first: Path, second: Path, after: list[tuple[int, int]], cuts: list[int],
+                                  inside: list[int]) -> None:
+    """A real crash log, then lines of every sort (runs of ordinary ones, body lines, notes,
+    frames, panics and context lines at any point of the join window, caller ids, wraps),
+    then another real log: parse_blocks (blocks cut anywhere between lines) must give what
+    the plain parse_raw gives."""
+    from a64triage.console.parser import parse_blocks, parse_raw
+
+    lines = first.read_text(errors="replace").splitlines()
+    for at in inside:  # runs of ordinary lines inside the report too (head, body, trace)
+        k = at % len(lines)
+        lines[k:k] = _AFTER[:_ORDINARY] * (1 + at % 9)
+    for k, n in after:
+        lines += [_AFTER[k]] * (n if k < _ORDINARY else 1)
+        lines += _AFTER[:_ORDINARY] * (n // _ORDINARY)
+    lines += second.read_text(errors="replace").splitlines()
+    blocks, at = [], 0
+    for cut in sorted(cuts):
+        if at < cut < len(lines):
+            blocks.append("\n".join(lines[at:cut]))
+            at = cut
+    blocks.append("\n".join(lines[at:]))
+    assert [report_to_json(r) for r in parse_blocks(iter(blocks))] == [report_to_json(r) for r in parse_raw(lines)]

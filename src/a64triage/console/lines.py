@@ -288,10 +288,15 @@ class Skip(NamedTuple):
 class CleanState:
     """What a line skipper must know about ``clean``: ``quiet`` is False while a
     quoted-printable soft break is pending; ``qp`` once the log turned out to be
-    QP-encoded (from then on any line with "=" may decode to something else)."""
+    QP-encoded (from then on any line with "=" may decode to something else);
+    ``fast_raw`` the last line taken by the short path."""
 
     quiet: bool = True
     qp: bool = False
+    # The last raw line the short path below took (it gave out every earlier line first, and
+    # holds this one alone): a skipper that sees its own line here knows the parser's state is
+    # the state just before that line (parser._with_skips' idle runs).
+    fast_raw: str | None = None
 
 
 def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None, fast: bool = True) -> Iterator[Line]:
@@ -365,6 +370,7 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None, 
                     held_quoted = False
                     alternating = alternating + 1 if last_blank else 0
                     last_blank = False
+                    st.fast_raw = raw
                     continue
         # ---- physical line: decode, line ends, ANSI, quoted-printable soft breaks
         if raw is None:

@@ -25,7 +25,7 @@ from a64triage.console import patterns as P
 from a64triage.console.arches import evidence
 from a64triage.console.formats import PREFILTER, Format
 from a64triage.console.kinds import RANK, Kind
-from a64triage.console.lines import CleanState, Line, Skip, clean
+from a64triage.console.lines import MAX_LINE, CleanState, Line, Skip, clean
 from a64triage.console.records import Frame, KvmInfo, Report
 from a64triage.console.titles import ENTRY, build_title, guilty_file, syz_title
 
@@ -269,6 +269,14 @@ class _Builder:
     def _extra(self, key: str, value: str) -> None:
         if len(self.extra) < 200:
             self.extra.append((key, value))
+
+    def idling(self) -> bool:
+        """Would an ordinary line (stamped, no header, context, body, note or frame shape, not
+        elided, not starting with "<") only add one to ``idle``?  True after the report's text is
+        over (``feed``'s "ended or after" branch) while no trace, stop dump or HYP panic message
+        is open: ``parser._with_skips`` then counts runs of such lines instead of feeding them."""
+        return (not self.sealed and self.trace is None and self.phase != "stopping" and not self.panic_msg_open
+                and (self.ended or self.phase == "after"))
 
     def joinable(self) -> bool:
         return not self.sealed and (not self.ended or self.idle <= JOIN_WINDOW)
@@ -1076,6 +1084,9 @@ class Parser:
         # Reports without arch evidence, held until a later report of the log has some (one log,
         # one machine) or the log ends; bounded, the oldest let go as they are.
         self.unknown_arch: list[Report] = []
+        # Reports closed by a line the caller skipped (parse_blocks' idle runs), given out
+        # before the next line is fed: where they would have been given out line by line.
+        self.closed: list[Report] = []
 
     def _touch(self, key: str | None) -> None:
         if key in self.order:
@@ -1188,7 +1199,11 @@ def parse_clean(lines: Iterable[Line], parser: Parser | None = None) -> Iterator
     feed = parser.feed
     active = parser.active
     match_header = P.match_header
+    closed = parser.closed
     for line in lines:
+        if closed:
+            yield from closed
+            closed.clear()
         # Parser.feed's common case inlined: a body line of the open report of its caller.
         # (Calling feed for every line instead measured 12-17% slower on bench/parse_bench.py.)
         if not line.elided:
@@ -1211,6 +1226,8 @@ def parse_clean(lines: Iterable[Line], parser: Parser | None = None) -> Iterator
         done = feed(line)
         if done:
             yield from done
+    yield from closed
+    closed.clear()
     yield from parser.finish()
 
 
@@ -1339,6 +1356,66 @@ _STAMPED_RUN = re.compile(r"(?:\[\s{0,12}\d{1,10}\.\d{1,9}\][^\n]*+\n)*+")
 MIN_SKIP = 4  # fewer skippable lines are not worth the bookkeeping
 
 
+def _unanchor(pattern: str) -> str:
+    """``pattern`` without its ``^`` and ``$`` anchors (outside character classes): it then
+    matches wherever the anchored one matches, and maybe more, inside a longer text."""
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            j = i + 2 if pattern[i + 1 : i + 2] == "^" else i + 1
+            if pattern[j : j + 1] == "]":  # "[]...]" / "[^]...]": that "]" is a member
+                out.append(pattern[i : j + 1])
+                i = j + 1
+                continue
+        elif c in "^$":
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _stamped_upto(n: int) -> re.Pattern[str]:
+    """``_STAMPED_RUN`` taking at most ``n`` lines (cached: ``n`` <= IDLE_LIMIT + MIN_SKIP)."""
+    rx = _STAMPED_UPTO.get(n)
+    if rx is None:
+        rx = _STAMPED_UPTO[n] = re.compile(r"(?:\[\s{0,12}\d{1,10}\.\d{1,9}\][^\n]*+\n){0," + str(n) + "}+")
+    return rx
+
+
+_STAMPED_UPTO: dict[int, re.Pattern[str]] = {}
+
+# A stamped line that may be more than one more ``idle`` to a report whose text is over
+# (``_Builder.idling``), found at the newline before it: after the stamp and blanks, the
+# text (``clean`` strips it) starts with a prefix clean would strip, a digit, an x86 marker,
+# an elision or a note, or is empty, or holds another record's stamp, or matches a body
+# pattern (every row of patterns.BODY, anchors dropped: a superset); or the line is too long
+# for clean's short path.  Each quantifier is possessive where what follows it cannot start
+# with what it takes, so a line costs one try of each alternative.  The literals of
+# ``_NOT_IDLE_TEXT`` (a frame shape, a syslog "kernel:", stack words glued to "Call Trace:",
+# a syslog banner) are looked for with ``str.find`` over the whole run instead.  Lines with
+# caller ids, header or context literals, QP, ANSI or CR are ``_INTERESTING`` and end the
+# run before any of this is asked.
+_NOT_IDLE = re.compile(
+    r"\n(?:[^\n]{" + str(MAX_LINE + 1) + r"}|\[\s{0,12}+\d{1,10}+\.\d{1,9}+\][^\S\n]*+(?:"
+    + r"[\[<>|.\u2026(\-]|\d|(?i:snip)|(?=\n|\Z)"
+    + r"|note: |Rebooting in |Press any key|Sending NMI|NMI backtrace"
+    + r"|(?:[^\n\[]*+\[)+?\s{0,12}+\d{1,10}+\.\d{6}\]"
+    + "".join("|" + _unanchor(P.ungroup(rx.pattern)) for _, rx in P.BODY)
+    + "))"
+)
+_NOT_IDLE_TEXT = ("+0x", "[inline]", "kernel:", "Call Trace:", "Message from syslogd@")
+
+
 def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Iterator[str | Skip]:
     """The lines of decoded blocks, with runs of ordinary lines replaced by ``Skip``.
 
@@ -1352,6 +1429,7 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
     Lines are cut out of the block one at a time (no ``split``): most of a quiet
     block is never looked at line by line.
     """
+    active = parser.active
     for block in blocks:
         size = len(block)
         pos = 0  # offset of the next line in block
@@ -1363,10 +1441,13 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
             nl = find("\n", pos)
             if nl < 0:
                 nl = size
-            yield block[pos:nl]
+            line = block[pos:nl]
+            yield line
             start = pos
             pos = nl + 1
-            if not parser.active and state.quiet:
+            if not state.quiet:
+                continue
+            if not active:
                 # (Caller ids in use do not matter: with no report open a line without
                 # one changes nothing; lines with one are _INTERESTING.)
                 if hit < start or hit_qp != state.qp:
@@ -1378,6 +1459,43 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                 count = block.count("\n", start, end)
                 if count - 2 >= MIN_SKIP:
                     yield Skip(count - 2)
+                    pos = block.rfind("\n", start, end - 1) + 1  # the run's last line
+            elif state.fast_raw is line and start and len(active) == 1 and not parser.use_callers:
+                # One report open, its text over: a run of ordinary lines only counts ``idle``
+                # up (_Builder.idling, _NOT_IDLE), so all but its first and last line are
+                # counted here.  The run is cut one line after the one that would close the
+                # report (``room`` lines after this one keep it open): the report is closed
+                # here when that line is skipped, on the same line as when fed line by line
+                # (the lines after it change nothing with no report open).  clean took this
+                # line by its short path, so the parser's state is the one just before it.
+                b = active.get(None)
+                room = IDLE_LIMIT - 1 - b.idle if b is not None and b.idling() else -1
+                if room < 0:
+                    continue
+                if hit < start or hit_qp != state.qp:
+                    hit_qp = state.qp
+                    hit = hits.first(start, hit_qp)
+                cut = block.rfind("\n", start, hit) + 1 if hit < size else size
+                run = _stamped_upto(max(room + 3, MIN_SKIP + 2)).match(block, start, cut)
+                end = run.end() if run is not None else start
+                if end - start < 2 * MIN_SKIP:
+                    continue
+                for lit in _NOT_IDLE_TEXT:
+                    at = find(lit, start, end)
+                    if at >= 0:
+                        end = block.rfind("\n", start, at) + 1
+                bad = _NOT_IDLE.search(block, start - 1, end)
+                if bad is not None:
+                    end = bad.start() + 1
+                count = block.count("\n", start, end)
+                if count - 2 >= MIN_SKIP:
+                    yield Skip(count - 2)
+                    # The run's first line reached the parser as the Skip passed through clean.
+                    assert active.get(None) is b and b is not None
+                    if count - 2 > room:
+                        parser._close(None, parser.closed)
+                    else:
+                        b.idle += count - 2
                     pos = block.rfind("\n", start, end - 1) + 1  # the run's last line
 
 
