@@ -281,12 +281,18 @@ def _state(b: Any) -> dict[str, Any]:
 
 def _skippable_line(raw: str) -> bool:
     """The plain twin of ``_with_skips``' block-level test of one line of an idle run."""
-    from a64triage.console.parser import _INTERESTING, _NOT_IDLE, _NOT_IDLE_TEXT, _STAMPED_RUN
+    from a64triage.console.parser import (
+        _INTERESTING,
+        _MID_STAMP,
+        _NOT_IDLE,
+        _NOT_IDLE_TEXT,
+        _STAMPED_RUN,
+    )
 
     line = raw + "\n"
     return ("\n" not in raw and _STAMPED_RUN.match(line).end() == len(line)  # type: ignore[union-attr]
             and _INTERESTING.search(line) is None and not any(lit in raw for lit in _NOT_IDLE_TEXT)
-            and _NOT_IDLE.search("\n" + line) is None)
+            and _MID_STAMP.search(line) is None and _NOT_IDLE.search("\n" + line) is None)
 
 
 def _only_counts_idle(raw: str) -> None:
@@ -321,7 +327,9 @@ _IDLE_PIECES = ["", " ", "  ", "x", "CPU features: detected: Spectre", "psci: pr
                 "<snip>", "SNIP", "\u017fnip", "[...]", "kernel: x", "Message from syslogd@h", "a [ 2.000000] b", "[ 3.0]",
                 "Call Trace:", "12 locks held by", "<4>", "> q", "| p", "\u00b2", "\u0663", "x0 : 0000000000000000",
                 "pc : f", "sp : ffff800008", "Code: d2800014", "ESR = 0x96000004", "user pgtable: 4k", "r1 : 00000001 ",
-                "Allocated by task 1:", "\u2026", "(", "-", "lockdep", "\t", "\x0c", "\x85", "\u3000"]
+                "Allocated by task 1:", "\u2026", "(", "-", "lockdep", "\t", "\x0c", "\x85", "\u3000", "a pgtable: x",
+                "read at 0x1 (", "ab/1 takes:", "#0: (x), at: f+0x1/0x2", "(x){+.+.}, at: g", "shift exponent 3",
+                "x [ 1.000000]", "x] [y] [ 2.000000] z", "] [", "load of value"]
 
 
 @settings(max_examples=400, deadline=None)

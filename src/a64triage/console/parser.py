@@ -1397,23 +1397,42 @@ _STAMPED_UPTO: dict[int, re.Pattern[str]] = {}
 # A stamped line that may be more than one more ``idle`` to a report whose text is over
 # (``_Builder.idling``), found at the newline before it: after the stamp and blanks, the
 # text (``clean`` strips it) starts with a prefix clean would strip, a digit, an x86 marker,
-# an elision or a note, or is empty, or holds another record's stamp, or matches a body
-# pattern (every row of patterns.BODY, anchors dropped: a superset); or the line is too long
-# for clean's short path.  Each quantifier is possessive where what follows it cannot start
-# with what it takes, so a line costs one try of each alternative.  The literals of
-# ``_NOT_IDLE_TEXT`` (a frame shape, a syslog "kernel:", stack words glued to "Call Trace:",
-# a syslog banner) are looked for with ``str.find`` over the whole run instead.  Lines with
-# caller ids, header or context literals, QP, ANSI or CR are ``_INTERESTING`` and end the
-# run before any of this is asked.
+# an elision or a note, or is empty, or matches a body pattern (patterns.BODY's rows, anchors
+# dropped: a superset); or the line is too long for clean's short path.  Each quantifier is
+# possessive where what follows it cannot start with what it takes, and every alternative
+# starts with a literal or a class, so a line costs little more than finding its newline.
+# The body rows that may start with any character are left to ``_NOT_IDLE_TEXT``: the
+# substrings ``patterns.match_body`` needs before it tries them (``_guard_bits``; lockdep's
+# ", at: "), looked for with ``str.find`` over the whole run, as are a frame's shape, a
+# syslog "kernel:", stack words glued to "Call Trace:" and a syslog banner.  Another
+# record's stamp inside a line (clean would split it there) is ``_MID_STAMP``'s: every run
+# line starts with a stamp, so such a stamp follows a "]" on its line.  Lines with caller
+# ids, header or context literals, QP, ANSI or CR are ``_INTERESTING`` and end the run
+# before any of this is asked.
+_ANY_FIRST_BODY = frozenset(("pgtable", "kfence_access", "ubsan_detail", "lockdep_task", "lockdep_at"))
 _NOT_IDLE = re.compile(
     r"\n(?:[^\n]{" + str(MAX_LINE + 1) + r"}|\[\s{0,12}+\d{1,10}+\.\d{1,9}+\][^\S\n]*+(?:"
     + r"[\[<>|.\u2026(\-]|\d|(?i:snip)|(?=\n|\Z)"
     + r"|note: |Rebooting in |Press any key|Sending NMI|NMI backtrace"
-    + r"|(?:[^\n\[]*+\[)+?\s{0,12}+\d{1,10}+\.\d{6}\]"
-    + "".join("|" + _unanchor(P.ungroup(rx.pattern)) for _, rx in P.BODY)
+    + "".join("|" + re.escape(start) for start in P._UBSAN_STARTS)
+    + "".join("|" + _unanchor(P.ungroup(rx.pattern)) for name, rx in P.BODY if name not in _ANY_FIRST_BODY)
     + "))"
 )
-_NOT_IDLE_TEXT = ("+0x", "[inline]", "kernel:", "Call Trace:", "Message from syslogd@")
+_NOT_IDLE_TEXT = ("+0x", "[inline]", "kernel:", "Call Trace:", "Message from syslogd@", " pgtable: ", " at 0x",
+                  " is out of range for type", " is trying to acquire lock:", " takes:", ", at: ")
+_MID_STAMP = re.compile(r"\][^\n\[]*+(?:\[[^\n\[]*+)*?\[\s{0,12}\d{1,10}\.\d{6}\]")
+
+
+_STAMP = re.compile(r"\[\s{0,12}\d{1,10}\.\d{1,9}\]")
+
+
+def _held_back(block: str, end: int) -> int:
+    """1 when the run of lines ending at ``end`` must give its last line to clean (the line
+    after the run has no stamp: it may be glued to it), else 0 (a stamped line is never glued
+    to the one before it; clean gives that one out as it comes)."""
+    return 0 if end < len(block) and _STAMP.match(block, end) is not None else 1
+
+
 
 
 def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Iterator[str | Skip]:
@@ -1425,7 +1444,10 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
     lines without any ``_INTERESTING`` text starting at the held line is found
     with two C-level scans; all but its first and last line are skipped (the
     first is held, the last is cleaned normally so the next line is glued or not
-    exactly as before).  The scan result is reused until passed: linear time.
+    exactly as before; when the next line is stamped, it is never glued, and the
+    last is skipped too).  The scan result is reused until passed: linear time.
+    While one report is open whose text is over, runs of lines that only count its
+    ``idle`` up are skipped the same way (see the loop).
     Lines are cut out of the block one at a time (no ``split``): most of a quiet
     block is never looked at line by line.
     """
@@ -1437,6 +1459,8 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
         hit_qp = False  # which regex found it
         hits = _Hits(block)
         find = block.find
+        not_idle = -1  # start of a line _NOT_IDLE (or _NOT_IDLE_TEXT) found, every line before it
+        # back to where that search began being idle ones (-1: none known)
         while pos <= size:
             nl = find("\n", pos)
             if nl < 0:
@@ -1456,10 +1480,11 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                 cut = block.rfind("\n", start, hit) + 1 if hit < size else size
                 run = _STAMPED_RUN.match(block, start, cut)
                 end = run.end() if run is not None else start
-                count = block.count("\n", start, end)
-                if count - 2 >= MIN_SKIP:
-                    yield Skip(count - 2)
-                    pos = block.rfind("\n", start, end - 1) + 1  # the run's last line
+                keep = _held_back(block, end)
+                count = block.count("\n", start, end) - keep
+                if count - 1 >= MIN_SKIP:
+                    yield Skip(count - 1)
+                    pos = block.rfind("\n", start, end - 1) + 1 if keep else end  # the run's last line, or after it
             elif state.fast_raw is line and start and len(active) == 1 and not parser.use_callers:
                 # One report open, its text over: a run of ordinary lines only counts ``idle``
                 # up (_Builder.idling, _NOT_IDLE), so all but its first and last line are
@@ -1477,26 +1502,34 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                     hit = hits.first(start, hit_qp)
                 cut = block.rfind("\n", start, hit) + 1 if hit < size else size
                 run = _stamped_upto(max(room + 3, MIN_SKIP + 2)).match(block, start, cut)
-                end = run.end() if run is not None else start
-                if end - start < 2 * MIN_SKIP:
-                    continue
-                for lit in _NOT_IDLE_TEXT:
-                    at = find(lit, start, end)
-                    if at >= 0:
-                        end = block.rfind("\n", start, at) + 1
-                bad = _NOT_IDLE.search(block, start - 1, end)
-                if bad is not None:
-                    end = bad.start() + 1
-                count = block.count("\n", start, end)
-                if count - 2 >= MIN_SKIP:
-                    yield Skip(count - 2)
+                end = run_end = run.end() if run is not None else start
+                if start < not_idle <= end:
+                    end = not_idle  # the lines before it passed the search below already
+                elif block.count("\n", start, end) - 1 < MIN_SKIP:
+                    continue  # too short to skip however it ends: not worth the searches
+                else:
+                    for lit in _NOT_IDLE_TEXT:
+                        at = find(lit, start, end)
+                        if at >= 0:
+                            end = max(start, block.rfind("\n", start, at) + 1)  # that line's start
+                    bad = _MID_STAMP.search(block, start, end)
+                    if bad is not None:
+                        end = max(start, block.rfind("\n", start, bad.start()) + 1)
+                    bad = _NOT_IDLE.search(block, start - 1, end)
+                    if bad is not None:
+                        end = bad.start() + 1
+                    not_idle = end if end < run_end else -1  # a line found not idle starts at end
+                keep = _held_back(block, end)
+                count = block.count("\n", start, end) - keep
+                if count - 1 >= MIN_SKIP:
+                    yield Skip(count - 1)
                     # The run's first line reached the parser as the Skip passed through clean.
                     assert active.get(None) is b and b is not None
-                    if count - 2 > room:
+                    if count - 1 > room:
                         parser._close(None, parser.closed)
                     else:
-                        b.idle += count - 2
-                    pos = block.rfind("\n", start, end - 1) + 1  # the run's last line
+                        b.idle += count - 1
+                    pos = block.rfind("\n", start, end - 1) + 1 if keep else end  # the run's last line, or after it
 
 
 def parse_blocks(blocks: Iterable[str]) -> Iterator[Report]:
