@@ -22,7 +22,7 @@ from typing import Any
 import ahocorasick_rs
 
 from a64triage.console import patterns as P
-from a64triage.console.arches import evidence
+from a64triage.console.arches import evidence_of
 from a64triage.console.formats import PREFILTER, Format
 from a64triage.console.kinds import RANK, Kind
 from a64triage.console.lines import CleanState, Line, Skip, clean
@@ -869,10 +869,11 @@ class _Builder:
         return len(self.lines) > 1 and op.confirm_rx.match(self.lines[1].text) is not None
 
     # ---------------------------------------------------------------- result
-    def _arch(self, ctx: _Context) -> tuple[str, str]:
+    def _arch(self, ctx: _Context, texts: list[str], joined: str) -> tuple[str, str]:
         """The report's architecture and where it came from: its own lines (console/arches.py),
-        else an earlier report of the same log (one log, one machine), else the default arm64."""
-        arch = evidence(map(_TEXT, self.lines), self.header_arch).best()
+        else an earlier report of the same log (one log, one machine), else the default arm64.
+        ``texts``: the lines' texts, ``joined``: the same joined by newlines."""
+        arch = evidence_of(texts, joined, self.header_arch).best()
         if arch is not None:
             ctx.arch = arch
             return arch, "report"
@@ -891,7 +892,9 @@ class _Builder:
             pa = self.panic_at
             pc = Frame(function=pa.function, offset=pa.offset, size=pa.size, module=pa.module,
                        address=hyp_pc if hyp_pc is not None else pa.address, stack="hyp", line_no=pa.line_no)
-        arch, arch_from = self._arch(ctx)
+        texts = [ln.text for ln in self.lines]
+        joined = "\n".join(texts)  # once for the per-report scans (arch, syzkaller's report regexps, files)
+        arch, arch_from = self._arch(ctx, texts, joined)
         corrupted = None
         xregs = sum(1 for r, _ in self.registers if r.startswith("x"))
         if not frames and not self.registers and not self.hyp_panic and pc is None:
@@ -934,6 +937,7 @@ class _Builder:
                 filter(before, (*self.frames, *self.tail)))
             syz = syz_title(self.syz_fmt, self.syz_header,
                             self.lines if end > self.last else [ln for ln in self.lines if ln.no < end], facts,
+                            joined=joined if end > self.last else "",
                             header_func=self.header_func, lock_at=tuple(filter(before, self.lock_at)),
                             pc=pc if pc is None or before(pc) else None, frames=t_frames,
                             has_trace=any(before(f) for f in self.frames),
@@ -944,7 +948,11 @@ class _Builder:
         kept = self.lines
         if not kept or kept[-1].no > last:  # line numbers only grow: else all of them
             kept = [ln for ln in kept if ln.no <= last]
-        lines = tuple(map(_TEXT, kept))
+            lines = tuple(map(_TEXT, kept))
+            kept_joined = None
+        else:
+            lines = tuple(texts)
+            kept_joined = joined
         line_nos = tuple(map(_NO, kept))
         return Report(
             kind=self.kind.value, title=syz.title if syz else title, span=(self.first, last), arch=arch,
@@ -952,7 +960,7 @@ class _Builder:
             headline=title,
             alt_titles=syz.alt_titles if syz else (), type=syz.type if syz else "",
             panicked="panic" in self.slots, guilty=syz.guilty if syz else None,
-            guilty_file=guilty_file(syz.title if syz else title, lines),
+            guilty_file=guilty_file(syz.title if syz else title, lines, kept_joined),
             kernel_version=self.kernel_version or ctx.kernel_version,
             build=self.build if self.kernel_version else ctx.build,
             hardware=self.hardware or ctx.hardware, cpu=self.cpu, pid=self.pid, comm=self.comm,

@@ -107,15 +107,40 @@ _SYMBOL_IN_TEXT = re.compile(r"(?<![\w.$])([\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x[0
 _NUMBERS = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,16}\b|\b\d+\b")
 
 
+_CLEANED: dict[str, str] = {}  # name -> clean_symbol(name): a log repeats the same few hundred names
+_HELPER: dict[str, bool] = {}  # name -> is_skipped(name)
+
+
 def clean_symbol(name: str) -> str:
-    """``foo.isra.0`` -> ``foo``: the stable part of a symbol name."""
+    """``foo.isra.0`` -> ``foo``: the stable part of a symbol name (remembered per name,
+    as ``clean_symbol_plain`` finds it)."""
+    done = _CLEANED.get(name)
+    if done is None:
+        if len(_CLEANED) > 100_000:  # bounded memory on a log of endless distinct names
+            _CLEANED.clear()
+        done = _CLEANED[name] = clean_symbol_plain(name)
+    return done
+
+
+def clean_symbol_plain(name: str) -> str:
+    """``clean_symbol`` computed, never remembered (the reference of the tests)."""
     t = _TAIL_REVERSED.match(name[::-1])
     m = _SUFFIX.search(name, len(name) - (t.end() if t is not None else 0))
     return name[: m.start()] if m is not None and m.start() > 0 else name
 
 
 def is_skipped(name: str) -> bool:
-    base = clean_symbol(name)
+    """A generic helper never blamed (remembered per name, as ``is_skipped_plain`` says)."""
+    hit = _HELPER.get(name)
+    if hit is None:
+        if len(_HELPER) > 100_000:
+            _HELPER.clear()
+        hit = _HELPER[name] = is_skipped_plain(name)
+    return hit
+
+
+def is_skipped_plain(name: str) -> bool:
+    base = clean_symbol_plain(name)
     return base in SKIP_EXACT or base.startswith(SKIP_PREFIX)
 
 
@@ -328,23 +353,35 @@ def _normalise(title: str) -> str:
     return "".join(out).strip()
 
 
-def _skip_rx(extra: tuple[str, ...]) -> re.Pattern[str]:
+def _skip_rx(extra: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A title's own skip patterns, without the shared SKIP_FRAMES (``_SKIP_RX``, compiled
+    once at import): compiling the whole list again for each title's few extras cost ~20 ms
+    a title.  None: the title has none.  ``_skipped`` searches both, which finds what one
+    search of their alternation (``_skip_rx_plain``) finds."""
+    if not extra:
+        return None
     rx = _EXTRA_SKIP.get(extra)
     if rx is None:
-        rx = _EXTRA_SKIP[extra] = re.compile("|".join(f"(?:{p})" for p in (*SKIP_FRAMES, *extra)))
+        rx = _EXTRA_SKIP[extra] = re.compile("|".join(f"(?:{p})" for p in extra))
     return rx
 
 
-_SKIPPED: dict[tuple[str, str], bool] = {}  # (skip pattern, name) -> skipped: names repeat across reports
+def _skip_rx_plain(extra: tuple[str, ...]) -> re.Pattern[str]:
+    """SKIP_FRAMES and a title's extras as one alternation (the reference of the tests)."""
+    return re.compile("|".join(f"(?:{p})" for p in (*SKIP_FRAMES, *extra)))
 
 
-def _skipped(skip: re.Pattern[str], name: str) -> bool:
-    key = (skip.pattern, name)
+_SKIPPED: dict[tuple[str, str], bool] = {}  # (extra pattern, name) -> skipped: names repeat across reports
+
+
+def _skipped(extra: re.Pattern[str] | None, name: str) -> bool:
+    key = (extra.pattern if extra is not None else "", name)
     hit = _SKIPPED.get(key)
     if hit is None:
         if len(_SKIPPED) > 100_000:  # bounded memory on a log of endless distinct names
             _SKIPPED.clear()
-        hit = _SKIPPED[key] = skip.search(name) is not None
+        hit = _SKIPPED[key] = _SKIP_RX.search(name) is not None or (extra is not None
+                                                                     and extra.search(name) is not None)
     return hit
 
 
@@ -363,13 +400,30 @@ def _names(frames: Iterable[Frame | None]) -> list[str]:
                 or outside_function(f)):
             continue  # unreliable guesses, hyp frames, inlined callees (no return address of their own)
         for printed in (f.function, f.caller):  # 32-bit ARM: the frame, then the caller it names
-            m = _FUNC_NAME.match(printed) if printed else None
-            if m and not _ADDRESS.match(printed or ""):
-                name = m.group(0)
-                if name.startswith(("_R", "_Z")):  # Rust / C++ mangling: titled by the readable path
-                    name = demangle(name) or name
-                out.append(name)
+            if printed:
+                name = _TITLE_NAMES.get(printed, _UNSEEN)
+                if name is _UNSEEN:
+                    if len(_TITLE_NAMES) > 100_000:  # bounded memory on a log of endless distinct names
+                        _TITLE_NAMES.clear()
+                    name = _TITLE_NAMES[printed] = _title_name_plain(printed)
+                if name is not None:
+                    out.append(name)
     return out
+
+
+_UNSEEN = ""  # no printed name titles as "" (_FUNC_NAME needs a character): the cache's "not yet"
+_TITLE_NAMES: dict[str, str | None] = {}  # printed function -> _title_name_plain(printed)
+
+
+def _title_name_plain(printed: str) -> str | None:
+    """The name a printed function is titled by (None: an address, no function)."""
+    m = _FUNC_NAME.match(printed)
+    if m and not _ADDRESS.match(printed):
+        name = m.group(0)
+        if name.startswith(("_R", "_Z")):  # Rust / C++ mangling: titled by the readable path
+            name = demangle(name) or name
+        return name
+    return None
 
 
 @dataclass(frozen=True)
@@ -384,7 +438,7 @@ class SyzTitle:
     expects_trace: bool = True  # the format prints a call trace (its absence is damage)
 
 
-def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: tuple[Frame, ...],
+def _guilty(mode: str, skip: re.Pattern[str] | None, header_func: str | None, lock_at: tuple[Frame, ...],
             pc: Frame | None, frames: tuple[Frame, ...], everything: tuple[Frame, ...],
             after: int, after_func: str | None = None, pc_lines: tuple[int, ...] = (),
             context: bool = False) -> tuple[str, str] | None:
@@ -432,10 +486,11 @@ def _guilty(mode: str, skip: re.Pattern[str], header_func: str | None, lock_at: 
     return _pick(mode, skip, names)
 
 
-def _pick(mode: str, skip: re.Pattern[str], names: list[str]) -> tuple[str, str] | None:
+def _pick(mode: str, skip: re.Pattern[str] | None, names: list[str]) -> tuple[str, str] | None:
     """The guilty one of ``names`` (in trace order) by the mode's rule."""
     kept = [n for n in names if not _skipped(skip, n)]
-    injected = next((i for i, n in enumerate(names) if _FAULT_INJECTION.match(n)), None)
+    injected = next((i for i, n in enumerate(names) if n.startswith("should_fail") and _FAULT_INJECTION.match(n)),
+                    None)  # the startswith: a name that cannot match costs no regex call
     if injected is not None and (not kept or names.index(kept[0]) >= injected):
         return None  # a fault-injection stack is mixed into the report: which frame is guilty is unknown
     # The stall and hang rules read the names with syscall-wrapper prefixes taken off, as syzkaller
@@ -462,11 +517,12 @@ def _pick(mode: str, skip: re.Pattern[str], names: list[str]) -> tuple[str, str]
 
 def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, str], *,
               header_func: str | None, lock_at: tuple[Frame, ...], pc: Frame | None, frames: tuple[Frame, ...],
-              has_trace: bool, everything: tuple[Frame, ...] = ()) -> SyzTitle | None:
+              has_trace: bool, everything: tuple[Frame, ...] = (), joined: str = "") -> SyzTitle | None:
     """The title syzkaller gives a report opened by ``header`` (a line of format ``fmt``);
-    ``lines`` are the report's lines."""
+    ``lines`` are the report's lines, ``joined`` their texts joined by newlines if the caller
+    has them (else they are joined here, when a title variant reads the whole report)."""
     header = _DROPPED.sub("", header)  # printk's "** N printk messages dropped **" glued to the line
-    report_text = ""  # joined only when a title variant reads the whole report
+    report_text = joined
     unmatched = False  # a variant's header matched, its report text did not
     m = fmt.rx.search(header)
     groups: dict[str, str] = {k: v for k, v in (m.groupdict() if m else {}).items() if v is not None}
@@ -483,9 +539,9 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
         corrupted: str | None = "report format is marked as corrupted" if t.corrupted else None
         if unmatched and t.when_rx is None:  # the catch-all stands for syzkaller's bare header line
             corrupted = "matched title but not report regexp"
-        if t.report is not None:
+        if t.report_rx is not None:
             report_text = report_text or "\n".join(ln.text for ln in lines)
-            rm = re.search(t.report, report_text)
+            rm = t.report_rx.search(report_text)
             if rm is None:  # the header matched, the report does not: try the next variant
                 unmatched = True
                 continue
@@ -493,9 +549,9 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
         after = 1 << 62
         after_func: str | None = None
         pc_lines: tuple[int, ...] = ()
-        if t.after is not None:
+        if t.after_rx is not None:
             for ln in lines:
-                am = re.search(t.after, ln.text)
+                am = t.after_rx.search(ln.text)
                 if am is not None:
                     after, after_func = ln.no, am.groupdict().get("func")
                     break
@@ -527,7 +583,7 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
             corrupted = "title matches corrupted regexp"
         if corrupted is None and t.stack and not has_trace:
             corrupted = "no stack trace in report"
-        if corrupted is None and _frameless_trace(lines):
+        if corrupted is None and _frameless_trace(lines, report_text or None):
             corrupted = "a call trace without frames"
         return SyzTitle(title, alts, crash_type(title), corrupted, frame, t.stack)
     if not fmt.titles:
@@ -539,14 +595,24 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
 
 _TRACE_START = BODY_RX["trace_start"]
 _FRAME_FORMS = (FRAME_MODERN, FRAME_INLINE, FRAME_ARM32, FRAME_ARM32_NEW, FRAME_ADDR_ONLY)
+# Any of _FRAME_FORMS, one match call: their alternation without the group names (which
+# repeat between forms).  An alternation matches at 0 exactly when one of its forms does.
+_ANY_FRAME = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z0-9_]+>', '(?:', rx.pattern)})" for rx in _FRAME_FORMS))
 
 
-def _frameless_trace(lines: Sequence[Line]) -> bool:
+def _frameless_trace(lines: Sequence[Line], joined: str | None = None) -> bool:
     """A "Call Trace:" (or KASAN's "Allocated by task N:"/"Freed by task N:") with no frame
     before the next one: the trace was lost (a double fault's first dump, a console cut),
     so is the report's evidence (syzkaller's isCorrupted: each such keyword is followed by
     at least one frame or "(stack is not available)"; in a prefixed report it has dropped
-    the "? " guesses, so they are no frame then)."""
+    the "? " guesses, so they are no frame then).
+
+    ``joined``: the lines' texts joined by newlines, when the caller has them.  The answer
+    needs two trace openers, and each opener line holds one of _OPENER_WORDS: with fewer
+    than two of those in the whole text (most reports: one "Call trace:") it is no, without a
+    look at each line (``_frameless_trace_plain`` looks)."""
+    if joined is not None and sum(map(joined.count, _OPENER_WORDS)) < 2:
+        return False
     open_ = False
     prev = -1
     unreliable_dropped = bool(lines) and lines[0].stamped  # syzkaller drops "? " frames of a prefixed report
@@ -560,12 +626,35 @@ def _frameless_trace(lines: Sequence[Line]) -> bool:
                 return True
             open_ = True
         elif open_ and (text.startswith(("<Same stack as pid", "(stack is not available)"))
+                        or _ANY_FRAME.match(text) is not None):
+            open_ = unreliable_dropped and text.startswith("?")
+    return False
+
+
+def _frameless_trace_plain(lines: Sequence[Line]) -> bool:
+    """``_frameless_trace`` trying each frame form in turn (the reference of the tests)."""
+    open_ = False
+    prev = -1
+    unreliable_dropped = bool(lines) and lines[0].stamped
+    for ln in lines:
+        text = ln.text.lstrip()
+        if ln.no != prev + 1:
+            open_ = False
+        prev = ln.no
+        if (text.startswith(("Call ", "Backtrace")) and _TRACE_START.match(text)) or _ALLOC_FREE.match(text):
+            if open_:
+                return True
+            open_ = True
+        elif open_ and (text.startswith(("<Same stack as pid", "(stack is not available)"))
                         or any(rx.match(text) for rx in _FRAME_FORMS)):
             open_ = unreliable_dropped and text.startswith("?")
     return False
 
 
 _ALLOC_FREE = re.compile(r"^(?:Allocated|Freed)(?: by task \d{1,10})?:$")  # KASAN's object stacks
+# What every trace opener line holds: "Call "/"Backtrace" (trace_start, as _frameless_trace
+# requires) or the start of an _ALLOC_FREE line.
+_OPENER_WORDS = ("Call ", "Backtrace", "Allocated", "Freed")
 
 
 _SOURCE_END = re.compile(r"(?<=[a-zA-Z0-9_\-])\.[ch]:[0-9]")  # the end of "path/file.c:123"
@@ -636,9 +725,14 @@ def _guilty_file_in(lines: list[str]) -> str:
     return guilty
 
 
-def guilty_file(title: str, lines: Iterable[str]) -> str | None:
+def guilty_file(title: str, lines: Iterable[str], joined: str | None = None) -> str | None:
     """The source file a (symbolized) report blames: the first ``file.c:line`` outside the
-    generic core files (else the first one), refined by deeper paths in the same directory."""
+    generic core files (else the first one), refined by deeper paths in the same directory.
+
+    ``joined``: the lines joined by newlines, when the caller has them: a report with no
+    ".c:" nor ".h:" in it (not symbolized) names no file, found without a look at each line."""
+    if joined is not None and ".c:" not in joined and ".h:" not in joined:
+        return None
     text = list(lines)
     if title.startswith("INFO: rcu detected stall"):
         joined = "\n".join(text)

@@ -1,0 +1,202 @@
+"""The per-report fast paths of ``parser._Builder.finish`` answer as their plain twins do.
+
+Issue 11 (parse speed): ``finish`` joins a report's lines once and scans the joined text
+where the code looked at each line with a Python-level call, and remembers per name what
+depends on a name only.  Each fast path is compared with the plain code it replaced:
+
+- ``arches.evidence_of`` (one scan of the joined lines, rows made line-bound by
+  ``_within_line``) with ``arches.evidence`` (one match per line);
+- ``titles._frameless_trace`` given the joined text (a report with fewer than two trace
+  openers ruled out by counting words) with ``_frameless_trace_plain`` (each frame form
+  tried in turn on each line);
+- ``titles.guilty_file`` given the joined text (no ".c:"/".h:": no file) without it;
+- ``titles._skipped`` (SKIP_FRAMES and a title's extras searched apart) with one search of
+  their alternation (``_skip_rx_plain``); the remembered ``clean_symbol``, ``is_skipped``,
+  ``crash_type`` and title names with their ``_plain`` twins.
+
+On every report of every real log the repository holds (the calls ``finish`` makes,
+intercepted), and on Hypothesis' lines built from the rows' own words, blanks and newlines,
+which is where a match running into the next line or a miscounted opener would show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from a64triage.console import arches as A
+from a64triage.console import parse_text
+from a64triage.console import parser as PR
+from a64triage.console import titles as T
+from a64triage.console.formats import FORMATS, crash_type, crash_type_plain
+from a64triage.console.lines import Line
+from a64triage.console.records import Frame
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _logs() -> list[Path]:
+    return [p for p in sorted(DATA.rglob("*"))
+            if p.is_file() and p.suffix in ("", ".log", ".txt") and p.stat().st_size < 2_000_000]
+
+
+def _votes(ev: A.Evidence) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    return list(ev.strong.items()), list(ev.weak.items())  # the order decides ties
+
+
+class _Calls:
+    """Every call ``finish`` makes to the fast paths while the real logs are parsed, each
+    checked against its plain twin on the spot."""
+
+    def __init__(self) -> None:
+        self.evidence = self.frameless = self.frameless_joined = self.files = self.files_joined = 0
+        self.names: set[str] = set()
+        self.titles: set[str] = set()
+        self.mismatches: list[tuple[str, Any]] = []
+
+    def wrap_evidence(self, fast: Callable[..., A.Evidence]) -> Callable[..., A.Evidence]:
+        def check(lines: Sequence[str], joined: str, header_arch: str | None = None) -> A.Evidence:
+            got = fast(lines, joined, header_arch)
+            self.evidence += 1
+            if joined != "\n".join(lines) or _votes(got) != _votes(A.evidence(lines, header_arch)):
+                self.mismatches.append(("evidence", lines))
+            return got
+        return check
+
+    def wrap_frameless(self, fast: Callable[..., bool]) -> Callable[..., bool]:
+        def check(lines: Sequence[Line], joined: str | None = None) -> bool:
+            got = fast(lines, joined)
+            self.frameless += 1
+            if joined is not None:
+                self.frameless_joined += 1
+                if joined != "\n".join(ln.text for ln in lines):
+                    self.mismatches.append(("frameless joined", lines))
+            if got != T._frameless_trace_plain(lines):
+                self.mismatches.append(("frameless", lines))
+            return got
+        return check
+
+    def wrap_files(self, fast: Callable[..., str | None]) -> Callable[..., str | None]:
+        def check(title: str, lines: Sequence[str], joined: str | None = None) -> str | None:
+            got = fast(title, lines, joined)
+            self.files += 1
+            self.titles.add(title)
+            if joined is not None:
+                self.files_joined += 1
+                if joined != "\n".join(lines) or got != fast(title, lines):
+                    self.mismatches.append(("guilty_file", lines))
+            return got
+        return check
+
+
+@pytest.fixture(scope="module")
+def calls() -> _Calls:
+    c = _Calls()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(PR, "evidence_of", c.wrap_evidence(A.evidence_of))
+        mp.setattr(T, "_frameless_trace", c.wrap_frameless(T._frameless_trace))
+        mp.setattr(PR, "guilty_file", c.wrap_files(T.guilty_file))
+        for path in _logs():
+            for r in parse_text(path.read_bytes().decode("utf-8", "replace")):
+                c.names.update(f.function for f in r.call_trace if f.function)
+                c.names.update(f.caller for f in r.call_trace if f.caller)
+                c.titles.update(r.alt_titles)
+    return c
+
+
+def test_real_reports(calls: _Calls) -> None:
+    assert calls.mismatches == []
+    assert calls.evidence > 1200 and calls.frameless > 800 and calls.files > 1200  # the calls were made
+    assert calls.frameless_joined > calls.frameless // 2 and calls.files_joined > calls.files // 2
+
+
+def test_names_on_real_reports(calls: _Calls) -> None:
+    names = [*sorted(calls.names), "should_fail", "should_failslab", "foo.isra.0", "0xffff800010001234", "_RNv"]
+    assert len(names) > 1000
+    for n in names:
+        assert T.clean_symbol(n) == T.clean_symbol_plain(n), n
+        assert T.is_skipped(n) == T.is_skipped_plain(n), n
+        plain = T._title_name_plain(n)
+        assert T._names([Frame(function=n)]) == ([] if plain is None else [plain]), n
+    skips = sorted({t.skip for f in FORMATS for t in f.titles} | {()})
+    assert len(skips) > 20
+    hits = 0
+    for extra in skips:
+        plain = T._skip_rx_plain(extra)
+        fast = T._skip_rx(extra)
+        for n in names:
+            want = plain.search(n) is not None
+            assert T._skipped(fast, n) == want, (extra, n)
+            hits += want
+    assert hits > 1000  # skipped names were compared, not only kept ones
+    for title in sorted(calls.titles):
+        assert crash_type(title) == crash_type_plain(title), title
+
+
+# ---------------------------------------------------------------- Hypothesis
+def _sign_words() -> list[str]:
+    """Pieces of text the rows look for, their first characters, and blanks around them."""
+    words = ["pc : ffff800010001234", "pc : [<c0101234>]", "pstate: 60400005", "x29: ffff800012343c70",
+             "x1 : 0000000000000000", "Mem abort info:", "  EC = 0x25", "ESR = 0x96000045", "Call trace:",
+             "Call Trace:", "RIP: 0010:foo+0x1/0x2", "RAX: 0000000000000000", "<IRQ>", "</TASK>", "? foo+0x1/0x2",
+             "[<ffffffff81000000>] ? foo", "el0_svc+0x1/0x2", "invoke_syscall+0x1/0x2", "__x64_sys_read+0x1",
+             "[<c0100000>] (foo) from [<c0100004>] (bar+0x1/0x2)", "foo from bar+0x1/0x2", "Backtrace:",
+             "Internal error: Oops: 5 [#1] SMP ARM", "pgd = c0004000", "epc : foo", " s10: 0000000000000000 t3 : ",
+             "NIP: c0000000", "Hardware name: linux,dummy-virt (DT)", "Flags: nzcv  IRQs off", "r0 : 00000000 ",
+             "sp : c1234567 ", "do_trap_break", "MSR:  8000000000009033", "ARM", "THUMB2", "kvm"]
+    return words
+
+
+_BLANKS = ["", " ", "  ", "\t", "\n", " \n ", "        ", "\x0b", "\u2028"]
+
+
+@settings(max_examples=500, deadline=None)
+@example(["x29: ffff800012343c70", "\n", "pc : [<c0101234>]"])
+@example(["Internal error: Oops: 5 [#1] SMP ARM", "", "x1 :", "\n", "0000000000000000"])
+@given(st.lists(st.lists(st.one_of(st.sampled_from(_sign_words()), st.sampled_from(_BLANKS), st.text(max_size=6)),
+                         max_size=4).map("".join), min_size=0, max_size=8))
+def test_evidence_on_built_lines(lines: list[str]) -> None:
+    for header_arch in (None, "x86"):
+        joined = "\n".join(lines)
+        assert _votes(A.evidence_of(lines, joined, header_arch)) == _votes(A.evidence(lines, header_arch)), lines
+
+
+def test_within_line_refuses_what_may_match_a_newline() -> None:
+    assert A._within_line(r"a\s{1,4}[\w.]\S") == r"a[^\S\n]{1,4}[\w.]\S"
+    for rx in (r"[^a]", r"[\s]", r"\W", r"\D", r"a\Z", r"[]a]"):
+        with pytest.raises(ValueError):
+            A._within_line(rx)
+
+
+_TRACE_PIECES = ["Call trace:", "Call Trace:", "Backtrace:", "Allocated by task 12:", "Freed by task 3:", "Freed:",
+                 " foo+0x1/0x2", "? foo+0x1/0x2", "[<ffff800010001234>] foo+0x1/0x2", "(stack is not available)",
+                 "<Same stack as pid 1>", "[<c0100000>] (foo) from [<c0100004>] (bar)", "foo from bar+0x1/0x2",
+                 "x29: ffff800012343c70", "", "Call ", "Freed", "Allocated"]
+
+
+@settings(max_examples=500, deadline=None)
+@example([("Call trace:", 1), ("Call trace:", 1)], True)
+@example([("Freed by task 3:", 1), ("Call ", 1), ("Allocated by task 1:", 2)], False)
+@given(st.lists(st.tuples(st.one_of(st.sampled_from(_TRACE_PIECES), st.text(max_size=8)), st.integers(1, 2)),
+                max_size=8), st.booleans())
+def test_frameless_trace_on_built_lines(pieces: list[tuple[str, int]], stamped: bool) -> None:
+    lines, no = [], 0
+    for text, step in pieces:
+        no += step  # a step of 2: a line the report did not keep
+        lines.append(Line(no, text, None, stamped, False))
+    joined = "\n".join(ln.text for ln in lines)
+    assert T._frameless_trace(lines, joined) == T._frameless_trace_plain(lines) == T._frameless_trace(lines), pieces
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["drivers/foo/bar.c:12", "a.h:1", "x.c", ".c:", "include/x.h:3",
+                                           "kernel/rcu/tree.c:100", "el1h_64_irq+0x", "Exception stack"]),
+                          st.text(max_size=8)), max_size=6),
+       st.sampled_from(["INFO: rcu detected stall in foo", "KASAN: use-after-free Read in foo"]))
+def test_guilty_file_on_built_lines(lines: list[str], title: str) -> None:
+    assert T.guilty_file(title, lines, "\n".join(lines)) == T.guilty_file(title, lines)
