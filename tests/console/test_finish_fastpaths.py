@@ -9,10 +9,13 @@ depends on a name only.  Each fast path is compared with the plain code it repla
 - ``titles._frameless_trace`` given the joined text (a report with fewer than two trace
   openers ruled out by counting words) with ``_frameless_trace_plain`` (each frame form
   tried in turn on each line);
-- ``titles.guilty_file`` given the joined text (no ".c:"/".h:": no file) without it;
+- ``titles.guilty_file`` (given the joined text: no ".c:"/".h:", no file; else only the
+  lines holding one are read) with ``guilty_file_plain`` (every line read);
+- ``titles._pick`` (names read up to the first one not skipped) with ``_pick_plain``
+  (every name named and searched first);
 - ``titles._skipped`` (SKIP_FRAMES and a title's extras searched apart) with one search of
   their alternation (``_skip_rx_plain``); the remembered ``clean_symbol``, ``is_skipped``,
-  ``crash_type`` and title names with their ``_plain`` twins.
+  ``crash_type``, ``_strip`` (and its alternatives) and title names with their ``_plain`` twins.
 
 On every report of every real log the repository holds (the calls ``finish`` makes,
 intercepted), and on Hypothesis' lines built from the rows' own words, blanks and newlines,
@@ -54,7 +57,7 @@ class _Calls:
     checked against its plain twin on the spot."""
 
     def __init__(self) -> None:
-        self.evidence = self.frameless = self.frameless_joined = self.files = self.files_joined = 0
+        self.evidence = self.frameless = self.frameless_joined = self.files = self.files_joined = self.picks = 0
         self.names: set[str] = set()
         self.titles: set[str] = set()
         self.mismatches: list[tuple[str, Any]] = []
@@ -81,6 +84,16 @@ class _Calls:
             return got
         return check
 
+    def wrap_pick(self, fast: Callable[..., Any]) -> Callable[..., Any]:
+        def check(mode: str, skip: Any, names: Any) -> Any:
+            names = list(names)
+            got = fast(mode, skip, iter(names))
+            self.picks += 1
+            if got != T._pick_plain(mode, skip, names):
+                self.mismatches.append(("pick", (mode, names)))
+            return got
+        return check
+
     def wrap_files(self, fast: Callable[..., str | None]) -> Callable[..., str | None]:
         def check(title: str, lines: Sequence[str], joined: str | None = None) -> str | None:
             got = fast(title, lines, joined)
@@ -88,8 +101,10 @@ class _Calls:
             self.titles.add(title)
             if joined is not None:
                 self.files_joined += 1
-                if joined != "\n".join(lines) or got != fast(title, lines):
-                    self.mismatches.append(("guilty_file", lines))
+                if joined != "\n".join(lines):
+                    self.mismatches.append(("guilty_file joined", lines))
+            if got != T.guilty_file_plain(title, lines):
+                self.mismatches.append(("guilty_file", lines))
             return got
         return check
 
@@ -101,6 +116,7 @@ def calls() -> _Calls:
         mp.setattr(PR, "evidence_of", c.wrap_evidence(A.evidence_of))
         mp.setattr(T, "_frameless_trace", c.wrap_frameless(T._frameless_trace))
         mp.setattr(PR, "guilty_file", c.wrap_files(T.guilty_file))
+        mp.setattr(T, "_pick", c.wrap_pick(T._pick))
         for path in _logs():
             for r in parse_text(path.read_bytes().decode("utf-8", "replace")):
                 c.names.update(f.function for f in r.call_trace if f.function)
@@ -112,15 +128,18 @@ def calls() -> _Calls:
 def test_real_reports(calls: _Calls) -> None:
     assert calls.mismatches == []
     assert calls.evidence > 1200 and calls.frameless > 800 and calls.files > 1200  # the calls were made
+    assert calls.picks > 800
     assert calls.frameless_joined > calls.frameless // 2 and calls.files_joined > calls.files // 2
 
 
 def test_names_on_real_reports(calls: _Calls) -> None:
-    names = [*sorted(calls.names), "should_fail", "should_failslab", "foo.isra.0", "0xffff800010001234", "_RNv"]
+    names = [*sorted(calls.names), "should_fail", "should_failslab", "foo.isra.0", "0xffff800010001234", "_RNv",
+             "__arm64_sys_ioctl", "compat_SyS_ioctl", "__se_sys_read", "__do_sys_x", "ksys_"]
     assert len(names) > 1000
     for n in names:
         assert T.clean_symbol(n) == T.clean_symbol_plain(n), n
         assert T.is_skipped(n) == T.is_skipped_plain(n), n
+        assert T._stripped(n) == (T._strip_plain(n), T._variants_plain(n)), n
         plain = T._title_name_plain(n)
         assert T._names([Frame(function=n)]) == ([] if plain is None else [plain]), n
     skips = sorted({t.skip for f in FORMATS for t in f.titles} | {()})
@@ -199,4 +218,21 @@ def test_frameless_trace_on_built_lines(pieces: list[tuple[str, int]], stamped: 
                           st.text(max_size=8)), max_size=6),
        st.sampled_from(["INFO: rcu detected stall in foo", "KASAN: use-after-free Read in foo"]))
 def test_guilty_file_on_built_lines(lines: list[str], title: str) -> None:
-    assert T.guilty_file(title, lines, "\n".join(lines)) == T.guilty_file(title, lines)
+    plain = T.guilty_file_plain(title, lines)
+    assert T.guilty_file(title, lines, "\n".join(lines)) == T.guilty_file(title, lines) == plain
+
+
+_PICK_NAMES = ["should_fail", "should_failslab", "should_fail_alloc", "dump_stack", "kasan_report", "__kasan_check",
+               "compat_SyS_ioctl", "__arm64_sys_ioctl", "foo", "bar", "schedule", "rtnl_lock", "mutex_lock",
+               "apic_timer_interrupt", "smp_call_function_many", "el0_svc", "do_syscall_64", "kfree", "slab_free"]
+
+
+@settings(max_examples=500, deadline=None)
+@example("pc", (), ["dump_stack", "should_fail", "foo"])
+@example("trace", (), ["should_fail"])
+@given(st.sampled_from(["pc", "trace", "header", "ip", "lock", "locks", "after", "leak", "stall", "hang"]),
+       st.sampled_from(sorted({t.skip for f in FORMATS for t in f.titles})),
+       st.lists(st.one_of(st.sampled_from(_PICK_NAMES), st.text("abs_ufl", max_size=12)), max_size=8))
+def test_pick_on_built_names(mode: str, extra: tuple[str, ...], names: list[str]) -> None:
+    skip = T._skip_rx(extra)
+    assert T._pick(mode, skip, iter(names)) == T._pick_plain(mode, skip, names), (mode, names)

@@ -869,7 +869,7 @@ class _Builder:
         return len(self.lines) > 1 and op.confirm_rx.match(self.lines[1].text) is not None
 
     # ---------------------------------------------------------------- result
-    def _arch(self, ctx: _Context, texts: list[str], joined: str) -> tuple[str, str]:
+    def _arch(self, ctx: _Context, texts: tuple[str, ...], joined: str) -> tuple[str, str]:
         """The report's architecture and where it came from: its own lines (console/arches.py),
         else an earlier report of the same log (one log, one machine), else the default arm64.
         ``texts``: the lines' texts, ``joined``: the same joined by newlines."""
@@ -892,15 +892,16 @@ class _Builder:
             pa = self.panic_at
             pc = Frame(function=pa.function, offset=pa.offset, size=pa.size, module=pa.module,
                        address=hyp_pc if hyp_pc is not None else pa.address, stack="hyp", line_no=pa.line_no)
-        texts = [ln.text for ln in self.lines]
+        texts = tuple(map(_TEXT, self.lines))
         joined = "\n".join(texts)  # once for the per-report scans (arch, syzkaller's report regexps, files)
         arch, arch_from = self._arch(ctx, texts, joined)
         corrupted = None
-        xregs = sum(1 for r, _ in self.registers if r.startswith("x"))
         if not frames and not self.registers and not self.hyp_panic and pc is None:
             corrupted = "truncated: no register dump or call trace"
-        elif arch == "arm64" and 0 < xregs < EXPECTED_XREGS and not frames:
-            corrupted = f"truncated: register dump incomplete ({xregs} of {EXPECTED_XREGS} x registers)"
+        elif arch == "arm64" and not frames:  # x registers counted only here: most reports have a trace
+            xregs = sum(1 for r, _ in self.registers if r.startswith("x"))
+            if 0 < xregs < EXPECTED_XREGS:
+                corrupted = f"truncated: register dump incomplete ({xregs} of {EXPECTED_XREGS} x registers)"
         extra = list(self.extra)
         if arch_from != "report":
             extra.append(("arch_from", arch_from))
@@ -931,18 +932,17 @@ class _Builder:
             title = title.replace("BUG: unable to handle kernel unhandled fault", "Unhandled fault", 1)
         syz = None
         if self.syz_fmt is not None:
-            end = self.syz_end
-            before = _before(end)
+            end = self.syz_end  # frames printed before line ``end`` (comprehensions: no call per frame)
             t_frames = (*self.frames, *self.tail) if end > self.last else tuple(
-                filter(before, (*self.frames, *self.tail)))
+                [f for f in (*self.frames, *self.tail) if f.line_no < end])
             syz = syz_title(self.syz_fmt, self.syz_header,
                             self.lines if end > self.last else [ln for ln in self.lines if ln.no < end], facts,
                             joined=joined if end > self.last else "",
-                            header_func=self.header_func, lock_at=tuple(filter(before, self.lock_at)),
-                            pc=pc if pc is None or before(pc) else None, frames=t_frames,
-                            has_trace=any(before(f) for f in self.frames),
-                            everything=tuple(sorted(filter(before, (*self.frames, *self.tail, *self.later, *self.rips)),
-                                                    key=_LINE_NO)))
+                            header_func=self.header_func, lock_at=tuple([f for f in self.lock_at if f.line_no < end]),
+                            pc=pc if pc is None or pc.line_no < end else None, frames=t_frames,
+                            has_trace=any(f.line_no < end for f in self.frames),
+                            everything=tuple(sorted([f for f in (*self.frames, *self.tail, *self.later, *self.rips)
+                                                     if f.line_no < end], key=_LINE_NO)))
         entry = _exception_entry(frames)
         last = max(self.last, self.first)
         kept = self.lines
@@ -951,7 +951,7 @@ class _Builder:
             lines = tuple(map(_TEXT, kept))
             kept_joined = None
         else:
-            lines = tuple(texts)
+            lines = texts
             kept_joined = joined
         line_nos = tuple(map(_NO, kept))
         return Report(
@@ -1033,11 +1033,6 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
     "riscv_status": _Builder._on_riscv_status,
     "ubsan_detail": _Builder._on_ubsan_detail,
 }
-
-
-def _before(end: int) -> Callable[[Frame], bool]:
-    """Is a frame printed before line ``end``?"""
-    return lambda f: f.line_no < end
 
 
 _TEXT = attrgetter("text")

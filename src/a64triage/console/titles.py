@@ -11,7 +11,7 @@ never appear.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from a64triage.console.demangle import demangle
@@ -157,7 +157,7 @@ def first_guilty(frames: Iterable[Frame], after_entry: bool = False) -> str | No
     if after_entry:
         for i in range(len(seq) - 1, -1, -1):
             fn = seq[i].function or ""
-            if ENTRY.match(fn) and fn.startswith(("el1", "__")):
+            if fn.startswith(("el1", "__")) and ENTRY.match(fn):
                 seq = seq[i + 1 :]
                 break
     for f in seq:
@@ -385,7 +385,25 @@ def _skipped(extra: re.Pattern[str] | None, name: str) -> bool:
     return hit
 
 
+_STRIPPED: dict[str, tuple[str, tuple[str, ...]]] = {}  # name -> (_strip_plain, _variants_plain)
+
+
+def _stripped(name: str) -> tuple[str, tuple[str, ...]]:
+    """``name`` without its longest syscall-wrapper prefix, and without each one it has,
+    remembered per name (15 prefixes to try, for names that repeat in every report)."""
+    done = _STRIPPED.get(name)
+    if done is None:
+        if len(_STRIPPED) > 100_000:  # bounded memory on a log of endless distinct names
+            _STRIPPED.clear()
+        done = _STRIPPED[name] = (_strip_plain(name), _variants_plain(name))
+    return done
+
+
 def _strip(name: str) -> str:
+    return _stripped(name)[0]
+
+
+def _strip_plain(name: str) -> str:
     best = name
     for p in STRIP_PREFIXES:
         if name.startswith(p) and len(name) - len(p) < len(best):
@@ -393,11 +411,21 @@ def _strip(name: str) -> str:
     return best
 
 
+def _variants_plain(name: str) -> tuple[str, ...]:
+    """``name`` with each syscall-wrapper prefix it has taken off (title alternatives)."""
+    return tuple(name[len(p):] for p in STRIP_PREFIXES if name.startswith(p))
+
+
 def _names(frames: Iterable[Frame | None]) -> list[str]:
-    out = []
+    return list(_iter_names(frames))
+
+
+def _iter_names(frames: Iterable[Frame | None]) -> Iterator[str]:
+    """The names of ``frames`` a title may blame, in trace order, made as they are read
+    (``_pick`` of most modes stops at the first name not skipped)."""
     for f in frames:
         if (f is None or not f.function or f.marker == "?" or f.stack == "hyp" or (f.inline and f.offset is None)
-                or outside_function(f)):
+                or (f.offset is not None and f.size and f.offset > f.size)):  # outside_function(f)
             continue  # unreliable guesses, hyp frames, inlined callees (no return address of their own)
         for printed in (f.function, f.caller):  # 32-bit ARM: the frame, then the caller it names
             if printed:
@@ -407,8 +435,7 @@ def _names(frames: Iterable[Frame | None]) -> list[str]:
                         _TITLE_NAMES.clear()
                     name = _TITLE_NAMES[printed] = _title_name_plain(printed)
                 if name is not None:
-                    out.append(name)
-    return out
+                    yield name
 
 
 _UNSEEN = ""  # no printed name titles as "" (_FUNC_NAME needs a character): the cache's "not yet"
@@ -449,7 +476,6 @@ def _guilty(mode: str, skip: re.Pattern[str] | None, header_func: str | None, lo
     if mode == "lock":
         names = _names(lock_at[:1])
         return (names[0], names[0]) if names else None
-    trace = list(frames)
     if mode == "rcu":
         # The stalled CPU's backtrace: what follows its timer interrupt (x86: the first
         # "apic_timer_interrupt" frame, then the next pc line, the interrupted RIP, and its callers;
@@ -476,17 +502,31 @@ def _guilty(mode: str, skip: re.Pattern[str] | None, header_func: str | None, lo
         names = _names([Frame(function=after_func)] if after_func else []) + _names(
             f for f in everything if f.line_no > after)
     elif mode in ("pc", "stall"):
-        names = _names([pc, *trace])
+        return _pick(mode, skip, _iter_names((pc, *frames)))
     elif mode == "ip":
         names = _names([pc])
     elif mode == "header":
-        names = _names([Frame(function=header_func)] if header_func else []) + _names(trace)
+        return _pick(mode, skip, _iter_names((Frame(function=header_func), *frames) if header_func else frames))
     else:
-        names = _names(trace)
+        return _pick(mode, skip, _iter_names(frames))
     return _pick(mode, skip, names)
 
 
-def _pick(mode: str, skip: re.Pattern[str] | None, names: list[str]) -> tuple[str, str] | None:
+def _pick(mode: str, skip: re.Pattern[str] | None, names: Iterable[str]) -> tuple[str, str] | None:
+    """``_pick_plain``, reading ``names`` only up to the first one not skipped where the
+    mode's rule (every rule but "stall" and "hang") looks no further: the rest of a trace
+    is neither named nor searched in the skip patterns."""
+    if mode in ("stall", "hang"):
+        return _pick_plain(mode, skip, list(names))
+    for n in names:
+        if n.startswith("should_fail") and _FAULT_INJECTION.match(n):
+            return None  # fault injection at or before the first kept name (see _pick_plain)
+        if not _skipped(skip, n):
+            return _strip(n), n
+    return None
+
+
+def _pick_plain(mode: str, skip: re.Pattern[str] | None, names: list[str]) -> tuple[str, str] | None:
     """The guilty one of ``names`` (in trace order) by the mode's rule."""
     kept = [n for n in names if not _skipped(skip, n)]
     injected = next((i for i, n in enumerate(names) if n.startswith("should_fail") and _FAULT_INJECTION.match(n)),
@@ -521,7 +561,8 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
     """The title syzkaller gives a report opened by ``header`` (a line of format ``fmt``);
     ``lines`` are the report's lines, ``joined`` their texts joined by newlines if the caller
     has them (else they are joined here, when a title variant reads the whole report)."""
-    header = _DROPPED.sub("", header)  # printk's "** N printk messages dropped **" glued to the line
+    if "printk messages dropped" in header:  # _DROPPED's literal: most headers need no sub
+        header = _DROPPED.sub("", header)  # printk's "** N printk messages dropped **" glued to the line
     report_text = joined
     unmatched = False  # a variant's header matched, its report text did not
     m = fmt.rx.search(header)
@@ -575,7 +616,7 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
         title = normalise_title(title.replace("  ", " "))
         alt_list = [a.format_map(values) for a in t.alt]
         # The frame as printed, and with each syscall-wrapper prefix taken off, are alternatives.
-        for variant in ([raw] if raw else []) + [raw[len(p):] for p in STRIP_PREFIXES if raw and raw.startswith(p)]:
+        for variant in (raw, *_stripped(raw)[1]) if raw else ():
             other = {**values, "frame": variant}
             alt_list += [t.template.format_map(other), *(a.format_map(other) for a in t.alt)]
         alts = tuple(a for a in dict.fromkeys(normalise_title(a) for a in alt_list) if a != normalise_title(title))
@@ -733,6 +774,22 @@ def guilty_file(title: str, lines: Iterable[str], joined: str | None = None) -> 
     ".c:" nor ".h:" in it (not symbolized) names no file, found without a look at each line."""
     if joined is not None and ".c:" not in joined and ".h:" not in joined:
         return None
+    text = list(lines)
+    if title.startswith("INFO: rcu detected stall"):
+        joined = "\n".join(text)
+        for end in _INTERRUPT_ENDS:
+            at = joined.find(end)
+            if at >= 0:
+                found = _guilty_file_in(joined[at:].split("\n"))
+                if found:
+                    return found
+    # Only lines holding ".c:" or ".h:" can name a file (_source_file): the others are passed
+    # over here, one substring test each, rather than one call each in _guilty_file_in.
+    return _guilty_file_in([ln for ln in text if ".c:" in ln or ".h:" in ln]) or None
+
+
+def guilty_file_plain(title: str, lines: Iterable[str]) -> str | None:
+    """``guilty_file`` reading every line (the reference of the tests)."""
     text = list(lines)
     if title.startswith("INFO: rcu detected stall"):
         joined = "\n".join(text)
