@@ -11,8 +11,9 @@ depends on a name only.  Each fast path is compared with the plain code it repla
   tried in turn on each line);
 - ``titles.guilty_file`` (given the joined text: no ".c:"/".h:", no file; else only the
   lines holding one are read) with ``guilty_file_plain`` (every line read);
-- ``titles._pick`` (names read up to the first one not skipped) with ``_pick_plain``
-  (every name named and searched first);
+- ``titles._pick`` (names read up to the first one not skipped; the stall and hang rules'
+  readings of a name remembered) with ``_pick_plain`` (every name named and read each time);
+- ``parser._exception_entry`` (entry names remembered) with ``_exception_entry_plain``;
 - ``titles._skipped`` (SKIP_FRAMES and a title's extras searched apart) with one search of
   their alternation (``_skip_rx_plain``); the remembered ``clean_symbol``, ``is_skipped``,
   ``crash_type``, ``_strip`` (and its alternatives) and title names with their ``_plain`` twins.
@@ -122,6 +123,8 @@ def calls() -> _Calls:
                 c.names.update(f.function for f in r.call_trace if f.function)
                 c.names.update(f.caller for f in r.call_trace if f.caller)
                 c.titles.update(r.alt_titles)
+                if PR._exception_entry(r.call_trace) != PR._exception_entry_plain(r.call_trace):
+                    c.mismatches.append(("exception_entry", r.call_trace))
     return c
 
 
@@ -139,7 +142,8 @@ def test_names_on_real_reports(calls: _Calls) -> None:
     for n in names:
         assert T.clean_symbol(n) == T.clean_symbol_plain(n), n
         assert T.is_skipped(n) == T.is_skipped_plain(n), n
-        assert T._stripped(n) == (T._strip_plain(n), T._variants_plain(n)), n
+        b = T._stripped(n)
+        assert (b.bare, b.variants) == (T._strip_plain(n), T._variants_plain(n)), n
         plain = T._title_name_plain(n)
         assert T._names([Frame(function=n)]) == ([] if plain is None else [plain]), n
     skips = sorted({t.skip for f in FORMATS for t in f.titles} | {()})
@@ -224,7 +228,9 @@ def test_guilty_file_on_built_lines(lines: list[str], title: str) -> None:
 
 _PICK_NAMES = ["should_fail", "should_failslab", "should_fail_alloc", "dump_stack", "kasan_report", "__kasan_check",
                "compat_SyS_ioctl", "__arm64_sys_ioctl", "foo", "bar", "schedule", "rtnl_lock", "mutex_lock",
-               "apic_timer_interrupt", "smp_call_function_many", "el0_svc", "do_syscall_64", "kfree", "slab_free"]
+               "apic_timer_interrupt", "smp_call_function_many", "el0_svc", "do_syscall_64", "kfree", "slab_free",
+               "synchronize_rcu", "synchronize_net", "wait_for_completion", "__x64_sys_ioctl", "ksys_ioctl",
+               "worker_thread", "process_one_work", "__do_sys_sync"]
 
 
 @settings(max_examples=500, deadline=None)

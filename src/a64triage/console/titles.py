@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from a64triage.console.demangle import demangle
 from a64triage.console.formats import (
@@ -153,7 +154,8 @@ def outside_function(frame: Frame) -> bool:
 
 def first_guilty(frames: Iterable[Frame], after_entry: bool = False) -> str | None:
     """First non-helper function; with ``after_entry`` start past the exception entry."""
-    seq = [f for f in frames if f.function and f.marker != "?" and not outside_function(f)]  # "?": x86 guess
+    seq = [f for f in frames if f.function and f.marker != "?"  # "?": x86 guess
+           and not (f.offset is not None and f.size and f.offset > f.size)]  # outside_function(f), inlined
     if after_entry:
         for i in range(len(seq) - 1, -1, -1):
             fn = seq[i].function or ""
@@ -197,8 +199,8 @@ def build_title(
 ) -> str:
     """Assemble the title from the kind, the printed message and the guilty frame."""
     pc_func = pc.function if pc is not None and pc.function and pc.stack != "hyp" else None
-    task = [f for f in frames if f.stack != "hyp"]
     hyp = [f for f in frames if f.stack == "hyp"]
+    task = [f for f in frames if f.stack != "hyp"] if hyp else list(frames)  # most reports: no hyp frame
 
     def guilty(prefer: str | None, after_entry: bool = True) -> str | None:
         if prefer and not is_skipped(prefer):
@@ -371,36 +373,52 @@ def _skip_rx_plain(extra: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in (*SKIP_FRAMES, *extra)))
 
 
-_SKIPPED: dict[tuple[str, str], bool] = {}  # (extra pattern, name) -> skipped: names repeat across reports
+_SKIPPED: dict[re.Pattern[str] | None, dict[str, bool]] = {}  # extra patterns -> name -> skipped
 
 
 def _skipped(extra: re.Pattern[str] | None, name: str) -> bool:
-    key = (extra.pattern if extra is not None else "", name)
-    hit = _SKIPPED.get(key)
+    """Is ``name`` a helper by SKIP_FRAMES or a title's extras?  Remembered per extras and
+    name: names repeat across reports."""
+    seen = _SKIPPED.get(extra)
+    if seen is None:
+        seen = _SKIPPED[extra] = {}
+    hit = seen.get(name)
     if hit is None:
-        if len(_SKIPPED) > 100_000:  # bounded memory on a log of endless distinct names
-            _SKIPPED.clear()
-        hit = _SKIPPED[key] = _SKIP_RX.search(name) is not None or (extra is not None
-                                                                     and extra.search(name) is not None)
+        if len(seen) > 100_000:  # bounded memory on a log of endless distinct names
+            seen.clear()
+        hit = seen[name] = _SKIP_RX.search(name) is not None or (extra is not None and extra.search(name) is not None)
     return hit
 
 
-_STRIPPED: dict[str, tuple[str, tuple[str, ...]]] = {}  # name -> (_strip_plain, _variants_plain)
+class _Bare(NamedTuple):
+    """What the title rules read in a frame's name once its syscall-wrapper prefix is off."""
+
+    bare: str  # _strip_plain(name)
+    variants: tuple[str, ...]  # _variants_plain(name)
+    stall: bool  # a stall dispatch anchor (_STALL_RX) is in the bare name
+    hang: str | None  # a hang anchor is: what the title names then (_pick_plain's "hang" rule)
+    hang_skip: bool  # a wait/lock primitive (HANG_SKIP) is
 
 
-def _stripped(name: str) -> tuple[str, tuple[str, ...]]:
-    """``name`` without its longest syscall-wrapper prefix, and without each one it has,
-    remembered per name (15 prefixes to try, for names that repeat in every report)."""
+_STRIPPED: dict[str, _Bare] = {}
+
+
+def _stripped(name: str) -> _Bare:
+    """The rules' reading of ``name``, remembered per name (15 prefixes, a regex and ~20
+    substrings to try, for names that repeat in every report)."""
     done = _STRIPPED.get(name)
     if done is None:
         if len(_STRIPPED) > 100_000:  # bounded memory on a log of endless distinct names
             _STRIPPED.clear()
-        done = _STRIPPED[name] = (_strip_plain(name), _variants_plain(name))
+        bare = _strip_plain(name)
+        hang = next(((repl or bare) for anchor, repl in HANG_ANCHORS if anchor in bare), None)
+        done = _STRIPPED[name] = _Bare(bare, _variants_plain(name), _STALL_RX.search(bare) is not None, hang,
+                                       any(s in bare for s in HANG_SKIP))
     return done
 
 
 def _strip(name: str) -> str:
-    return _stripped(name)[0]
+    return _stripped(name).bare
 
 
 def _strip_plain(name: str) -> str:
@@ -516,14 +534,35 @@ def _pick(mode: str, skip: re.Pattern[str] | None, names: Iterable[str]) -> tupl
     """``_pick_plain``, reading ``names`` only up to the first one not skipped where the
     mode's rule (every rule but "stall" and "hang") looks no further: the rest of a trace
     is neither named nor searched in the skip patterns."""
-    if mode in ("stall", "hang"):
-        return _pick_plain(mode, skip, list(names))
-    for n in names:
-        if n.startswith("should_fail") and _FAULT_INJECTION.match(n):
-            return None  # fault injection at or before the first kept name (see _pick_plain)
-        if not _skipped(skip, n):
-            return _strip(n), n
-    return None
+    if mode not in ("stall", "hang"):
+        for n in names:
+            if n.startswith("should_fail") and _FAULT_INJECTION.match(n):
+                return None  # fault injection at or before the first kept name (see _pick_plain)
+            if not _skipped(skip, n):
+                return _strip(n), n
+        return None
+    # _pick_plain's stall and hang rules, with each name's reading remembered (_stripped).
+    names = list(names)
+    kept = [n for n in names if not _skipped(skip, n)]
+    injected = next((i for i, n in enumerate(names) if n.startswith("should_fail") and _FAULT_INJECTION.match(n)),
+                    None)
+    if injected is not None and (not kept or names.index(kept[0]) >= injected):
+        return None
+    if mode == "stall":
+        prev = kept[0] if kept else None
+        for n in kept:
+            b = _stripped(n)
+            if b.stall:
+                if "smp_call_function" in b.bare:
+                    return "smp_call_function", n
+                return (_strip(prev), prev) if prev else None
+            prev = n
+        return None
+    for n in kept:
+        hang = _stripped(n).hang
+        if hang is not None:
+            return hang, n
+    return next(((_strip(n), n) for n in kept if not _stripped(n).hang_skip), None)
 
 
 def _pick_plain(mode: str, skip: re.Pattern[str] | None, names: list[str]) -> tuple[str, str] | None:
@@ -538,21 +577,21 @@ def _pick_plain(mode: str, skip: re.Pattern[str] | None, names: list[str]) -> tu
     if mode == "stall":
         prev = kept[0] if kept else None
         for n in kept:
-            bare = _strip(n)
+            bare = _strip_plain(n)
             if _STALL_RX.search(bare):
                 if "smp_call_function" in bare:
                     return "smp_call_function", n
-                return (_strip(prev), prev) if prev else None
+                return (_strip_plain(prev), prev) if prev else None
             prev = n
         return None
     if mode == "hang":
         for n in kept:
-            bare = _strip(n)
+            bare = _strip_plain(n)
             for anchor, repl in HANG_ANCHORS:
                 if anchor in bare:
                     return repl or bare, n
-        kept = [n for n in kept if not any(s in _strip(n) for s in HANG_SKIP)]
-    return (_strip(kept[0]), kept[0]) if kept else None
+        kept = [n for n in kept if not any(s in _strip_plain(n) for s in HANG_SKIP)]
+    return (_strip_plain(kept[0]), kept[0]) if kept else None
 
 
 def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, str], *,
@@ -568,12 +607,12 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
     m = fmt.rx.search(header)
     groups: dict[str, str] = {k: v for k, v in (m.groupdict() if m else {}).items() if v is not None}
     for t in fmt.titles:
+        wm = t.when_rx.search(header) if t.when_rx is not None else None
+        if wm is None and t.when_rx is not None:
+            continue  # before the values are built: most variants do not apply
         values = dict(facts)
         values.update(groups)
-        if t.when_rx is not None:
-            wm = t.when_rx.search(header)
-            if wm is None:
-                continue
+        if wm is not None:
             values.update({k: v for k, v in wm.groupdict().items() if v is not None})
             if "what" not in groups and wm.lastindex is None:
                 values.setdefault("what", wm.group(0))
@@ -616,7 +655,7 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
         title = normalise_title(title.replace("  ", " "))
         alt_list = [a.format_map(values) for a in t.alt]
         # The frame as printed, and with each syscall-wrapper prefix taken off, are alternatives.
-        for variant in (raw, *_stripped(raw)[1]) if raw else ():
+        for variant in (raw, *_stripped(raw).variants) if raw else ():
             other = {**values, "frame": variant}
             alt_list += [t.template.format_map(other), *(a.format_map(other) for a in t.alt)]
         alts = tuple(a for a in dict.fromkeys(normalise_title(a) for a in alt_list) if a != normalise_title(title))
