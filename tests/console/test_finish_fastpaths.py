@@ -5,7 +5,8 @@ where the code looked at each line with a Python-level call, and remembers per n
 depends on a name only.  Each fast path is compared with the plain code it replaced:
 
 - ``arches.evidence_of`` (one scan of the joined lines, rows made line-bound by
-  ``_within_line``) with ``arches.evidence`` (one match per line);
+  ``_within_line``, leading blanks given back only to the rows ``_may_start_blank`` says may
+  start with one) with ``arches.evidence`` (one match per line);
 - ``titles._frameless_trace`` given the joined text (a report with fewer than two trace
   openers ruled out by counting words) with ``_frameless_trace_plain`` (each frame form
   tried in turn on each line);
@@ -25,6 +26,7 @@ which is where a match running into the next line or a miscounted opener would s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -175,7 +177,7 @@ def _sign_words() -> list[str]:
     return words
 
 
-_BLANKS = ["", " ", "  ", "\t", "\n", " \n ", "        ", "\x0b", "\u2028"]
+_BLANKS = ["", " ", "  ", "\t", "\n", " \n ", "        ", "         ", "          ", "\x0b", "\u2028"]
 
 
 @settings(max_examples=500, deadline=None)
@@ -187,6 +189,27 @@ def test_evidence_on_built_lines(lines: list[str]) -> None:
     for header_arch in (None, "x86"):
         joined = "\n".join(lines)
         assert _votes(A.evidence_of(lines, joined, header_arch)) == _votes(A.evidence(lines, header_arch)), lines
+
+
+@settings(max_examples=300, deadline=None)
+@example("EC = 0x25", 2)
+@example("s10: 0000000000000000 t3 : ", 1)
+@given(st.one_of(st.sampled_from(_sign_words()), st.text(max_size=12)), st.integers(0, 11))
+def test_rows_said_to_start_with_no_blank_do_not(text: str, blanks: int) -> None:
+    """_JOINED_RX gives blanks back only to the rows _may_start_blank says may start with one."""
+    assert A._BLANK_FIRST  # "  EC = 0x" and riscv's " ?s1[01]" rows
+    for i, rx in A._ROW_RX.items():
+        if i not in A._BLANK_FIRST:
+            assert re.match(rx, " " * max(blanks, 1) + text) is None, (i, text)
+            assert re.match(rx, "\t" + text) is None, (i, text)
+
+
+def test_may_start_blank() -> None:
+    for rx, want in ((r" a", True), (r"a", False), (r"(?:x)? b", True), (r"(?:x)?b", False), (r"\s?b", True),
+                     (r"[\w.]+", False), (r"[^a]", True), (r"\W", True), (r"(?=a)b", False), (r"a|\tb", True),
+                     (r"(?:a|)c", False), (r"(?:a|) c", True), (r"\d", False), (r"\D", True), (r".", True)):
+        got = A._may_start_blank(list(A.sre.parse(rx)))
+        assert (got is not False) == want, rx
 
 
 def test_within_line_refuses_what_may_match_a_newline() -> None:
