@@ -11,7 +11,9 @@ Two shapes of log, generated under a temporary directory (never committed):
 
 For each, ``grep -c 'Call trace'`` reads the file first (warm page cache for both;
 grep is the bound for one pass over the bytes), then ``a64triage.console.parse_file``
-streams it in a child process that reports its CPU time and peak RSS.  Times are CPU
+streams it in a child process that reports its CPU time and peak RSS: once with the
+console modules mypyc compiled at install (setup.py; "plain" if the build made none),
+once with their plain source (``A64TRIAGE_PURE=1``), the speed-up's plain twin.  Times are CPU
 time (user + system), not wall time: on a shared machine wall time measures the
 neighbours.  ``--rss-gb``
 also parses a file of that many GiB (the quiet shape, the cheaper to generate) to
@@ -21,6 +23,7 @@ show that RSS does not grow with the file.  Ratios are parse / grep.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -76,20 +79,23 @@ def build(path: Path, size: int, chunk: bytes) -> int:
 _CHILD = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
+from a64triage import compiled
 from a64triage.console import parse_file
 start = time.process_time()
 n = sum(1 for _ in parse_file(sys.argv[2]))
 secs = time.process_time() - start
 hwm = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:"))
-print(n, secs, hwm)
+print(n, secs, hwm, "compiled" if compiled.compiled() else "plain")
 """
 
 
-def parse_child(path: Path) -> tuple[int, float, int]:
-    """(reports, seconds, max RSS in KiB) of parsing ``path`` in a fresh interpreter."""
+def parse_child(path: Path, plain: bool = False) -> tuple[int, float, int, str]:
+    """(reports, seconds, max RSS in KiB, parser) of parsing ``path`` in a fresh interpreter,
+    with the compiled console modules when built, or (``plain``) their source."""
+    env = {k: v for k, v in os.environ.items() if k != "A64TRIAGE_PURE"} | ({"A64TRIAGE_PURE": "1"} if plain else {})
     out = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT / "src"), str(path)], check=True,
-                         capture_output=True, text=True).stdout.split()
-    return int(out[0]), float(out[1]), int(out[2])
+                         capture_output=True, text=True, env=env).stdout.split()
+    return int(out[0]), float(out[1]), int(out[2]), out[3]
 
 
 def grep_seconds(path: Path) -> float:
@@ -106,7 +112,8 @@ def main() -> int:
     ap.add_argument("--rss-gb", type=float, default=0.0, help="also parse a quiet log of this many GiB (RSS)")
     args = ap.parse_args()
     shapes = ("quiet", "dense") if args.shape == "both" else (args.shape,)
-    rows = [("shape", "size", "reports", "parse MiB/s", "grep -c MiB/s", "parse/grep", "max RSS")]
+    rows = [("shape", "size", "parser", "reports", "parse MiB/s", "parse MB/s", "grep -c MiB/s", "parse/grep",
+             "max RSS")]
     with tempfile.TemporaryDirectory(prefix="a64triage-bench-") as tmp:
         jobs = [(s, args.mb * (1 << 20)) for s in shapes]
         if args.rss_gb:
@@ -116,9 +123,13 @@ def main() -> int:
             size = build(path, int(want), quiet_chunk() if shape == "quiet" else dense_chunk())
             mib = size / (1 << 20)
             grep = min(grep_seconds(path) for _ in range(2))
-            reports, secs, rss = parse_child(path)
-            rows.append((shape, f"{mib:,.0f} MiB", f"{reports:,}", f"{mib / secs:,.1f}", f"{mib / grep:,.0f}",
-                         f"1/{secs / grep:,.0f}", f"{rss / 1024:,.0f} MiB"))
+            # The compiled parser (what the install builds), then its plain twin on the same file
+            # (the RSS run only compiled).
+            for plain in (False, True) if want == args.mb * (1 << 20) else (False,):
+                reports, secs, rss, parser = parse_child(path, plain)
+                rows.append((shape, f"{mib:,.0f} MiB", parser, f"{reports:,}", f"{mib / secs:,.1f}",
+                             f"{size / secs / 1e6:,.1f}", f"{mib / grep:,.0f}", f"1/{secs / grep:,.0f}",
+                             f"{rss / 1024:,.0f} MiB"))
             path.unlink()
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:

@@ -34,6 +34,9 @@ def _instrumented_targets() -> object:
 
     import atheris
 
+    # The plain source of the mypyc-compiled console modules: atheris instruments Python
+    # bytecode, so compiled code would be fuzzed without coverage (a64triage/compiled.py).
+    os.environ["A64TRIAGE_PURE"] = "1"
     with atheris.instrument_imports(include=["a64triage"]):
         import a64triage
 

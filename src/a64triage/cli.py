@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, Protocol, cast
 
-from a64triage import __version__
+from a64triage import __version__, compiled
 from a64triage.errors import InputError
 
 COMMANDS: dict[str, str] = {
@@ -54,7 +54,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="a64triage",
         description="Explain arm64 Linux kernel and KVM hypervisor crashes.",
     )
-    parser.add_argument("--version", action="version", version=f"a64triage {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"a64triage {__version__} (console parser: {compiled.MODE})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, help_text in COMMANDS.items():

@@ -1,4 +1,5 @@
-"""What a user gets from a plain ``pip install .``: the fast DWARF backend, no extras.
+"""What a user gets from a plain ``pip install .``: the fast DWARF backend and the
+compiled console parser, no extras.
 
 The package is installed the way a user installs it (no extras, no editable
 mode) into a fresh venv, and the installed ``a64triage`` command symbolizes a
@@ -46,6 +47,11 @@ def test_plain_pip_install_gets_drgn(tmp_path: Path) -> None:
     if res.returncode != 0 and "Could not find a version" in res.stderr + res.stdout:
         pytest.skip(f"no package index reachable: {res.stderr.strip().splitlines()[-1]}")
     assert res.returncode == 0, res.stderr
+
+    # ... and the console parser compiled by mypyc (setup.py), not its plain source.
+    version = subprocess.run([str(venv / "bin" / "a64triage"), "--version"], capture_output=True, text=True,
+                             env=_env(), timeout=60, cwd=venv, check=True).stdout
+    assert version.endswith("(console parser: compiled)\n"), version
 
     fast = _symbolize(venv, tmp_path / "cache")
     assert fast.returncode == 0, fast.stderr

@@ -339,32 +339,32 @@ CONTEXT: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # powerpc prints each entry as "[stack pointer] [return address] f+0x1/0x2", the first
 # one possibly "(unreliable)" (arch/powerpc/kernel/process.c show_stack()).
 _PPC_SP_LR = r"(?:\[" + _HEX + r"{16}\] \[" + _HEX + r"{16}\]\s{1,12})?"
-FRAME_MODERN = re.compile(
+FRAME_MODERN: re.Pattern[str] = re.compile(
     r"^(?P<unrel>\?\s{1,4})?(?:\[<(?P<addr>" + _HEX + r"{8,16})>\]\s{1,8})?" + _PPC_SP_LR + r"(?P<unrel2>\?\s{1,4})?(?P<func>" + _SYM + r")\+0x(?P<off>"
     + _HEX + r"{1,16})"
     r"/0x(?P<size>" + _HEX + r"{1,16})(?:\s{1,4}\[(?P<mod>[\w\-]{1,64})(?: " + _HEX + r"{8,64})?\])?"
     r"(?:\s{1,4}\((?P<marker>[PLFCT])\))?(?:\s{1,4}(?P<src>[^\s:]{1,300}:\d{1,7}(?::\d{1,5})?))?"
     r"(?:\s{1,4}\[(?P<inline>inline)\])?(?P<unrel3>\s{1,4}\(unreliable\))?\s{0,4}$"
 )
-FRAME_INLINE = re.compile(
+FRAME_INLINE: re.Pattern[str] = re.compile(
     r"^(?:\[<" + _HEX + r"{8,16}>\]\s{1,8})?" + _PPC_SP_LR + r"(?P<func>" + _SYM + r")\s{1,4}(?P<src>[^\s:]{1,300}:\d{1,7}(?::\d{1,5})?)\s{1,4}\[inline\]\s{0,4}$"
 )
-FRAME_ADDR_ONLY = re.compile(
+FRAME_ADDR_ONLY: re.Pattern[str] = re.compile(
     r"^\[<(?P<addr>" + _HEX + r"{8,16}|\s{0,16}\(null\))>\]\s{1,16}(?P<func>\S{1,300})?\s{0,4}$"
 )
-FRAME_HYP = re.compile(
+FRAME_HYP: re.Pattern[str] = re.compile(
     r"^(?:kvm \[\d{1,10}\]: )?\s{0,4}\[<(?P<addr>" + _HEX + r"{1,16})>\]\s{1,8}(?P<sym>\S{1,300}?)(?:\s{1,4}\[hyp\])?\s{0,4}$"
 )
-FRAME_ARM32 = re.compile(
+FRAME_ARM32: re.Pattern[str] = re.compile(
     r"^\[<(?P<addr>" + _HEX + r"{8})>\]\s?\((?P<func>" + _SYM + r")(?:\+0x(?P<off>" + _HEX + r"{1,8})/0x(?P<size>"
     + _HEX + r"{1,8}))?(?: \[(?P<mod>[\w\-]{1,64})\])?\) from \[<(?P<from>" + _HEX + r"{8})>\]"
     r"(?: {1,4}\((?P<caller>" + _SYM + r")\+0x" + _HEX + r"{1,8}/0x" + _HEX + r"{1,8}(?: \[[\w\-]{1,64}\])?\))?"
 )
-FRAME_ARM32_NEW = re.compile(
+FRAME_ARM32_NEW: re.Pattern[str] = re.compile(
     r"^(?P<func>" + _SYM + r")(?: \[(?P<mod>[\w\-]{1,64})\])? from (?P<caller>" + _SYM + r")\+0x(?P<off>"
     + _HEX + r"{1,8})/0x(?P<size>" + _HEX + r"{1,8})(?: \[(?P<mod2>[\w\-]{1,64})\])?\s?$"
 )
-SYMBOL = re.compile(
+SYMBOL: re.Pattern[str] = re.compile(
     r"^(?P<func>" + _SYM + r")\+0x(?P<off>" + _HEX + r"{1,16})/0x(?P<size>" + _HEX + r"{1,16})"
     r"(?:\s{1,4}\[(?P<mod>[\w\-]{1,64})(?: " + _HEX + r"{8,64})?\])?"
 )

@@ -447,8 +447,8 @@ def _iter_names(frames: Iterable[Frame | None]) -> Iterator[str]:
             continue  # unreliable guesses, hyp frames, inlined callees (no return address of their own)
         for printed in (f.function, f.caller):  # 32-bit ARM: the frame, then the caller it names
             if printed:
-                name = _TITLE_NAMES.get(printed, _UNSEEN)
-                if name is _UNSEEN:
+                name = _TITLE_NAMES.get(printed, "")
+                if name == "":  # not seen yet (no printed name titles as "": _FUNC_NAME needs a character)
                     if len(_TITLE_NAMES) > 100_000:  # bounded memory on a log of endless distinct names
                         _TITLE_NAMES.clear()
                     name = _TITLE_NAMES[printed] = _title_name_plain(printed)
@@ -456,7 +456,6 @@ def _iter_names(frames: Iterable[Frame | None]) -> Iterator[str]:
                     yield name
 
 
-_UNSEEN = ""  # no printed name titles as "" (_FUNC_NAME needs a character): the cache's "not yet"
 _TITLE_NAMES: dict[str, str | None] = {}  # printed function -> _title_name_plain(printed)
 
 
