@@ -19,17 +19,15 @@ depends on a name only.  Each fast path is compared with the plain code it repla
   their alternation (``_skip_rx_plain``); the remembered ``clean_symbol``, ``is_skipped``,
   ``crash_type``, ``_strip`` (and its alternatives) and title names with their ``_plain`` twins.
 
-On every report of every real log the repository holds (the calls ``finish`` makes,
-intercepted), and on Hypothesis' lines built from the rows' own words, blanks and newlines,
+On every report of every real log the repository holds (its lines and frames), and on
+Hypothesis' lines built from the rows' own words, blanks and newlines,
 which is where a match running into the next line or a miscounted opener would show.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -41,7 +39,7 @@ from a64triage.console import parser as PR
 from a64triage.console import titles as T
 from a64triage.console.formats import FORMATS, crash_type, crash_type_plain
 from a64triage.console.lines import Line
-from a64triage.console.records import Frame
+from a64triage.console.records import Frame, Report
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -55,90 +53,47 @@ def _votes(ev: A.Evidence) -> tuple[list[tuple[str, int]], list[tuple[str, int]]
     return list(ev.strong.items()), list(ev.weak.items())  # the order decides ties
 
 
-class _Calls:
-    """Every call ``finish`` makes to the fast paths while the real logs are parsed, each
-    checked against its plain twin on the spot."""
-
-    def __init__(self) -> None:
-        self.evidence = self.frameless = self.frameless_joined = self.files = self.files_joined = self.picks = 0
-        self.names: set[str] = set()
-        self.titles: set[str] = set()
-        self.mismatches: list[tuple[str, Any]] = []
-
-    def wrap_evidence(self, fast: Callable[..., A.Evidence]) -> Callable[..., A.Evidence]:
-        def check(lines: Sequence[str], joined: str, header_arch: str | None = None) -> A.Evidence:
-            got = fast(lines, joined, header_arch)
-            self.evidence += 1
-            if joined != "\n".join(lines) or _votes(got) != _votes(A.evidence(lines, header_arch)):
-                self.mismatches.append(("evidence", lines))
-            return got
-        return check
-
-    def wrap_frameless(self, fast: Callable[..., bool]) -> Callable[..., bool]:
-        def check(lines: Sequence[Line], joined: str | None = None) -> bool:
-            got = fast(lines, joined)
-            self.frameless += 1
-            if joined is not None:
-                self.frameless_joined += 1
-                if joined != "\n".join(ln.text for ln in lines):
-                    self.mismatches.append(("frameless joined", lines))
-            if got != T._frameless_trace_plain(lines):
-                self.mismatches.append(("frameless", lines))
-            return got
-        return check
-
-    def wrap_pick(self, fast: Callable[..., Any]) -> Callable[..., Any]:
-        def check(mode: str, skip: Any, names: Any) -> Any:
-            names = list(names)
-            got = fast(mode, skip, iter(names))
-            self.picks += 1
-            if got != T._pick_plain(mode, skip, names):
-                self.mismatches.append(("pick", (mode, names)))
-            return got
-        return check
-
-    def wrap_files(self, fast: Callable[..., str | None]) -> Callable[..., str | None]:
-        def check(title: str, lines: Sequence[str], joined: str | None = None) -> str | None:
-            got = fast(title, lines, joined)
-            self.files += 1
-            self.titles.add(title)
-            if joined is not None:
-                self.files_joined += 1
-                if joined != "\n".join(lines):
-                    self.mismatches.append(("guilty_file joined", lines))
-            if got != T.guilty_file_plain(title, lines):
-                self.mismatches.append(("guilty_file", lines))
-            return got
-        return check
-
-
 @pytest.fixture(scope="module")
-def calls() -> _Calls:
-    c = _Calls()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(PR, "evidence_of", c.wrap_evidence(A.evidence_of))
-        mp.setattr(T, "_frameless_trace", c.wrap_frameless(T._frameless_trace))
-        mp.setattr(PR, "guilty_file", c.wrap_files(T.guilty_file))
-        mp.setattr(T, "_pick", c.wrap_pick(T._pick))
-        for path in _logs():
-            for r in parse_text(path.read_bytes().decode("utf-8", "replace")):
-                c.names.update(f.function for f in r.call_trace if f.function)
-                c.names.update(f.caller for f in r.call_trace if f.caller)
-                c.titles.update(r.alt_titles)
-                if PR._exception_entry(r.call_trace) != PR._exception_entry_plain(r.call_trace):
-                    c.mismatches.append(("exception_entry", r.call_trace))
-    return c
+def reports() -> list[Report]:
+    return [r for path in _logs() for r in parse_text(path.read_bytes().decode("utf-8", "replace"))]
 
 
-def test_real_reports(calls: _Calls) -> None:
-    assert calls.mismatches == []
-    assert calls.evidence > 1200 and calls.frameless > 800 and calls.files > 1200  # the calls were made
-    assert calls.picks > 800
-    assert calls.frameless_joined > calls.frameless // 2 and calls.files_joined > calls.files // 2
+_MODES = ("pc", "trace", "header", "ip", "lock", "locks", "after", "leak", "stall", "hang", "rcu")
+_SKIPS = sorted({t.skip for f in FORMATS for t in f.titles})
 
 
-def test_names_on_real_reports(calls: _Calls) -> None:
-    names = [*sorted(calls.names), "should_fail", "should_failslab", "foo.isra.0", "0xffff800010001234", "_RNv",
+def test_real_reports(reports: list[Report]) -> None:
+    """Each fast path called on each real report's own lines and frames (called directly,
+    not intercepted inside ``finish``: the console modules may run compiled by mypyc)."""
+    assert len(reports) > 1200
+    skips = [T._skip_rx(e) for e in [(), *_SKIPS[::7]]]
+    joined_files = frameless_true = 0
+    for r in reports:
+        lines = r.lines
+        joined = "\n".join(lines)
+        for header_arch in (None, "x86"):
+            assert _votes(A.evidence_of(lines, joined, header_arch)) == _votes(A.evidence(lines, header_arch)), r.span
+        for stamped in (False, True):
+            kept = [Line(no, text, None, stamped, False) for no, text in r.numbered_lines()]
+            plain = T._frameless_trace_plain(kept)
+            assert T._frameless_trace(kept, joined) == plain == T._frameless_trace(kept), r.span
+            frameless_true += plain
+        for title in (r.title, r.headline, "INFO: rcu detected stall in foo"):
+            got = T.guilty_file(title, lines, joined)
+            assert got == T.guilty_file(title, lines) == T.guilty_file_plain(title, lines), (r.span, title)
+            joined_files += got is not None
+        assert PR._exception_entry(r.call_trace) == PR._exception_entry_plain(r.call_trace), r.span
+        names = T._names(r.call_trace)
+        for mode in _MODES:
+            for skip in skips:
+                assert T._pick(mode, skip, iter(names)) == T._pick_plain(mode, skip, names), (r.span, mode, names)
+    assert frameless_true > 0 and joined_files > 100  # both answers were compared
+
+
+def test_names_on_real_reports(reports: list[Report]) -> None:
+    found = {f.function for r in reports for f in r.call_trace if f.function}
+    found |= {f.caller for r in reports for f in r.call_trace if f.caller}
+    names = [*sorted(found), "should_fail", "should_failslab", "foo.isra.0", "0xffff800010001234", "_RNv",
              "__arm64_sys_ioctl", "compat_SyS_ioctl", "__se_sys_read", "__do_sys_x", "ksys_"]
     assert len(names) > 1000
     for n in names:
@@ -159,7 +114,7 @@ def test_names_on_real_reports(calls: _Calls) -> None:
             assert T._skipped(fast, n) == want, (extra, n)
             hits += want
     assert hits > 1000  # skipped names were compared, not only kept ones
-    for title in sorted(calls.titles):
+    for title in sorted({t for r in reports for t in (r.title, r.headline, *r.alt_titles)}):
         assert crash_type(title) == crash_type_plain(title), title
 
 
