@@ -16,9 +16,12 @@ another report of the same log that had evidence (parser.Parser), else arm64 wit
 
 from __future__ import annotations
 
+import importlib
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,94 @@ _LINE_RX = re.compile(r"\s{0,8}(?:" + "|".join(
 _ROW = {f"s{i}": s for i, s in enumerate(SIGNS)}
 
 
+def _within_line(rx: str) -> str:
+    """``rx`` with each ``\\s`` outside a character class made a blank that is not a newline:
+    on lines joined by newlines it then matches what it matched on the line alone (``.`` and
+    ``\\S`` never match a newline, and ``$`` under re.MULTILINE ends a line as it ended the
+    text).  What could match the newline otherwise (a negated class, ``\\s`` in a class, ``\\W``,
+    ``\\D``) or mean the ends of the whole text (``\\A``, ``\\Z``) is refused (the rows have none)."""
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(rx):
+        ch = rx[i]
+        if ch == "\\":
+            pair = rx[i : i + 2]
+            if pair == "\\s":
+                if in_class:
+                    raise ValueError(f"\\s in a character class: {rx}")
+                pair = "[^\\S\\n]"
+            elif pair in ("\\W", "\\D", "\\A", "\\Z"):  # a newline, or the text's ends rather than a line's
+                raise ValueError(f"{pair} in {rx}")
+            out.append(pair)
+            i += 2
+            continue
+        if ch == "[" and not in_class:
+            if rx[i + 1 : i + 2] in ("^", "]"):
+                raise ValueError(f"a class that may hold a newline: {rx}")
+            in_class = True
+        elif ch == "]" and in_class:
+            in_class = False
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+# The regex parser (re._parser, untyped and not public) reads the rows for _may_start_blank.
+sre = importlib.import_module("re._parser")
+C = importlib.import_module("re._constants")
+_BLANK_CATEGORIES = (C.CATEGORY_SPACE, C.CATEGORY_NOT_WORD, C.CATEGORY_NOT_DIGIT, C.CATEGORY_LINEBREAK,
+                     C.CATEGORY_UNI_SPACE, C.CATEGORY_UNI_NOT_WORD, C.CATEGORY_UNI_NOT_DIGIT,
+                     C.CATEGORY_UNI_LINEBREAK)
+
+
+def _may_start_blank(items: Any) -> bool | None:  # re._parser's items are untyped
+    """Can a match of this parsed regex begin with a blank?  True when it may (anything not
+    understood here counts as may), False when it cannot, None when it may match nothing."""
+    for op, av in items:
+        if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+            continue  # zero width: the next item starts the match
+        if op is C.LITERAL:
+            return chr(av).isspace()
+        if op is C.SUBPATTERN:
+            first = _may_start_blank(av[3])
+        elif op is C.BRANCH:
+            branches = [_may_start_blank(b) for b in av[1]]
+            first = True if True in branches else None if None in branches else False
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            first = _may_start_blank(av[2])
+            if first is False and av[0] == 0:
+                first = None  # it may be absent: the next item decides too
+        elif op is C.IN:
+            first = any(o is C.NEGATE or (o is C.LITERAL and chr(a).isspace())
+                        or (o is C.RANGE and any(chr(c).isspace() for c in range(a[0], a[1] + 1)))
+                        or (o is C.CATEGORY and a in _BLANK_CATEGORIES) for o, a in av)
+        else:
+            return True  # NOT_LITERAL, ANY, groupref...: may
+        if first is not None:
+            return first
+    return None
+
+
+# The rows searched over a report's lines joined by newlines, one scan for the whole report
+# (evidence_of): a hit starts right after a newline (a literal first character lets re skip
+# to the next line start at C speed); each row's group is empty and placed after the row,
+# so that the alternation's quick check of a row's first literal still applies (a group
+# around a row hides it); which group matched says the row, as in _LINE_RX.
+#
+# _LINE_RX's "\s{0,8}" gives back its blanks one by one, all rows tried at each: only rows
+# that can start with a blank can match there.  So all rows are tried once after all the
+# blanks (possessive), then, only if none matched, the rows that can start with a blank (in
+# the same order) with the blanks given back one by one, as before: the same first match.
+_ROWS = sorted(enumerate(SIGNS), key=lambda e: e[1].weak)  # weak rows last: the first match counts
+_ROW_RX = {i: f"{_FRAME_LEAD}(?:{s.rx})" if s.frame else s.rx for i, s in _ROWS}
+_BLANK_FIRST = frozenset(i for i, rx in _ROW_RX.items() if _may_start_blank(list(sre.parse(rx))) is not False)
+_JOINED_RX = re.compile("\n" + _within_line(
+    r"(?:\s{0,8}+(?:" + "|".join(f"(?:{_ROW_RX[i]})(?P<s{i}>)" for i, _ in _ROWS) + ")"
+    + r"|\s{0,8}(?:" + "|".join(f"(?:{_ROW_RX[i]})(?P<b{i}>)" for i, _ in _ROWS if i in _BLANK_FIRST) + "))"),
+    re.MULTILINE)
+_JOINED_ROW = {index: _ROW["s" + name[1:]] for name, index in _JOINED_RX.groupindex.items()}  # lastindex -> row
+
+
 @dataclass(slots=True)
 class Evidence:
     """Hits per architecture over one report's lines, in the order first seen."""
@@ -124,4 +215,23 @@ def evidence(lines: Iterable[str], header_arch: str | None = None) -> Evidence:
             row = _ROW[m.lastgroup]
             votes = ev.weak if row.weak else ev.strong
             votes[row.arch] = votes.get(row.arch, 0) + 1
+    return ev
+
+
+def evidence_of(lines: Sequence[str], joined: str, header_arch: str | None = None) -> Evidence:
+    """``evidence(lines, header_arch)`` found by one scan of ``joined``, the lines joined by
+    newlines (a report's lines are joined once for all its per-report scans): a Python-level
+    match call per line cost more than the matching.  A line holding a newline itself (a
+    task's comm) would let a row match across it: such reports take the line-by-line way."""
+    if joined.count("\n") != len(lines) - 1:
+        return evidence(lines, header_arch)
+    ev = Evidence({}, {})
+    if header_arch is not None:
+        ev.strong[header_arch] = 1
+    # Hits per row, rows in the order first seen (a Counter keeps it), then per architecture
+    # in that order: each architecture's first row decides where it stands, as in ``evidence``.
+    for index, n in Counter([m.lastindex for m in _JOINED_RX.finditer("\n" + joined)]).items():
+        row = _JOINED_ROW[index]  # type: ignore[index]  # every alternative ends in its row's group
+        votes = ev.weak if row.weak else ev.strong
+        votes[row.arch] = votes.get(row.arch, 0) + n
     return ev

@@ -67,6 +67,9 @@ class Title:
     report: str | None = None  # regex searched in the whole report (groups fill the template; no match: next variant)
     after: str | None = None  # frame "after": the frames printed after the first line matching this
     when_rx: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    # ``report`` and ``after`` compiled once here, not looked up in re's cache per report.
+    report_rx: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    after_rx: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,9 @@ def _t(template: str, when: str | None = None, frame: str = "none", skip: tuple[
        alt: tuple[str, ...] = (), corrupted: bool = False, stack: bool = True, report: str | None = None,
        after: str | None = None) -> Title:
     return Title(template, when, frame, skip, alt, corrupted, stack, report, after,
-                 re.compile(when) if when is not None else None)
+                 re.compile(when) if when is not None else None,
+                 re.compile(report) if report is not None else None,
+                 re.compile(after) if after is not None else None)
 
 
 # A "[<address>] func+0x1/0x2" entry anywhere in a line (print_ip_sym(), old "at:" lines).
@@ -547,8 +552,22 @@ CRASH_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+_CRASH_TYPE: dict[str, str] = {}  # title -> crash_type_plain(title): a log's titles repeat
+
+
 def crash_type(title: str) -> str:
-    """syzkaller's crash TYPE for a title ("" = unknown)."""
+    """syzkaller's crash TYPE for a title ("" = unknown), remembered per title (the table
+    has ~50 rows to try in order)."""
+    typ = _CRASH_TYPE.get(title)
+    if typ is None:
+        if len(_CRASH_TYPE) > 10_000:  # bounded memory on a log of endless distinct titles
+            _CRASH_TYPE.clear()
+        typ = _CRASH_TYPE[title] = crash_type_plain(title)
+    return typ
+
+
+def crash_type_plain(title: str) -> str:
+    """``crash_type`` computed, never remembered (the reference of the tests)."""
     for typ, prefixes in CRASH_TYPES:
         if title.startswith(prefixes):
             return typ

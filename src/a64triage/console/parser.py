@@ -22,7 +22,7 @@ from typing import Any
 import ahocorasick_rs
 
 from a64triage.console import patterns as P
-from a64triage.console.arches import evidence
+from a64triage.console.arches import evidence_of
 from a64triage.console.formats import PREFILTER, Format
 from a64triage.console.kinds import RANK, Kind
 from a64triage.console.lines import MAX_LINE, CleanState, Line, Skip, clean
@@ -877,10 +877,11 @@ class _Builder:
         return len(self.lines) > 1 and op.confirm_rx.match(self.lines[1].text) is not None
 
     # ---------------------------------------------------------------- result
-    def _arch(self, ctx: _Context) -> tuple[str, str]:
+    def _arch(self, ctx: _Context, texts: tuple[str, ...], joined: str) -> tuple[str, str]:
         """The report's architecture and where it came from: its own lines (console/arches.py),
-        else an earlier report of the same log (one log, one machine), else the default arm64."""
-        arch = evidence(map(_TEXT, self.lines), self.header_arch).best()
+        else an earlier report of the same log (one log, one machine), else the default arm64.
+        ``texts``: the lines' texts, ``joined``: the same joined by newlines."""
+        arch = evidence_of(texts, joined, self.header_arch).best()
         if arch is not None:
             ctx.arch = arch
             return arch, "report"
@@ -899,13 +900,16 @@ class _Builder:
             pa = self.panic_at
             pc = Frame(function=pa.function, offset=pa.offset, size=pa.size, module=pa.module,
                        address=hyp_pc if hyp_pc is not None else pa.address, stack="hyp", line_no=pa.line_no)
-        arch, arch_from = self._arch(ctx)
+        texts = tuple(map(_TEXT, self.lines))
+        joined = "\n".join(texts)  # once for the per-report scans (arch, syzkaller's report regexps, files)
+        arch, arch_from = self._arch(ctx, texts, joined)
         corrupted = None
-        xregs = sum(1 for r, _ in self.registers if r.startswith("x"))
         if not frames and not self.registers and not self.hyp_panic and pc is None:
             corrupted = "truncated: no register dump or call trace"
-        elif arch == "arm64" and 0 < xregs < EXPECTED_XREGS and not frames:
-            corrupted = f"truncated: register dump incomplete ({xregs} of {EXPECTED_XREGS} x registers)"
+        elif arch == "arm64" and not frames:  # x registers counted only here: most reports have a trace
+            xregs = sum(1 for r, _ in self.registers if r.startswith("x"))
+            if 0 < xregs < EXPECTED_XREGS:
+                corrupted = f"truncated: register dump incomplete ({xregs} of {EXPECTED_XREGS} x registers)"
         extra = list(self.extra)
         if arch_from != "report":
             extra.append(("arch_from", arch_from))
@@ -936,23 +940,27 @@ class _Builder:
             title = title.replace("BUG: unable to handle kernel unhandled fault", "Unhandled fault", 1)
         syz = None
         if self.syz_fmt is not None:
-            end = self.syz_end
-            before = _before(end)
+            end = self.syz_end  # frames printed before line ``end`` (comprehensions: no call per frame)
             t_frames = (*self.frames, *self.tail) if end > self.last else tuple(
-                filter(before, (*self.frames, *self.tail)))
+                [f for f in (*self.frames, *self.tail) if f.line_no < end])
             syz = syz_title(self.syz_fmt, self.syz_header,
                             self.lines if end > self.last else [ln for ln in self.lines if ln.no < end], facts,
-                            header_func=self.header_func, lock_at=tuple(filter(before, self.lock_at)),
-                            pc=pc if pc is None or before(pc) else None, frames=t_frames,
-                            has_trace=any(before(f) for f in self.frames),
-                            everything=tuple(sorted(filter(before, (*self.frames, *self.tail, *self.later, *self.rips)),
-                                                    key=_LINE_NO)))
+                            joined=joined if end > self.last else "",
+                            header_func=self.header_func, lock_at=tuple([f for f in self.lock_at if f.line_no < end]),
+                            pc=pc if pc is None or pc.line_no < end else None, frames=t_frames,
+                            has_trace=any(f.line_no < end for f in self.frames),
+                            everything=tuple(sorted([f for f in (*self.frames, *self.tail, *self.later, *self.rips)
+                                                     if f.line_no < end], key=_LINE_NO)))
         entry = _exception_entry(frames)
         last = max(self.last, self.first)
         kept = self.lines
         if not kept or kept[-1].no > last:  # line numbers only grow: else all of them
             kept = [ln for ln in kept if ln.no <= last]
-        lines = tuple(map(_TEXT, kept))
+            lines = tuple(map(_TEXT, kept))
+            kept_joined = None
+        else:
+            lines = texts
+            kept_joined = joined
         line_nos = tuple(map(_NO, kept))
         return Report(
             kind=self.kind.value, title=syz.title if syz else title, span=(self.first, last), arch=arch,
@@ -960,7 +968,7 @@ class _Builder:
             headline=title,
             alt_titles=syz.alt_titles if syz else (), type=syz.type if syz else "",
             panicked="panic" in self.slots, guilty=syz.guilty if syz else None,
-            guilty_file=guilty_file(syz.title if syz else title, lines),
+            guilty_file=guilty_file(syz.title if syz else title, lines, kept_joined),
             kernel_version=self.kernel_version or ctx.kernel_version,
             build=self.build if self.kernel_version else ctx.build,
             hardware=self.hardware or ctx.hardware, cpu=self.cpu, pid=self.pid, comm=self.comm,
@@ -1035,11 +1043,6 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
 }
 
 
-def _before(end: int) -> Callable[[Frame], bool]:
-    """Is a frame printed before line ``end``?"""
-    return lambda f: f.line_no < end
-
-
 _TEXT = attrgetter("text")
 _NO = attrgetter("no")
 _LINE_NO = attrgetter("line_no")
@@ -1050,7 +1053,29 @@ def _exception_entry(frames: tuple[Frame, ...]) -> str | None:
     other = None
     for f in frames:
         fn = f.function
-        if fn and fn[:1] in "e_" and ENTRY.match(fn):  # ENTRY names start with "el" or "__"
+        if fn and fn[:1] in "e_":  # ENTRY names start with "el" or "__"
+            entry = _ENTRIES.get(fn)
+            if entry is None:
+                if len(_ENTRIES) > 100_000:  # bounded memory on a log of endless distinct names
+                    _ENTRIES.clear()
+                entry = _ENTRIES[fn] = ENTRY.match(fn) is not None
+            if entry:
+                if fn.startswith("el1"):
+                    return fn
+                if other is None:
+                    other = fn
+    return other
+
+
+_ENTRIES: dict[str, bool] = {}  # function -> ENTRY.match(function): a log repeats its names
+
+
+def _exception_entry_plain(frames: tuple[Frame, ...]) -> str | None:
+    """``_exception_entry`` matching each name each time (the reference of the tests)."""
+    other = None
+    for f in frames:
+        fn = f.function
+        if fn and fn[:1] in "e_" and ENTRY.match(fn):
             if fn.startswith("el1"):
                 return fn
             if other is None:
