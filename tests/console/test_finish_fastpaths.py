@@ -15,6 +15,8 @@ depends on a name only.  Each fast path is compared with the plain code it repla
 - ``titles._pick`` (names read up to the first one not skipped; the stall and hang rules'
   readings of a name remembered) with ``_pick_plain`` (every name named and read each time);
 - ``parser._exception_entry`` (entry names remembered) with ``_exception_entry_plain``;
+- ``parser.finish`` leaving ``everything`` out for formats whose rules do not read it
+  (``titles.READS_EVERYTHING``): those rules answer the same with and without it;
 - ``titles._skipped`` (SKIP_FRAMES and a title's extras searched apart) with one search of
   their alternation (``_skip_rx_plain``); the remembered ``clean_symbol``, ``is_skipped``,
   ``crash_type``, ``_strip`` (and its alternatives) and title names with their ``_plain`` twins.
@@ -83,6 +85,12 @@ def test_real_reports(reports: list[Report]) -> None:
             assert got == T.guilty_file(title, lines) == T.guilty_file_plain(title, lines), (r.span, title)
             joined_files += got is not None
         assert PR._exception_entry(r.call_trace) == PR._exception_entry_plain(r.call_trace), r.span
+        # parser.finish gives syz_title no ``everything`` for formats whose rules do not read it.
+        frames = r.call_trace
+        for mode in sorted({t.frame for f in FORMATS for t in f.titles} - T.READS_EVERYTHING - {"none"}):
+            lock_at = frames[:2]
+            assert T._guilty(mode, None, "foo", lock_at, r.pc, frames, (), 0) == T._guilty(
+                mode, None, "foo", lock_at, r.pc, frames, frames[::-1], 0), (r.span, mode)
         names = T._names(r.call_trace)
         for mode in _MODES:
             for skip in skips:

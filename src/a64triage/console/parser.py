@@ -27,7 +27,7 @@ from a64triage.console.formats import PREFILTER, Format
 from a64triage.console.kinds import RANK, Kind
 from a64triage.console.lines import MAX_LINE, CleanState, Line, Skip, clean
 from a64triage.console.records import Frame, KvmInfo, Report
-from a64triage.console.titles import ENTRY, build_title, guilty_file, syz_title
+from a64triage.console.titles import ENTRY, READS_EVERYTHING, build_title, guilty_file, syz_title
 
 MAX_REPORT_LINES = 3000
 MAX_FRAMES = 512
@@ -950,7 +950,8 @@ class _Builder:
                             pc=pc if pc is None or pc.line_no < end else None, frames=t_frames,
                             has_trace=any(f.line_no < end for f in self.frames),
                             everything=tuple(sorted([f for f in (*self.frames, *self.tail, *self.later, *self.rips)
-                                                     if f.line_no < end], key=_LINE_NO)))
+                                                     if f.line_no < end], key=_LINE_NO))
+                            if _reads_everything(self.syz_fmt) else ())
         entry = _exception_entry(frames)
         last = max(self.last, self.first)
         kept = self.lines
@@ -1043,6 +1044,16 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
 }
 
 
+def _reads_everything(fmt: Format) -> bool:
+    """Does a title variant of ``fmt`` read every frame in line order (titles.READS_EVERYTHING)?
+    The others' reports need not sort their frames.  Remembered per format."""
+    known = _READS_EVERYTHING.get(fmt.name)
+    if known is None:
+        known = _READS_EVERYTHING[fmt.name] = any(t.frame in READS_EVERYTHING for t in fmt.titles)
+    return known
+
+
+_READS_EVERYTHING: dict[str, bool] = {}
 _TEXT = attrgetter("text")
 _NO = attrgetter("no")
 _LINE_NO = attrgetter("line_no")

@@ -293,6 +293,10 @@ def build_title(
 # ---------------------------------------------------------------- syzkaller-compatible titles
 # The rules are the rows of formats.FORMATS; docs/TITLES.md lists where we differ.
 
+# The guilty-frame rules that read every frame of the report in line order (``everything``);
+# the others read the first call trace only.
+READS_EVERYTHING = frozenset(("rcu", "locks", "after"))
+
 _SKIP_RX = re.compile("|".join(f"(?:{p})" for p in SKIP_FRAMES))
 _STALL_RX = re.compile("|".join(f"(?:{p})" for p in STALL_ANCHORS))
 _FUNC_NAME = re.compile(r"^[A-Za-z0-9_]{1,256}")  # syzkaller's function: up to the first "." suffix
