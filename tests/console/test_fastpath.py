@@ -357,6 +357,39 @@ def test_every_pair_of_pieces_counted_only_counts_idle() -> None:
     assert counted > 500
 
 
+def _not_idle_plain() -> re.Pattern[str]:
+    """``_NOT_IDLE`` before its alternatives were expanded and joined by first character."""
+    from a64triage.console.lines import MAX_LINE
+    from a64triage.console.parser import _ANY_FIRST_BODY, _unanchor
+
+    return re.compile(
+        r"\n(?:[^\n]{" + str(MAX_LINE + 1) + r"}|\[\s{0,12}+\d{1,10}+\.\d{1,9}+\][^\S\n]*+(?:"
+        + r"[\[<>|.\u2026(\-]|\d|(?i:snip)|(?=\n|\Z)|note: |Rebooting in |Press any key|Sending NMI|NMI backtrace"
+        + "".join("|" + re.escape(start) for start in P._UBSAN_STARTS)
+        + "".join("|" + _unanchor(P.ungroup(rx.pattern)) for name, rx in P.BODY if name not in _ANY_FIRST_BODY)
+        + "))")
+
+
+NOT_IDLE_PLAIN = _not_idle_plain()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_IDLE_PIECES), st.text(max_size=8)), max_size=4))
+def test_not_idle_joined_by_first_character_is_the_plain_union(pieces: list[str]) -> None:
+    from a64triage.console.parser import _NOT_IDLE
+
+    line = "\n[ 1.000000] " + "".join(pieces).replace("\n", " ") + "\n"
+    assert (_NOT_IDLE.search(line) is None) == (NOT_IDLE_PLAIN.search(line) is None), line
+
+
+def test_not_idle_on_corpus_lines_is_the_plain_union() -> None:
+    from a64triage.console.parser import _NOT_IDLE
+
+    for text in TEXTS:
+        for line in ("\n[    9.000000] " + text + "\n", "\n[ 1.0]" + text):
+            assert (_NOT_IDLE.search(line) is None) == (NOT_IDLE_PLAIN.search(line) is None), line
+
+
 def test_corpus_lines_that_would_be_counted_only_count_idle() -> None:
     counted = 0
     for text in TEXTS:

@@ -1446,12 +1446,100 @@ _STAMPED_UPTO: dict[int, re.Pattern[str]] = {}
 # ids, header or context literals, QP, ANSI or CR are ``_INTERESTING`` and end the run
 # before any of this is asked.
 _ANY_FIRST_BODY = frozenset(("pgtable", "kfence_access", "ubsan_detail", "lockdep_task", "lockdep_at"))
+
+
+def _group_end(pattern: str) -> int:
+    """Where the group opening ``pattern`` (``(?:...``) closes: the index after its ``)``."""
+    depth, i, in_class = 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            j = i + 2 if pattern[i + 1 : i + 2] == "^" else i + 1
+            if pattern[j : j + 1] == "]":
+                i = j
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return -1
+
+
+def _top_alternatives(group: str) -> list[str]:
+    """The alternatives of a group's body (``a|b(c|d)`` -> ``a``, ``b(c|d)``)."""
+    out, depth, i, in_class, last = [], 0, 0, False, 0
+    while i < len(group):
+        c = group[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            j = i + 2 if group[i + 1 : i + 2] == "^" else i + 1
+            if group[j : j + 1] == "]":
+                i = j
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            out.append(group[last:i])
+            last = i + 1
+        i += 1
+    return [*out, group[last:]]
+
+
+def _expanded(alt: str) -> list[str]:
+    """``alt`` as alternatives of the same language that start with a literal where it can:
+    a leading optional group ``(?:g)?r`` is ``gr|r``, a leading group of alternatives
+    ``(?:a|b)r`` is ``ar|br`` (so ``_by_first_literal`` can join them by first character)."""
+    if not alt.startswith("(?:"):
+        return [alt]
+    end = _group_end(alt)
+    if end < 0:
+        return [alt]
+    body, rest = alt[3 : end - 1], alt[end:]
+    if rest[:1] == "?" and rest[1:2] not in ("?", "+"):
+        return [*(g + r for g in _expanded("(?:" + body + ")") for r in _expanded(rest[1:])), *_expanded(rest[1:])]
+    if rest[:1] in ("*", "+", "?", "{"):
+        return [alt]
+    return [a + rest for a in _top_alternatives(body)]
+
+
+def _by_first_literal(alternatives: Iterable[str]) -> str:
+    """``a1|a2|...`` with the alternatives that start with the same literal character joined
+    under it (``Cx|Cy`` -> ``C(?:x|y)``): the same language, but sre rejects a line's text at
+    one test per first character instead of one per alternative."""
+    groups: dict[str, list[str]] = {}
+    others: list[str] = []
+    for alt in (e for a in alternatives for e in _expanded(a)):
+        # A plain character first, not repeated, and no top-level "|" after it.
+        if (alt[:1] and alt[0] not in "\\.^$*+?{}[]()|" and alt[1:2] not in ("*", "+", "?", "{")
+                and len(_top_alternatives(alt)) == 1):
+            groups.setdefault(alt[0], []).append(alt[1:])
+        else:
+            others.append(alt)
+    return "|".join([re.escape(c) + "(?:" + "|".join(rests) + ")" for c, rests in groups.items()]
+                    + ["(?:" + alt + ")" for alt in others])
+
+
 _NOT_IDLE = re.compile(
     r"\n(?:[^\n]{" + str(MAX_LINE + 1) + r"}|\[\s{0,12}+\d{1,10}+\.\d{1,9}+\][^\S\n]*+(?:"
-    + r"[\[<>|.\u2026(\-]|\d|(?i:snip)|(?=\n|\Z)"
-    + r"|note: |Rebooting in |Press any key|Sending NMI|NMI backtrace"
-    + "".join("|" + re.escape(start) for start in P._UBSAN_STARTS)
-    + "".join("|" + _unanchor(P.ungroup(rx.pattern)) for name, rx in P.BODY if name not in _ANY_FIRST_BODY)
+    + r"[\[<>|.\u2026(\-]|\d|(?i:snip)|(?=\n|\Z)|"
+    + _by_first_literal([
+        "note: ", "Rebooting in ", "Press any key", "Sending NMI", "NMI backtrace",
+        *(re.escape(start) for start in P._UBSAN_STARTS),
+        *(_unanchor(P.ungroup(rx.pattern)) for name, rx in P.BODY if name not in _ANY_FIRST_BODY)])
     + "))"
 )
 _NOT_IDLE_TEXT = ("+0x", "[inline]", "kernel:", "Call Trace:", "Message from syslogd@", " pgtable: ", " at 0x",
