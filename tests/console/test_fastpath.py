@@ -180,18 +180,23 @@ def _same_by_file_and_lines(blob: bytes, tmp: Path | None = None) -> None:
 
 
 _PIECES = [*PREFILTER, *(lit[: len(lit) // 2] for lit in PREFILTER), "\n", " ", "[  T12]", "=3D", "=\n", "\x1b",
-           "\r", "é", "😀", "BUGINFO", "WARNINGBUG", "[", "C1]", "@12]", "@", "=20", "=09\r\n", "=", "\r\n"]
+           "\r", "é", "😀", "BUGINFO", "WARNINGBUG", "[", "C1]", "@12]", "@", "=20", "=09\r\n", "=", "\r\n",
+           # the caller-id shape's anchors ("T1", "C2") and opener, other blanks, digits and a cut
+           "[\tT1]", "[\nC2]", "[ [T3]", "T\u0663]", "[T\u0661]", "[" + " " * 12 + "T1]", "[" + " " * 13 + "T1]", "T9", "C0]",
+           "=20\r", "=09", "=3", "D", "=\r", "\x1b[", "\u2003"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=6)), max_size=60), st.booleans(),
        st.integers(min_value=1, max_value=80))
 @example(["abc", "\n", "def"], False, 1)  # a first window without literals, then more lines
 @example(["x\n", "y\n", "z BUG", "\n", "INFO"], True, 2)
 @example(["[ C1]", "=", "\n", "@1]", "\r", "x"], False, 1)
+@example(["a\n", "[", " " * 5, "\n", "T12]", "x=20\r"], False, 3)  # an opener a line before its anchor; a QP tail
 def test_one_scan_finds_what_the_finds_find(pieces: list[str], qp: bool, window: int) -> None:
-    """``_Hits`` (one Aho-Corasick scan over all PREFILTER literals, one search per
-    non-literal shape) and ``_FindHits`` (one ``str.find`` per literal) must give, at every
+    """``_Hits`` (one Aho-Corasick scan over all PREFILTER literals, another over the
+    non-literal shapes' anchors) and ``_FindHits`` (one ``str.find`` per literal, one search
+    per shape) must give, at every
     line start, the offset one search of the whole ``_INTERESTING`` alternation gives,
     however small the scan window."""
     block = "".join(pieces)

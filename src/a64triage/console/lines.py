@@ -39,9 +39,9 @@ _TIMESTAMP = re.compile(r"^\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]")
 # another CPU's line when two CPUs printed at once, character by character.
 _TS_TORN = re.compile(r"^\d{1,10}\.\d{6}\](?=[ \t\[])")
 _TS_CALLER = re.compile(  # _TIMESTAMP, blanks, then an optional _CALLER and blanks: the usual printk prefix
-    r"\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]([ \t]*)(?:\[\s{0,8}([TC]\d{1,8})\]([ \t]*))?"
+    r"\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]([ \t]*)(?:\[\s{0,8}([TC][0-9]{1,8})\]([ \t]*))?"
 )
-_CALLER = re.compile(r"^\s?\[\s{0,8}([TC]\d{1,8})\]")
+_CALLER = re.compile(r"^\s?\[\s{0,8}([TC][0-9]{1,8})\]")  # printk prints ASCII digits (print_caller())
 _SYSLOG_BANNER = re.compile(r"^Message from syslogd@")
 _MID_HINT = re.compile(r"\[\s{0,12}\d{1,10}\.\d{6}\]")  # necessary for _MID_TIMESTAMP; literal "[" makes search cheap
 _MID_TIMESTAMP = re.compile(r"(?<=\S)\s{0,4}(?=(?:<\d{1,2}>)?\[\s{0,12}\d{1,10}\.\d{6}\])")
