@@ -23,6 +23,7 @@ line costs linear time.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -552,18 +553,13 @@ CRASH_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-_CRASH_TYPE: dict[str, str] = {}  # title -> crash_type_plain(title): a log's titles repeat
 
 
+@functools.lru_cache(maxsize=10_000)  # a log's titles repeat; bounded
 def crash_type(title: str) -> str:
     """syzkaller's crash TYPE for a title ("" = unknown), remembered per title (the table
     has ~50 rows to try in order)."""
-    typ = _CRASH_TYPE.get(title)
-    if typ is None:
-        if len(_CRASH_TYPE) > 10_000:  # bounded memory on a log of endless distinct titles
-            _CRASH_TYPE.clear()
-        typ = _CRASH_TYPE[title] = crash_type_plain(title)
-    return typ
+    return crash_type_plain(title)
 
 
 def crash_type_plain(title: str) -> str:

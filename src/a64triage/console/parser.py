@@ -1486,29 +1486,7 @@ MIN_SKIP = 4  # fewer skippable lines are not worth the bookkeeping
 def _unanchor(pattern: str) -> str:
     """``pattern`` without its ``^`` and ``$`` anchors (outside character classes): it then
     matches wherever the anchored one matches, and maybe more, inside a longer text."""
-    out: list[str] = []
-    i, in_class = 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            j = i + 2 if pattern[i + 1 : i + 2] == "^" else i + 1
-            if pattern[j : j + 1] == "]":  # "[]...]" / "[^]...]": that "]" is a member
-                out.append(pattern[i : j + 1])
-                i = j + 1
-                continue
-        elif c in "^$":
-            i += 1
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
+    return "".join(atom for _, atom in P.regex_atoms(pattern) if atom not in ("^", "$"))
 
 
 def _stamped_upto(n: int) -> re.Pattern[str]:
@@ -1541,52 +1519,22 @@ _ANY_FIRST_BODY = frozenset(("pgtable", "kfence_access", "ubsan_detail", "lockde
 
 def _group_end(pattern: str) -> int:
     """Where the group opening ``pattern`` (``(?:...``) closes: the index after its ``)``."""
-    depth, i, in_class = 0, 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            j = i + 2 if pattern[i + 1 : i + 2] == "^" else i + 1
-            if pattern[j : j + 1] == "]":
-                i = j
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
+    depth = 0
+    for i, atom in P.regex_atoms(pattern):
+        depth += (atom == "(") - (atom == ")")
+        if atom == ")" and depth == 0:
+            return i + 1
     return -1
 
 
 def _top_alternatives(group: str) -> list[str]:
     """The alternatives of a group's body (``a|b(c|d)`` -> ``a``, ``b(c|d)``)."""
-    out, depth, i, in_class, last = [], 0, 0, False, 0
-    while i < len(group):
-        c = group[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            j = i + 2 if group[i + 1 : i + 2] == "^" else i + 1
-            if group[j : j + 1] == "]":
-                i = j
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
+    out, depth, last = [], 0, 0
+    for i, atom in P.regex_atoms(group):
+        depth += (atom == "(") - (atom == ")")
+        if atom == "|" and depth == 0:
             out.append(group[last:i])
             last = i + 1
-        i += 1
     return [*out, group[last:]]
 
 

@@ -18,6 +18,7 @@ All regexes are anchored at the start and use bounded repetition so that a
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import ahocorasick_rs
@@ -44,35 +45,42 @@ class Header:
     fmt: Format
 
 
+def regex_atoms(pattern: str) -> Iterator[tuple[int, str]]:
+    """The atoms of a regex source with their offsets: an escape (``\\d``), a whole
+    character class (``[^]a-z]``: a "]" first is a member) or one other character.  What
+    rewrites a pattern walks these, so that a "(", "|" or "^" inside a class or after a
+    backslash is never read as syntax."""
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            j = i + 2
+        elif c == "[":
+            j = i + 2 if pattern[i + 1 : i + 2] == "^" else i + 1
+            j += pattern[j : j + 1] == "]"
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            j += 1
+        else:
+            j = i + 1
+        yield i, pattern[i:j]
+        i = j
+
+
 def ungroup(pattern: str) -> str:
     """``pattern`` with every group made non-capturing (to nest it in a union)."""
     out: list[str] = []
-    i, in_class = 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
+    name_end = -1  # inside "(?P<name>": skip up to here
+    for i, atom in regex_atoms(pattern):
+        if i < name_end:
             continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            if pattern[i + 1 : i + 2] == "]" or pattern[i + 1 : i + 3] == "^]":  # "[]...]" / "[^]...]"
-                out.append(pattern[i : i + (2 if pattern[i + 1] == "]" else 3)])
-                i += 2 if pattern[i + 1] == "]" else 3
-                continue
-        elif c == "(":
-            if pattern.startswith("(?P<", i):
-                i = pattern.index(">", i) + 1
-                out.append("(?:")
-                continue
-            if not pattern.startswith("(?", i):
-                out.append("(?:")
-                i += 1
-                continue
-        out.append(c)
-        i += 1
+        if atom == "(" and pattern.startswith("(?P<", i):
+            name_end = pattern.index(">", i) + 1
+            out.append("(?:")
+        elif atom == "(" and not pattern.startswith("(?", i):
+            out.append("(?:")
+        else:
+            out.append(atom)
     return "".join(out)
 
 

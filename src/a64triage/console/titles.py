@@ -10,8 +10,9 @@ never appear.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -108,19 +109,13 @@ _SYMBOL_IN_TEXT = re.compile(r"(?<![\w.$])([\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x[0
 _NUMBERS = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,16}\b|\b\d+\b")
 
 
-_CLEANED: dict[str, str] = {}  # name -> clean_symbol(name): a log repeats the same few hundred names
-_HELPER: dict[str, bool] = {}  # name -> is_skipped(name)
 
 
+@functools.lru_cache(maxsize=100_000)  # a log repeats the same few hundred names; bounded
 def clean_symbol(name: str) -> str:
     """``foo.isra.0`` -> ``foo``: the stable part of a symbol name (remembered per name,
     as ``clean_symbol_plain`` finds it)."""
-    done = _CLEANED.get(name)
-    if done is None:
-        if len(_CLEANED) > 100_000:  # bounded memory on a log of endless distinct names
-            _CLEANED.clear()
-        done = _CLEANED[name] = clean_symbol_plain(name)
-    return done
+    return clean_symbol_plain(name)
 
 
 def clean_symbol_plain(name: str) -> str:
@@ -130,14 +125,10 @@ def clean_symbol_plain(name: str) -> str:
     return name[: m.start()] if m is not None and m.start() > 0 else name
 
 
+@functools.lru_cache(maxsize=100_000)
 def is_skipped(name: str) -> bool:
     """A generic helper never blamed (remembered per name, as ``is_skipped_plain`` says)."""
-    hit = _HELPER.get(name)
-    if hit is None:
-        if len(_HELPER) > 100_000:
-            _HELPER.clear()
-        hit = _HELPER[name] = is_skipped_plain(name)
-    return hit
+    return is_skipped_plain(name)
 
 
 def is_skipped_plain(name: str) -> bool:
@@ -324,18 +315,13 @@ _PC_LINE = re.compile(r"(?:IP|NIP|pc |PC is at):? (?:[0-9]{1,4}:)?(?:\[<?(?:0x)?
                       r"(?:\w{1,256}[.+]|0x[0-9a-f]|\(null\))")
 
 
-_NORMALISED: dict[str, str] = {}
 
 
+@functools.lru_cache(maxsize=10_000)  # a log's titles repeat; bounded
 def normalise_title(title: str) -> str:
     """Numbers, addresses and per-run names out; control characters and repeated spaces
     out; at most 120 characters (syzkaller's title rules)."""
-    done = _NORMALISED.get(title)
-    if done is None:
-        if len(_NORMALISED) > 10_000:
-            _NORMALISED.clear()
-        done = _NORMALISED[title] = _normalise(title)
-    return done
+    return _normalise(title)
 
 
 def _normalise(title: str) -> str:
@@ -816,23 +802,18 @@ def guilty_file(title: str, lines: Iterable[str], joined: str | None = None) -> 
     ".c:" nor ".h:" in it (not symbolized) names no file, found without a look at each line."""
     if joined is not None and ".c:" not in joined and ".h:" not in joined:
         return None
-    text = list(lines)
-    if title.startswith("INFO: rcu detected stall"):
-        joined = "\n".join(text)
-        for end in _INTERRUPT_ENDS:
-            at = joined.find(end)
-            if at >= 0:
-                found = _guilty_file_in(joined[at:].split("\n"))
-                if found:
-                    return found
     # Only lines holding ".c:" or ".h:" can name a file (_source_file): the others are passed
     # over here, one substring test each, rather than one call each in _guilty_file_in.
-    return _guilty_file_in([ln for ln in text if ".c:" in ln or ".h:" in ln]) or None
+    return _guilty_file(title, list(lines), lambda text: [ln for ln in text if ".c:" in ln or ".h:" in ln])
 
 
 def guilty_file_plain(title: str, lines: Iterable[str]) -> str | None:
     """``guilty_file`` reading every line (the reference of the tests)."""
-    text = list(lines)
+    return _guilty_file(title, list(lines), lambda text: text)
+
+
+def _guilty_file(title: str, text: list[str], named: Callable[[list[str]], list[str]]) -> str | None:
+    """An RCU stall's file after its interrupt entry, else the first of ``named(text)``."""
     if title.startswith("INFO: rcu detected stall"):
         joined = "\n".join(text)
         for end in _INTERRUPT_ENDS:
@@ -841,4 +822,4 @@ def guilty_file_plain(title: str, lines: Iterable[str]) -> str | None:
                 found = _guilty_file_in(joined[at:].split("\n"))
                 if found:
                     return found
-    return _guilty_file_in(text) or None
+    return _guilty_file_in(named(text)) or None
