@@ -682,6 +682,17 @@ def _frameless_trace(lines: Sequence[Line], joined: str | None = None) -> bool:
     look at each line (``_frameless_trace_plain`` looks)."""
     if joined is not None and sum(map(joined.count, _OPENER_WORDS)) < 2:
         return False
+    return _trace_without_frames(lines, lambda text: _ANY_FRAME.match(text) is not None)
+
+
+def _frameless_trace_plain(lines: Sequence[Line]) -> bool:
+    """``_frameless_trace`` trying each frame form in turn (the reference of the tests)."""
+    return _trace_without_frames(lines, lambda text: any(rx.match(text) for rx in _FRAME_FORMS))
+
+
+def _trace_without_frames(lines: Sequence[Line], is_frame: Callable[[str], bool]) -> bool:
+    """A trace opener followed, among the lines the report kept in a row, by another opener
+    before any frame."""
     open_ = False
     prev = -1
     unreliable_dropped = bool(lines) and lines[0].stamped  # syzkaller drops "? " frames of a prefixed report
@@ -694,28 +705,7 @@ def _frameless_trace(lines: Sequence[Line], joined: str | None = None) -> bool:
             if open_:
                 return True
             open_ = True
-        elif open_ and (text.startswith(("<Same stack as pid", "(stack is not available)"))
-                        or _ANY_FRAME.match(text) is not None):
-            open_ = unreliable_dropped and text.startswith("?")
-    return False
-
-
-def _frameless_trace_plain(lines: Sequence[Line]) -> bool:
-    """``_frameless_trace`` trying each frame form in turn (the reference of the tests)."""
-    open_ = False
-    prev = -1
-    unreliable_dropped = bool(lines) and lines[0].stamped
-    for ln in lines:
-        text = ln.text.lstrip()
-        if ln.no != prev + 1:
-            open_ = False
-        prev = ln.no
-        if (text.startswith(("Call ", "Backtrace")) and _TRACE_START.match(text)) or _ALLOC_FREE.match(text):
-            if open_:
-                return True
-            open_ = True
-        elif open_ and (text.startswith(("<Same stack as pid", "(stack is not available)"))
-                        or any(rx.match(text) for rx in _FRAME_FORMS)):
+        elif open_ and (text.startswith(("<Same stack as pid", "(stack is not available)")) or is_frame(text)):
             open_ = unreliable_dropped and text.startswith("?")
     return False
 
