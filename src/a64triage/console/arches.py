@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from a64triage.console.patterns import regex_atoms
+
 
 @dataclass(frozen=True, slots=True)
 class Sign:
@@ -99,6 +101,9 @@ _LINE_RX = re.compile(r"\s{0,8}(?:" + "|".join(
 _ROW = {f"s{i}": s for i, s in enumerate(SIGNS)}
 
 
+_REFUSED = ("\\W", "\\D", "\\A", "\\Z")  # a newline, or the text's ends rather than a line's
+
+
 def _within_line(rx: str) -> str:
     """``rx`` with each ``\\s`` outside a character class made a blank that is not a newline:
     on lines joined by newlines it then matches what it matched on the line alone (``.`` and
@@ -106,28 +111,15 @@ def _within_line(rx: str) -> str:
     text).  What could match the newline otherwise (a negated class, ``\\s`` in a class, ``\\W``,
     ``\\D``) or mean the ends of the whole text (``\\A``, ``\\Z``) is refused (the rows have none)."""
     out: list[str] = []
-    i, in_class = 0, False
-    while i < len(rx):
-        ch = rx[i]
-        if ch == "\\":
-            pair = rx[i : i + 2]
-            if pair == "\\s":
-                if in_class:
-                    raise ValueError(f"\\s in a character class: {rx}")
-                pair = "[^\\S\\n]"
-            elif pair in ("\\W", "\\D", "\\A", "\\Z"):  # a newline, or the text's ends rather than a line's
-                raise ValueError(f"{pair} in {rx}")
-            out.append(pair)
-            i += 2
-            continue
-        if ch == "[" and not in_class:
-            if rx[i + 1 : i + 2] in ("^", "]"):
+    for _, atom in regex_atoms(rx):
+        if atom[:1] == "[" and len(atom) > 1:  # a character class
+            if atom[1:2] in ("^", "]"):
                 raise ValueError(f"a class that may hold a newline: {rx}")
-            in_class = True
-        elif ch == "]" and in_class:
-            in_class = False
-        out.append(ch)
-        i += 1
+            if any(e in _REFUSED or e == "\\s" for e in re.findall(r"\\[\s\S]", atom)):  # its escapes
+                raise ValueError(f"\\s, \\W, \\D, \\A or \\Z in a character class: {rx}")
+        elif atom in _REFUSED:
+            raise ValueError(f"{atom} in {rx}")
+        out.append("[^\\S\\n]" if atom == "\\s" else atom)
     return "".join(out)
 
 

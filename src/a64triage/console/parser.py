@@ -12,6 +12,7 @@ kept, so memory stays flat however long the log is.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +24,7 @@ import ahocorasick_rs
 
 from a64triage.console import patterns as P
 from a64triage.console.arches import evidence_of
-from a64triage.console.formats import PREFILTER, Format
+from a64triage.console.formats import FORMATS, PREFILTER, Format
 from a64triage.console.kinds import RANK, Kind
 from a64triage.console.lines import MAX_LINE, CleanState, Line, Skip, clean
 from a64triage.console.records import Frame, KvmInfo, Report
@@ -951,7 +952,7 @@ class _Builder:
                             has_trace=any(f.line_no < end for f in self.frames),
                             everything=tuple(sorted([f for f in (*self.frames, *self.tail, *self.later, *self.rips)
                                                      if f.line_no < end], key=_LINE_NO))
-                            if _reads_everything(self.syz_fmt) else ())
+                            if self.syz_fmt.name in _READS_EVERYTHING else ())
         entry = _exception_entry(frames)
         last = max(self.last, self.first)
         kept = self.lines
@@ -1044,16 +1045,9 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
 }
 
 
-def _reads_everything(fmt: Format) -> bool:
-    """Does a title variant of ``fmt`` read every frame in line order (titles.READS_EVERYTHING)?
-    The others' reports need not sort their frames.  Remembered per format."""
-    known = _READS_EVERYTHING.get(fmt.name)
-    if known is None:
-        known = _READS_EVERYTHING[fmt.name] = any(t.frame in READS_EVERYTHING for t in fmt.titles)
-    return known
-
-
-_READS_EVERYTHING: dict[str, bool] = {}
+# The formats with a title variant that reads every frame in line order (titles.READS_EVERYTHING):
+# the other formats' reports need not sort their frames.
+_READS_EVERYTHING = frozenset(f.name for f in FORMATS if any(t.frame in READS_EVERYTHING for t in f.titles))
 _TEXT = attrgetter("text")
 _NO = attrgetter("no")
 _LINE_NO = attrgetter("line_no")
@@ -1064,21 +1058,17 @@ def _exception_entry(frames: tuple[Frame, ...]) -> str | None:
     other = None
     for f in frames:
         fn = f.function
-        if fn and fn[:1] in "e_":  # ENTRY names start with "el" or "__"
-            entry = _ENTRIES.get(fn)
-            if entry is None:
-                if len(_ENTRIES) > 100_000:  # bounded memory on a log of endless distinct names
-                    _ENTRIES.clear()
-                entry = _ENTRIES[fn] = ENTRY.match(fn) is not None
-            if entry:
-                if fn.startswith("el1"):
-                    return fn
-                if other is None:
-                    other = fn
+        if fn and fn[:1] in "e_" and _is_entry(fn):  # ENTRY names start with "el" or "__"
+            if fn.startswith("el1"):
+                return fn
+            if other is None:
+                other = fn
     return other
 
 
-_ENTRIES: dict[str, bool] = {}  # function -> ENTRY.match(function): a log repeats its names
+@functools.lru_cache(maxsize=100_000)  # a log repeats its names; bounded
+def _is_entry(fn: str) -> bool:
+    return ENTRY.match(fn) is not None
 
 
 def _exception_entry_plain(frames: tuple[Frame, ...]) -> str | None:

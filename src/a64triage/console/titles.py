@@ -146,7 +146,7 @@ def outside_function(frame: Frame) -> bool:
 def first_guilty(frames: Iterable[Frame], after_entry: bool = False) -> str | None:
     """First non-helper function; with ``after_entry`` start past the exception entry."""
     seq = [f for f in frames if f.function and f.marker != "?"  # "?": x86 guess
-           and not (f.offset is not None and f.size and f.offset > f.size)]  # outside_function(f), inlined
+           and not outside_function(f)]
     if after_entry:
         for i in range(len(seq) - 1, -1, -1):
             fn = seq[i].function or ""
@@ -291,7 +291,6 @@ READS_EVERYTHING = frozenset(("rcu", "locks", "after"))
 _SKIP_RX = re.compile("|".join(f"(?:{p})" for p in SKIP_FRAMES))
 _STALL_RX = re.compile("|".join(f"(?:{p})" for p in STALL_ANCHORS))
 _FUNC_NAME = re.compile(r"^[A-Za-z0-9_]{1,256}")  # syzkaller's function: up to the first "." suffix
-_EXTRA_SKIP: dict[tuple[str, ...], re.Pattern[str]] = {}
 # Title normalisation (addresses, numbers, file:line, executor names), applied last.
 _NORMALISE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"syz-executor\.?[0-9]+(?:[/:][0-9]+)?"), "syz-executor"),
@@ -345,17 +344,13 @@ def _normalise(title: str) -> str:
     return "".join(out).strip()
 
 
+@functools.cache  # one entry per title row's extras: a fixed set
 def _skip_rx(extra: tuple[str, ...]) -> re.Pattern[str] | None:
     """A title's own skip patterns, without the shared SKIP_FRAMES (``_SKIP_RX``, compiled
     once at import): compiling the whole list again for each title's few extras cost ~20 ms
     a title.  None: the title has none.  ``_skipped`` searches both, which finds what one
     search of their alternation (``_skip_rx_plain``) finds."""
-    if not extra:
-        return None
-    rx = _EXTRA_SKIP.get(extra)
-    if rx is None:
-        rx = _EXTRA_SKIP[extra] = re.compile("|".join(f"(?:{p})" for p in extra))
-    return rx
+    return re.compile("|".join(f"(?:{p})" for p in extra)) if extra else None
 
 
 def _skip_rx_plain(extra: tuple[str, ...]) -> re.Pattern[str]:
@@ -363,21 +358,10 @@ def _skip_rx_plain(extra: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in (*SKIP_FRAMES, *extra)))
 
 
-_SKIPPED: dict[re.Pattern[str] | None, dict[str, bool]] = {}  # extra patterns -> name -> skipped
-
-
+@functools.lru_cache(maxsize=100_000)  # names repeat across reports; bounded
 def _skipped(extra: re.Pattern[str] | None, name: str) -> bool:
-    """Is ``name`` a helper by SKIP_FRAMES or a title's extras?  Remembered per extras and
-    name: names repeat across reports."""
-    seen = _SKIPPED.get(extra)
-    if seen is None:
-        seen = _SKIPPED[extra] = {}
-    hit = seen.get(name)
-    if hit is None:
-        if len(seen) > 100_000:  # bounded memory on a log of endless distinct names
-            seen.clear()
-        hit = seen[name] = _SKIP_RX.search(name) is not None or (extra is not None and extra.search(name) is not None)
-    return hit
+    """Is ``name`` a helper by SKIP_FRAMES or a title's extras?  Remembered per extras and name."""
+    return _SKIP_RX.search(name) is not None or (extra is not None and extra.search(name) is not None)
 
 
 class _Bare(NamedTuple):
@@ -390,21 +374,14 @@ class _Bare(NamedTuple):
     hang_skip: bool  # a wait/lock primitive (HANG_SKIP) is
 
 
-_STRIPPED: dict[str, _Bare] = {}
-
-
+@functools.lru_cache(maxsize=100_000)  # names repeat in every report; bounded
 def _stripped(name: str) -> _Bare:
     """The rules' reading of ``name``, remembered per name (15 prefixes, a regex and ~20
-    substrings to try, for names that repeat in every report)."""
-    done = _STRIPPED.get(name)
-    if done is None:
-        if len(_STRIPPED) > 100_000:  # bounded memory on a log of endless distinct names
-            _STRIPPED.clear()
-        bare = _strip_plain(name)
-        hang = next(((repl or bare) for anchor, repl in HANG_ANCHORS if anchor in bare), None)
-        done = _STRIPPED[name] = _Bare(bare, _variants_plain(name), _STALL_RX.search(bare) is not None, hang,
-                                       any(s in bare for s in HANG_SKIP))
-    return done
+    substrings to try)."""
+    bare = _strip_plain(name)
+    hang = next(((repl or bare) for anchor, repl in HANG_ANCHORS if anchor in bare), None)
+    return _Bare(bare, _variants_plain(name), _STALL_RX.search(bare) is not None, hang,
+                 any(s in bare for s in HANG_SKIP))
 
 
 def _strip(name: str) -> str:
@@ -433,20 +410,19 @@ def _iter_names(frames: Iterable[Frame | None]) -> Iterator[str]:
     (``_pick`` of most modes stops at the first name not skipped)."""
     for f in frames:
         if (f is None or not f.function or f.marker == "?" or f.stack == "hyp" or (f.inline and f.offset is None)
-                or (f.offset is not None and f.size and f.offset > f.size)):  # outside_function(f)
+                or outside_function(f)):
             continue  # unreliable guesses, hyp frames, inlined callees (no return address of their own)
         for printed in (f.function, f.caller):  # 32-bit ARM: the frame, then the caller it names
             if printed:
-                name = _TITLE_NAMES.get(printed, "")
-                if name == "":  # not seen yet (no printed name titles as "": _FUNC_NAME needs a character)
-                    if len(_TITLE_NAMES) > 100_000:  # bounded memory on a log of endless distinct names
-                        _TITLE_NAMES.clear()
-                    name = _TITLE_NAMES[printed] = _title_name_plain(printed)
+                name = _title_name(printed)
                 if name is not None:
                     yield name
 
 
-_TITLE_NAMES: dict[str, str | None] = {}  # printed function -> _title_name_plain(printed)
+@functools.lru_cache(maxsize=100_000)  # a log repeats its names; bounded
+def _title_name(printed: str) -> str | None:
+    """``_title_name_plain``, remembered per printed function."""
+    return _title_name_plain(printed)
 
 
 def _title_name_plain(printed: str) -> str | None:
