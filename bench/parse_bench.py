@@ -115,17 +115,17 @@ def main() -> int:
     rows = [("shape", "size", "parser", "reports", "parse MiB/s", "parse MB/s", "grep -c MiB/s", "parse/grep",
              "max RSS")]
     with tempfile.TemporaryDirectory(prefix="a64triage-bench-") as tmp:
-        jobs = [(s, args.mb * (1 << 20)) for s in shapes]
+        jobs = [(s, args.mb * (1 << 20), (False, True)) for s in shapes]  # (shape, size, plain?)
         if args.rss_gb:
-            jobs.append(("quiet", args.rss_gb * (1 << 30)))
-        for shape, want in jobs:
+            jobs.append(("quiet", args.rss_gb * (1 << 30), (False,)))  # the RSS run: compiled only
+        for shape, want, twins in jobs:
             path = Path(tmp) / f"{shape}.log"
             size = build(path, int(want), quiet_chunk() if shape == "quiet" else dense_chunk())
             mib = size / (1 << 20)
             grep = min(grep_seconds(path) for _ in range(2))
             # The compiled parser (what the install builds), then its plain twin on the same file
             # (the RSS run only compiled).
-            for plain in (False, True) if want == args.mb * (1 << 20) else (False,):
+            for plain in twins:
                 reports, secs, rss, parser = parse_child(path, plain)
                 rows.append((shape, f"{mib:,.0f} MiB", parser, f"{reports:,}", f"{mib / secs:,.1f}",
                              f"{size / secs / 1e6:,.1f}", f"{mib / grep:,.0f}", f"1/{secs / grep:,.0f}",
