@@ -193,7 +193,11 @@ def _cost(rx: re.Pattern[str], text: str, calls: int, runs: int, cap: float = fl
 def ratio(rx: re.Pattern[str], prefix: str, pump: str, suffix: str) -> float:
     """Cost at the largest size over cost at 1x, equal characters each; stops at the
     first size that is already super-linear (an exponential pattern never reaches 16x)."""
-    reps = max(1, BASE // len(pump))
+    # At 1x the text is at least as long as the shortest match: a shorter one fails on its
+    # length alone, a baseline so cheap that any pattern then looks super-linear (a bounded
+    # "[^\n]{0,200}?" row was flagged so, now and then, by the 4x point).
+    shortest = sre.parse(rx.pattern, rx.flags & ~re.UNICODE).getwidth()[0]
+    reps = max(1, BASE // len(pump), -(-(shortest - len(prefix) - len(suffix)) // len(pump)))
     top = SIZES[-1]
     base = max(_cost(rx, prefix + pump * reps + suffix, top, 3), 1e-6)
     r = 1.0
