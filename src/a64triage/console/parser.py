@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick_rs
 
@@ -26,7 +26,7 @@ from a64triage.console import patterns as P
 from a64triage.console.arches import evidence_of
 from a64triage.console.formats import FORMATS, PREFILTER, Format
 from a64triage.console.kinds import RANK, Kind
-from a64triage.console.lines import MAX_LINE, CleanState, Line, Skip, clean
+from a64triage.console.lines import MAX_LINE, CleanState, Line, Skip, clean, elision, new_line, plain_stamped
 from a64triage.console.records import Frame, KvmInfo, Report
 from a64triage.console.titles import ENTRY, READS_EVERYTHING, build_title, guilty_file, syz_title
 
@@ -483,11 +483,7 @@ class _Builder:
             if trace == "task" and len(self.frames) < MAX_FRAMES:
                 fr = _frame_from(text, self.cur_stack, line.no)
                 if fr is not None:
-                    self._add_frame(fr)
-                    if len(self.lines) < MAX_REPORT_LINES:  # _keep(line), inlined
-                        self.lines.append(line)
-                    self.last = line.no
-                    self.idle = 0
+                    self.take_trace_frame(fr, line)
                     return True
             elif _is_frame(text):
                 if trace == "task":  # past MAX_FRAMES: the trace's last frames (a deep recursion's callers)
@@ -575,6 +571,21 @@ class _Builder:
             return self.idle <= JOIN_WINDOW
         self._body(name, m, line)
         return True
+
+    def takes_trace_frames(self) -> bool:
+        """Would a frame line go to ``take_trace_frame`` (``feed``'s fast path)?  Then
+        ``parser._with_skips`` may read a run of plain frame lines itself."""
+        return (self.trace == "task" and self.phase != "stopping" and not self.sealed
+                and len(self.frames) < MAX_FRAMES)
+
+    def take_trace_frame(self, fr: Frame, line: Line) -> None:
+        """A frame of the task's call trace (the fast path of ``feed``, and ``_with_skips``'
+        frame runs): the one place a call trace's frame is taken."""
+        self._add_frame(fr)
+        if len(self.lines) < MAX_REPORT_LINES:  # _keep(line), inlined
+            self.lines.append(line)
+        self.last = line.no
+        self.idle = 0
 
     def _match_body(self, text: str) -> tuple[str | None, re.Match[str] | None]:
         if not text:
@@ -1376,17 +1387,27 @@ _ANCHOR_ROWS_QP: tuple[_AnchorRow, ...] = (
 _MAX_BACK = max(row[2] for row in _ANCHOR_ROWS)
 
 
-_AnchorScan = tuple[ahocorasick_rs.AhoCorasick, ahocorasick_rs.BytesAhoCorasick, list[tuple[tuple[int, ...], int, str]]]
+class _AnchorScan(NamedTuple):
+    """The rows' anchors of two characters or more as automata (for str and for an ASCII
+    block's bytes, as ``_PREFILTER_AC``) with per anchor its row's (shapes, back, opener);
+    the one-character anchors ("@", ESC, CR, QP's "=") apart, each found with ``str.find``:
+    with them in it the automaton's prefilter gave up and the scan cost 14x as much (2.1 ms
+    against 0.15 ms for the dense benchmark's 0.86 MB repetition)."""
+
+    ac: ahocorasick_rs.AhoCorasick
+    bac: ahocorasick_rs.BytesAhoCorasick
+    rows: list[tuple[tuple[int, ...], int, str]]
+    single: tuple[tuple[str, tuple[int, ...]], ...]  # (character, shapes); such rows have no opener
 
 
 def _anchor_scan(rows: tuple[_AnchorRow, ...]) -> _AnchorScan:
-    """The automata of the rows' anchors (for str and for an ASCII block's bytes, as
-    ``_PREFILTER_AC``), and per anchor its row's (shapes, back, opener)."""
-    anchors = [a for row in rows for a in row[0]]
+    multi = [(a, row) for row in rows for a in row[0] if len(a) > 1]
+    single = tuple((a, row[1]) for row in rows for a in row[0] if len(a) == 1)
+    assert all(row[2] == 0 and not row[3] for row in rows if any(len(a) == 1 for a in row[0]))
     kind = ahocorasick_rs.MatchKind.LeftmostFirst
-    return (ahocorasick_rs.AhoCorasick(anchors, matchkind=kind),
-            ahocorasick_rs.BytesAhoCorasick([a.encode() for a in anchors], matchkind=kind),
-            [(row[1], row[2], row[3]) for row in rows for _ in row[0]])
+    return _AnchorScan(ahocorasick_rs.AhoCorasick([a for a, _ in multi], matchkind=kind),
+                       ahocorasick_rs.BytesAhoCorasick([a.encode() for a, _ in multi], matchkind=kind),
+                       [(row[1], row[2], row[3]) for _, row in multi], single)
 
 
 _ANCHORS = _anchor_scan(_ANCHOR_ROWS)
@@ -1418,13 +1439,19 @@ class _Hits(_HitsBase):
         """The smallest offset >= ``start`` where one of the non-literal shapes matches."""
         block = self.block
         size = len(block)
-        ac, bac, rows = _ANCHORS_QP if qp else _ANCHORS
+        ac, bac, rows, single = _ANCHORS_QP if qp else _ANCHORS
         raw = self.raw
         best = size if qp else self._tail(start)
         lo = start
         while lo < size and lo - _MAX_BACK < best:
             nl = block.find("\n", min(lo + self.window, size))
             hi = size if nl < 0 else nl + 1  # the newline too: anchors may end with it
+            for char, shapes in single:  # each such anchor is where its match starts
+                a = block.find(char, lo, min(hi, best))
+                while a >= 0 and not any(_EXTRA_PARTS_QP[i].match(block, a) is not None for i in shapes):
+                    a = block.find(char, a + 1, min(hi, best))
+                if a >= 0:
+                    best = a
             found = (bac.find_matches_as_indexes(raw[lo:hi]) if raw is not None
                      else ac.find_matches_as_indexes(block[lo:hi]))
             for k, s, _ in found:
@@ -1576,7 +1603,16 @@ _NOT_IDLE_TEXT = ("+0x", "[inline]", "kernel:", "Call Trace:", "Message from sys
 _MID_STAMP = re.compile(r"\][^\n\[]*+(?:\[[^\n\[]*+)*?\[\s{0,12}\d{1,10}\.\d{6}\]")
 
 
-_STAMP = re.compile(r"\[\s{0,12}\d{1,10}\.\d{1,9}\]")
+_STAMP = re.compile(r"\[[^\S\n]{0,12}\d{1,10}\.\d{1,9}\]")  # within the line, as clean reads a stamp
+
+# A plain call-trace line ("[   4.37] do_el0_svc+0x2c/0x9c [mod]" and its newline): a subset of
+# FRAME_MODERN (the same function, offset, size and module, nothing else) printed with a
+# timestamp only, which clean's short path takes as it is (no CR, "=", ":", elision-free first
+# character aside from "s"/"S", bounded length).  Runs of them are read by _with_skips itself.
+_PLAIN_FRAME_LINE = re.compile(
+    r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+"
+    r"(([A-Za-z_][A-Za-z0-9_.]{0,255}+)\+0x([0-9a-f]{1,16}+)/0x([0-9a-f]{1,16}+)(?: \[([A-Za-z0-9_-]{1,64}+)\])?)\n"
+)
 
 
 def _held_back(block: str, end: int) -> int:
@@ -1586,6 +1622,49 @@ def _held_back(block: str, end: int) -> int:
     return 0 if end < len(block) and _STAMP.match(block, end) is not None else 1
 
 
+def _inert(raw: str, qp: bool) -> str | None:
+    """The text of a raw line that, while no report is open, changes nothing but the parser's
+    context (``Parser.feed``): clean's short path takes it with no caller id, it is no first
+    piece of a split header, and no header (an elided line never is one); else None."""
+    text = plain_stamped(raw, qp)
+    if text is None or text.startswith(P.SPLIT_LITERALS):
+        return None
+    if len(text) >= MIN_HEADER and not elision(text) and P.match_header(text, True) is not None:
+        return None
+    return text
+
+
+def _frame_run(block: str, pos: int, no: int, parser: Parser) -> tuple[int, int]:
+    """Feed the run of plain frame lines at ``pos`` to the one open report, which is reading
+    its task's call trace; (offset after the run, lines taken).
+
+    Called when every earlier line has reached the parser and ``clean`` holds none: each
+    line is what clean's short path, ``parse_clean`` and ``_Builder.feed`` would make of it,
+    taken only while they would (no elision, no header, the trace still open, a stamped line
+    after it so that nothing is glued to it), the frame built from the groups
+    ``_frame_from`` would read (tests/console/test_fastpath.py holds both to it)."""
+    b = parser.active.get(None)
+    if b is None or len(parser.active) != 1 or parser.use_callers or parser.closed or not b.takes_trace_frames():
+        return pos, 0
+    b.stamped_body = b.stamped  # every line of the run is stamped
+    match = _PLAIN_FRAME_LINE.match
+    stamp = _STAMP.match
+    header = P.match_header
+    stack = b.cur_stack
+    taken = 0
+    while len(b.frames) < MAX_FRAMES:
+        m = match(block, pos)
+        if m is None or stamp(block, m.end()) is None:
+            break
+        text, func, off, size, mod = m.groups()
+        if elision(text) or header(text) is not None or text.startswith(P.SPLIT_LITERALS):
+            break
+        no += 1
+        taken += 1
+        b.take_trace_frame(_new_frame(func, int(off, 16), int(size, 16), mod, None, None, False, None, stack, no),
+                           new_line(no, text, None, True, False))
+        pos = m.end()
+    return pos, taken
 
 
 def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Iterator[str | Skip]:
@@ -1605,6 +1684,7 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
     block is never looked at line by line.
     """
     active = parser.active
+    no = 0  # clean's number of the last line sent (a Skip(n) stands for n)
     for block in blocks:
         size = len(block)
         pos = 0  # offset of the next line in block
@@ -1620,6 +1700,7 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                 nl = size
             line = block[pos:nl]
             yield line
+            no += 1
             start = pos
             pos = nl + 1
             if not state.quiet:
@@ -1627,17 +1708,47 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
             if not active:
                 # (Caller ids in use do not matter: with no report open a line without
                 # one changes nothing; lines with one are _INTERESTING.)
-                if hit < start or hit_qp != state.qp:
-                    hit_qp = state.qp
-                    hit = hits.first(start, hit_qp)
-                cut = block.rfind("\n", start, hit) + 1 if hit < size else size
-                run = _STAMPED_RUN.match(block, start, cut)
-                end = run.end() if run is not None else start
+                # The run goes on over a line with interesting text that changes nothing but the
+                # context (_inert: "kvm [1]: ...", "cblist_init_generic: ..."); the context lines
+                # among the skipped ones are given to the parser's context after the Skip, in order.
+                lo = start
+                context: list[tuple[int, str]] = []
+                while True:
+                    if hit < lo or hit_qp != state.qp:
+                        hit_qp = state.qp
+                        hit = hits.first(lo, hit_qp)
+                    cut = max(lo, block.rfind("\n", lo, hit) + 1) if hit < size else size  # the hit's line
+                    run = _STAMPED_RUN.match(block, lo, cut)
+                    end = run.end() if run is not None else lo
+                    nl = find("\n", cut)
+                    if end != cut or nl < 0:
+                        break
+                    text = _inert(block[cut:nl], state.qp)
+                    if text is None:
+                        break
+                    if cut > start and text[:1] in _CONTEXT_FIRST:
+                        context.append((cut, text))
+                    lo = end = nl + 1
                 keep = _held_back(block, end)
                 count = block.count("\n", start, end) - keep
                 if count - 1 >= MIN_SKIP:
                     yield Skip(count - 1)
+                    no += count - 1
                     pos = block.rfind("\n", start, end - 1) + 1 if keep else end  # the run's last line, or after it
+                    for at, text in context:
+                        if at < pos:  # skipped (the run's last line, when kept, is cleaned and fed)
+                            parser.ctx.feed(text)
+            elif state.fast_raw is line and len(active) == 1 and not parser.use_callers and (
+                    b := active.get(None)) is not None and b.takes_trace_frames():
+                # A call trace being read: when the next line is a plain frame line, this one is
+                # given to the parser (Skip(0)) and the run after it read by _frame_run.
+                if _PLAIN_FRAME_LINE.match(block, pos) is None:
+                    continue
+                yield Skip(0)
+                pos, taken = _frame_run(block, pos, no, parser)
+                if taken:
+                    yield Skip(taken)
+                    no += taken
             elif state.fast_raw is line and start and len(active) == 1 and not parser.use_callers:
                 # One report open, its text over: a run of ordinary lines only counts ``idle``
                 # up (_Builder.idling, _NOT_IDLE), so all but its first and last line are
@@ -1676,6 +1787,7 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                 count = block.count("\n", start, end) - keep
                 if count - 1 >= MIN_SKIP:
                     yield Skip(count - 1)
+                    no += count - 1
                     # The run's first line reached the parser as the Skip passed through clean.
                     assert active.get(None) is b and b is not None
                     if count - 1 > room:

@@ -1,0 +1,186 @@
+"""Runs of lines the block reader settles itself must change no answer.
+
+``parser._with_skips`` reads two kinds of run without sending each line through
+``clean`` and ``Parser.feed``: plain frame lines while the one open report reads its
+task's call trace (``_frame_run``), and lines with interesting text that change nothing
+but the parser's context while no report is open (``_inert``).  Each is held here to its
+plain twin: the frame it builds to ``_frame_from``'s, the text it reads to ``clean``'s,
+and the reports of ``parse_blocks`` (blocks cut anywhere) to ``parse_raw``'s (every line
+cleaned and fed), around real crash logs with the lines that must stop a run.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from a64triage.console import report_to_json
+from a64triage.console.lines import CleanState, Skip, clean, plain_stamped
+from a64triage.console.parser import (
+    _PLAIN_FRAME_LINE,
+    MAX_FRAMES,
+    _frame_from,
+    _inert,
+    _new_frame,
+    parse_blocks,
+    parse_raw,
+)
+
+E2E_LOGS = sorted((Path(__file__).resolve().parents[1] / "data" / "e2e").glob("*.log"))
+_TRACE = re.compile(r"^\[[^\]]*\] Call trace:$")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.from_regex(_PLAIN_FRAME_LINE, fullmatch=True), st.sampled_from(["task", "irq"]),
+       st.integers(min_value=1, max_value=10**6))
+@example("[    4.379553]  el0_svc+0x34/0xdc\n", "task", 7)
+@example("[ 1.0] snip+0x1/0x2 [mod]\n", "task", 1)  # an elision marker's word: _frame_run stops there
+def test_a_plain_frame_line_is_what_clean_and_frame_from_read(raw: str, stack: str, no: int) -> None:
+    """Whatever the regex takes, clean's short path gives the same text, and the frame
+    built from its groups is the one ``_frame_from`` reads from that text."""
+    m = _PLAIN_FRAME_LINE.fullmatch(raw)
+    assert m is not None
+    text, func, off, size, mod = m.groups()
+    line = raw[:-1]
+    assert plain_stamped(line, False) == text == plain_stamped(line, True)
+    assert [ln.text for ln in clean([line])] == [text]
+    assert _new_frame(func, int(off, 16), int(size, 16), mod, None, None, False, None, stack, no) == \
+        _frame_from(text, stack, no)
+
+
+def _blocks(lines: list[str], cuts: list[int]) -> list[str]:
+    blocks, at = [], 0
+    for cut in sorted(cuts):
+        if at < cut < len(lines):
+            blocks.append("\n".join(lines[at:cut]))
+            at = cut
+    blocks.append("\n".join(lines[at:]))
+    return blocks
+
+
+def _same(lines: list[str], cuts: list[int]) -> None:
+    assert [report_to_json(r) for r in parse_blocks(iter(_blocks(lines, cuts)))] == \
+        [report_to_json(r) for r in parse_raw(lines)]
+
+
+# Lines put inside a call trace: plain frames, and every sort that must end a run or be read
+# another way (a marker, an unreliable or symbolized frame, another caller, an elision word, an
+# unstamped wrap, a blank, a header, a note, another stamp glued on, CR, QP, a long name).
+_IN_TRACE = [
+    "[    4.379000]  plain_frame+0x10/0x20",
+    "[    4.379001]  mod_frame+0x10/0x20 [lkdtm]",
+    "[    4.379002]  snip+0x1/0x2",
+    "[    4.379003]  kvm_handle_guest_abort+0x1/0x2",
+    "[    4.379004]  Linux+0x1/0x2",
+    "[    4.379005]  f+0x1/0x2 (P)",
+    "[    4.379006]  ? f+0x1/0x2",
+    "[    4.379007]  f+0x1/0x2 mm/x.c:12",
+    "[    4.379008]  f+0x1/0x2 mm/x.c:12 [inline]",
+    "[    4.379009][  T123]  f+0x1/0x2",
+    "[    4.379010] <IRQ>",
+    "[    4.379011]  f+0x1/0x2 [    4.379012] glued record",
+    "[    4.379013]  f+0x1/0x2\r",
+    "[    4.379014]  f+0x1/0x2=",
+    "[    4.379015]  " + "a" * 70 + "+0x1/0x2",
+    "continued without a stamp",
+    "",
+    "[    4.379016] ",
+    "[    4.379017] ---[ end trace 0000000000000000 ]---",
+    "[    4.379018] BUG: KASAN: use-after-free in f+0x1/0x2",
+    "[    4.379019] Kernel panic - not syncing: Oops: Fatal exception",
+    "[    4.379020] INFO: task ab",
+    "[    4.379021] cd:12 blocked for more than 120 seconds.",
+    "[    4.379022]  0xffff800008010000",
+    "[    4.379023] Code: d2800014 90000020 91260000 94000613 (f9400293)",
+    "[\u0664.379024]  unicode_digit_stamp+0x1/0x2",
+    "[lkdtm]",  # after the long frame: the rest of a wrapped line (clean glues it on)
+    "mm/x.c:12",
+]
+_LONG, _REST = 14, len(_IN_TRACE) - 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(E2E_LOGS),
+       st.lists(st.tuples(st.integers(min_value=0, max_value=60), st.integers(min_value=0, max_value=len(_IN_TRACE) - 1),
+                          st.integers(min_value=1, max_value=6)), max_size=10),
+       st.lists(st.integers(min_value=1, max_value=400), max_size=5))
+@example(E2E_LOGS[0], [(3, _REST, 1), (3, _LONG, 1)], [])
+@example(E2E_LOGS[0], [(2, _REST + 1, 1), (2, _LONG, 1)], [])
+def test_frame_runs_change_nothing(log: Path, inserts: list[tuple[int, int, int]], cuts: list[int]) -> None:
+    lines = log.read_text(errors="replace").splitlines()
+    start = next((i for i, t in enumerate(lines) if _TRACE.match(t)), len(lines) // 2)
+    for at, k, n in sorted(inserts, reverse=True):
+        lines[start + 1 + at:start + 1 + at] = [_IN_TRACE[k]] * n
+    _same(lines, cuts)
+
+
+def test_a_trace_longer_than_max_frames() -> None:
+    """The run stops where the trace's frames reach MAX_FRAMES (the rest go to its tail)."""
+    lines = E2E_LOGS[0].read_text().splitlines()
+    start = next(i for i, t in enumerate(lines) if _TRACE.match(t))
+    lines[start + 1:start + 1] = [f"[    4.3{n:05d}]  deep_{n % 7}+0x1{n % 3}/0x40" for n in range(MAX_FRAMES + 50)]
+    _same(lines, [])
+    _same(lines, [start + 300])
+
+
+# Ordinary boot lines holding a header's or a context row's literal, and the lines that are
+# not inert (a header, a split header's first piece, caller ids, QP, a context line's shape).
+_BOOT = [
+    "[    0.065710] cblist_init_generic: Setting adjustable number of callback queues.",
+    "[    0.464564] VFS: Disk quotas dquot_6.6.0",
+    "[    0.531437] kvm [1]: Guests without required CPU erratum workarounds can deadlock system!",
+    "[    0.531723] kvm [1]: IPA Size Limit: 44 bits",
+    "[    0.548103] kvm [1]: VHE mode initialized successfully",
+    "[    0.548104] kvm [1]: Hyp mode initialized successfully",
+    "[    0.548105] kvm [1]: 8-bit VMID",
+    "[    0.000000] Linux version 6.1.0-13-arm64 (debian-kernel@lists.debian.org) #1 SMP Debian",
+    "[    0.000000] Machine model: Raspberry Pi 4 Model B Rev 1.4",
+    "[    0.000001] psci: PSCIv1.1 detected in firmware.",
+    "[    0.000002] random: crng init done",
+    "[    0.000003] usb 1-1: new high-speed USB device number 2 using xhci-hcd",
+    "[    0.000004] INFO: task ab",
+    "[    0.000005] cd:12 blocked for more than 120 seconds.",
+    "[    0.000006] WARNING: CPU: 0 PID: 1 at mm/x.c:1 f+0x1/0x2",
+    "[    0.000007][  T12] kvm [1]: VHE mode initialized successfully",
+    "[    0.000008] kvm [1]: Hyp mode initialized successfully=20",
+    "[    0.000009] ... list_add corruption ...",
+    "not stamped: a wrapped rest",
+    "",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(E2E_LOGS), st.lists(st.integers(min_value=0, max_value=len(_BOOT) - 1), max_size=60),
+       st.lists(st.integers(min_value=0, max_value=len(_BOOT) - 1), max_size=30),
+       st.lists(st.integers(min_value=1, max_value=400), max_size=4))
+@example(E2E_LOGS[0], [2, 4, 0, 1, 11, 11, 11, 11, 11, 11, 8], [], [])
+def test_inert_lines_change_nothing(log: Path, before: list[int], after: list[int], cuts: list[int]) -> None:
+    """Boot lines with interesting but harmless text before a real crash log and after it
+    (the context rows among them must reach the reports as when every line is fed)."""
+    ordinary = _BOOT[11]
+    lines = [ln for k in before for ln in (_BOOT[k], ordinary, ordinary, ordinary, ordinary, ordinary)]
+    lines += log.read_text(errors="replace").splitlines()
+    lines += [ordinary] * 45 + [ln for k in after for ln in (_BOOT[k], ordinary, ordinary, ordinary, ordinary)]
+    lines += E2E_LOGS[-1].read_text(errors="replace").splitlines()
+    _same(lines, cuts)
+
+
+def test_inert_reads_like_the_parser() -> None:
+    assert _inert(_BOOT[0], False) == _BOOT[0][15:]
+    assert _inert(_BOOT[2], False) is not None  # a context line: inert, its context read apart
+    assert _inert(_BOOT[12], False) is None  # the first piece of a split header
+    assert _inert(_BOOT[14], False) is None  # a header
+    assert _inert(_BOOT[15], False) is None  # a caller id
+    assert _inert(_BOOT[16], False) is None  # QP
+
+
+def test_skip_zero_only_gives_out_the_held_line() -> None:
+    """Skip(0) before a stamped line (never glued to the held one) changes nothing, in a
+    double-spaced log too (its held-back blank goes out first either way)."""
+    lines = ["[ 1.0] a", "", "[ 2.0] b", "", "[ 3.0] c", "", "[ 4.0] " + "d" * 80, "wrapped", "[ 5.0] e", "", "x"]
+    for at in range(len(lines) + 1):
+        if at == len(lines) or lines[at].startswith("["):
+            assert list(clean([*lines[:at], Skip(0), *lines[at:]], CleanState())) == list(clean(lines)), at
