@@ -26,7 +26,16 @@ from a64triage.console import patterns as P
 from a64triage.console.arches import evidence_of
 from a64triage.console.formats import FORMATS, PREFILTER, Format
 from a64triage.console.kinds import RANK, Kind
-from a64triage.console.lines import MAX_LINE, CleanState, Line, Skip, clean, elision, new_line, plain_stamped
+from a64triage.console.lines import (
+    MAX_LINE,
+    CleanState,
+    Line,
+    Skip,
+    clean,
+    elision,
+    new_line,
+    plain_stamped,
+)
 from a64triage.console.records import Frame, KvmInfo, Report
 from a64triage.console.titles import ENTRY, READS_EVERYTHING, build_title, guilty_file, syz_title
 
