@@ -152,18 +152,23 @@ _BOOT = [
 ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.sampled_from(E2E_LOGS), st.lists(st.integers(min_value=0, max_value=len(_BOOT) - 1), max_size=60),
-       st.lists(st.integers(min_value=0, max_value=len(_BOOT) - 1), max_size=30),
+       st.integers(min_value=0, max_value=50),
+       st.lists(st.tuples(st.integers(min_value=0, max_value=len(_BOOT) - 1), st.integers(min_value=0, max_value=8)),
+                max_size=30),
        st.lists(st.integers(min_value=1, max_value=400), max_size=4))
-@example(E2E_LOGS[0], [2, 4, 0, 1, 11, 11, 11, 11, 11, 11, 8], [], [])
-def test_inert_lines_change_nothing(log: Path, before: list[int], after: list[int], cuts: list[int]) -> None:
-    """Boot lines with interesting but harmless text before a real crash log and after it
-    (the context rows among them must reach the reports as when every line is fed)."""
+@example(E2E_LOGS[0], [2, 4, 0, 1, 11, 11, 11, 11, 11, 11, 8], 45, [], [])
+@example(E2E_LOGS[0], [], 10, [(4, 8), (5, 8), (6, 8), (4, 8), (5, 8)], [])  # context lines around the close
+def test_inert_lines_change_nothing(log: Path, before: list[int], gap: int, after: list[tuple[int, int]],
+                                    cuts: list[int]) -> None:
+    """Boot lines with interesting but harmless text before a real crash log, and after it
+    while its report idles, is closed, and after (the context rows among them must reach
+    each report as when every line is fed: before its close or after it)."""
     ordinary = _BOOT[11]
     lines = [ln for k in before for ln in (_BOOT[k], ordinary, ordinary, ordinary, ordinary, ordinary)]
     lines += log.read_text(errors="replace").splitlines()
-    lines += [ordinary] * 45 + [ln for k in after for ln in (_BOOT[k], ordinary, ordinary, ordinary, ordinary)]
+    lines += [ordinary] * gap + [ln for k, n in after for ln in (_BOOT[k], *[ordinary] * n)]
     lines += E2E_LOGS[-1].read_text(errors="replace").splitlines()
     _same(lines, cuts)
 
@@ -184,3 +189,4 @@ def test_skip_zero_only_gives_out_the_held_line() -> None:
     for at in range(len(lines) + 1):
         if at == len(lines) or lines[at].startswith("["):
             assert list(clean([*lines[:at], Skip(0), *lines[at:]], CleanState())) == list(clean(lines)), at
+

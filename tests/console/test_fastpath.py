@@ -206,6 +206,11 @@ def test_one_scan_finds_what_the_finds_find(pieces: list[str], qp: bool, window:
         want = plain.first(start, qp)
         assert fast.first(start, qp) == want, (block, start)
         assert finds.first(start, qp) == want, (block, start)
+    # Asked again from earlier lines (a run tried from each line after the one that ended it).
+    again = _Hits(block, window)
+    for k in range(len(starts)):
+        for start in (starts[k], *starts[max(0, k - 3):k]):
+            assert again.first(start, qp) == plain.first(start, qp), (block, start)
 
 
 _STAMPS = ["[    1.234567] ", "[ 2.5] ", "[   3.000001][  T123] ", "[ 4.0@1] ", "[5.0]\t", "[ 6.0] [    C0] ", "[ 7.0]",

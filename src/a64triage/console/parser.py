@@ -1486,26 +1486,35 @@ class _Hits(_HitsBase):
     def _literal(self, start: int) -> int:
         block = self.block
         size = len(block)
+        raw = self.raw
+        if start < self.lo:
+            # Asked behind what was scanned (a run tried again from an earlier line): only the
+            # lines in between are scanned (a match ends on its own line, before self.lo).
+            found = (_PREFILTER_BAC.find_matches_as_indexes(raw[start:self.lo]) if raw is not None
+                     else _PREFILTER_AC.find_matches_as_indexes(block[start:self.lo]))
+            self.starts = [start + m[1] for m in found] + self.starts
+            self.lo = start
         while True:
-            if self.lo <= start:
-                i = bisect.bisect_left(self.starts, start)
-                if i < len(self.starts):
-                    return self.starts[i]
-                if self.hi >= size:
-                    return size
-            lo = start if start < self.lo else max(start, self.hi)
+            i = bisect.bisect_left(self.starts, start)
+            if i < len(self.starts):
+                return self.starts[i]
+            if self.hi >= size:
+                return size
+            lo = max(start, self.hi)
             nl = block.find("\n", min(lo + self.window, size))
             hi = size if nl < 0 else nl
-            raw = self.raw
             found = (_PREFILTER_BAC.find_matches_as_indexes(raw[lo:hi]) if raw is not None
                      else _PREFILTER_AC.find_matches_as_indexes(block[lo:hi]))
             self.starts = [lo + m[1] for m in found]
             self.lo, self.hi = start, hi  # [start, old hi) held none
 
 
+# A printk timestamp at a line's start, within the line (clean reads a line's stamp on its own).
+_STAMP_RX = r"\[[^\S\n]{0,12}\d{1,10}\.\d{1,9}\]"
+_STAMP = re.compile(_STAMP_RX)
 # Lines starting with "[ 12.345]".  Possessive (each piece is followed by a character it cannot
 # match, so nothing is given back either way): sre then keeps no backtracking state per line.
-_STAMPED_RUN = re.compile(r"(?:\[\s{0,12}\d{1,10}\.\d{1,9}\][^\n]*+\n)*+")
+_STAMPED_RUN = re.compile(r"(?:" + _STAMP_RX + r"[^\n]*+\n)*+")
 MIN_SKIP = 4  # fewer skippable lines are not worth the bookkeeping
 
 
@@ -1519,7 +1528,7 @@ def _stamped_upto(n: int) -> re.Pattern[str]:
     """``_STAMPED_RUN`` taking at most ``n`` lines (cached: ``n`` <= IDLE_LIMIT + MIN_SKIP)."""
     rx = _STAMPED_UPTO.get(n)
     if rx is None:
-        rx = _STAMPED_UPTO[n] = re.compile(r"(?:\[\s{0,12}\d{1,10}\.\d{1,9}\][^\n]*+\n){0," + str(n) + "}+")
+        rx = _STAMPED_UPTO[n] = re.compile(r"(?:" + _STAMP_RX + r"[^\n]*+\n){0," + str(n) + "}+")
     return rx
 
 
@@ -1612,7 +1621,6 @@ _NOT_IDLE_TEXT = ("+0x", "[inline]", "kernel:", "Call Trace:", "Message from sys
 _MID_STAMP = re.compile(r"\][^\n\[]*+(?:\[[^\n\[]*+)*?\[\s{0,12}\d{1,10}\.\d{6}\]")
 
 
-_STAMP = re.compile(r"\[[^\S\n]{0,12}\d{1,10}\.\d{1,9}\]")  # within the line, as clean reads a stamp
 
 # A plain call-trace line ("[   4.37] do_el0_svc+0x2c/0x9c [mod]" and its newline): a subset of
 # FRAME_MODERN (the same function, offset, size and module, nothing else) printed with a
@@ -1641,6 +1649,55 @@ def _inert(raw: str, qp: bool) -> str | None:
     if len(text) >= MIN_HEADER and not elision(text) and P.match_header(text, True) is not None:
         return None
     return text
+
+
+class _Runs:
+    """Runs of ordinary lines in one block (``_with_skips``): where the run of stamped lines
+    at a line start without interesting text ends, going on over ``_inert`` lines.  A run
+    that was not skipped is asked for again from its next line: the answer of the last
+    one that ended by itself (not by a line limit) is kept, as are ``_inert``'s answers."""
+
+    def __init__(self, block: str) -> None:
+        self.block = block
+        self.hits = _Hits(block)
+        self.inert: dict[int, str | None] = {}  # by 2 * offset + QP state
+        self.last: tuple[int, int, bool, list[tuple[int, str]]] = (-1, -1, False, [])  # from, end, QP, context
+
+    def run(self, start: int, qp: bool, limit: int) -> tuple[int, list[tuple[int, str]]]:
+        """(the end of the run at ``start``, at most ``limit`` lines; the context lines among
+        its lines after the first, (offset, text) in order, for the parser's context)."""
+        block = self.block
+        was_from, was_end, was_qp, was_context = self.last
+        if was_from <= start < was_end and was_qp == qp and block.count("\n", start, was_end) < limit:
+            return was_end, [c for c in was_context if c[0] > start]
+        size = len(block)
+        lo = end = start
+        taken = 0
+        context: list[tuple[int, str]] = []
+        while taken < limit:
+            hit = self.hits.first(lo, qp)
+            cut = max(lo, block.rfind("\n", lo, hit) + 1) if hit < size else size  # the hit's line
+            run = (_STAMPED_RUN if limit - taken > IDLE_LIMIT + MIN_SKIP else _stamped_upto(limit - taken)).match(
+                block, lo, cut)
+            end = run.end() if run is not None else lo
+            taken += block.count("\n", lo, end)
+            nl = block.find("\n", cut)
+            if end != cut or taken >= limit or nl < 0:
+                break
+            key = 2 * cut + qp
+            if key in self.inert:
+                text = self.inert[key]
+            else:
+                text = self.inert[key] = _inert(block[cut:nl], qp)
+            if text is None:
+                break
+            if cut > start and text[:1] in _CONTEXT_FIRST:
+                context.append((cut, text))
+            taken += 1
+            lo = end = nl + 1
+        if taken < limit:  # it ended by itself: the same end from any of its later lines
+            self.last = (start, end, qp, context)
+        return end, context
 
 
 def _frame_run(block: str, pos: int, no: int, parser: Parser) -> tuple[int, int]:
@@ -1681,25 +1738,24 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
 
     When the consumer asks for the next line, the line just given is held by
     ``clean`` and every earlier one has reached the parser.  If then no report is
-    open and ``clean`` is quiet, the run of stamped
-    lines without any ``_INTERESTING`` text starting at the held line is found
-    with two C-level scans; all but its first and last line are skipped (the
-    first is held, the last is cleaned normally so the next line is glued or not
-    exactly as before; when the next line is stamped, it is never glued, and the
-    last is skipped too).  The scan result is reused until passed: linear time.
-    While one report is open whose text is over, runs of lines that only count its
-    ``idle`` up are skipped the same way (see the loop).
-    Lines are cut out of the block one at a time (no ``split``): most of a quiet
-    block is never looked at line by line.
+    open and ``clean`` is quiet, the run of stamped lines without any
+    ``_INTERESTING`` text (or with only ``_inert`` such text) starting at the held
+    line is found with C-level scans (``_Runs``); all but its first and
+    last line are skipped (the first is held, the last is cleaned normally so the
+    next line is glued or not exactly as before; when the next line is stamped, it
+    is never glued, and the last is skipped too).  The scans' answers are kept
+    until passed (``_Hits``, ``_Runs``): linear time.  While one report is open whose text is
+    over, runs of lines that only count its ``idle`` up are skipped the same way,
+    and while it reads its call trace, runs of plain frame lines are read by
+    ``_frame_run`` (see the loop).  Lines are cut out of the block one at a time
+    (no ``split``): most of a quiet block is never looked at line by line.
     """
     active = parser.active
     no = 0  # clean's number of the last line sent (a Skip(n) stands for n)
     for block in blocks:
         size = len(block)
         pos = 0  # offset of the next line in block
-        hit = -1  # offset of the next interesting text at or after pos (-1: not searched)
-        hit_qp = False  # which regex found it
-        hits = _Hits(block)
+        runs = _Runs(block)
         find = block.find
         not_idle = -1  # start of a line _NOT_IDLE (or _NOT_IDLE_TEXT) found, every line before it
         # back to where that search began being idle ones (-1: none known)
@@ -1720,24 +1776,7 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                 # The run goes on over a line with interesting text that changes nothing but the
                 # context (_inert: "kvm [1]: ...", "cblist_init_generic: ..."); the context lines
                 # among the skipped ones are given to the parser's context after the Skip, in order.
-                lo = start
-                context: list[tuple[int, str]] = []
-                while True:
-                    if hit < lo or hit_qp != state.qp:
-                        hit_qp = state.qp
-                        hit = hits.first(lo, hit_qp)
-                    cut = max(lo, block.rfind("\n", lo, hit) + 1) if hit < size else size  # the hit's line
-                    run = _STAMPED_RUN.match(block, lo, cut)
-                    end = run.end() if run is not None else lo
-                    nl = find("\n", cut)
-                    if end != cut or nl < 0:
-                        break
-                    text = _inert(block[cut:nl], state.qp)
-                    if text is None:
-                        break
-                    if cut > start and text[:1] in _CONTEXT_FIRST:
-                        context.append((cut, text))
-                    lo = end = nl + 1
+                end, context = runs.run(start, state.qp, 1 << 62)
                 keep = _held_back(block, end)
                 count = block.count("\n", start, end) - keep
                 if count - 1 >= MIN_SKIP:
@@ -1770,12 +1809,10 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                 room = IDLE_LIMIT - 1 - b.idle if b is not None and b.idling() else -1
                 if room < 0:
                     continue
-                if hit < start or hit_qp != state.qp:
-                    hit_qp = state.qp
-                    hit = hits.first(start, hit_qp)
-                cut = block.rfind("\n", start, hit) + 1 if hit < size else size
-                run = _stamped_upto(max(room + 3, MIN_SKIP + 2)).match(block, start, cut)
-                end = run_end = run.end() if run is not None else start
+                # As with no report open, the run goes on over _inert lines (a header or context
+                # literal, harmless): the searches below then ask of them what they ask of any.
+                end, context = runs.run(start, state.qp, max(room + 3, MIN_SKIP + 2))
+                run_end = end
                 if start < not_idle <= end:
                     end = not_idle  # the lines before it passed the search below already
                 elif block.count("\n", start, end) - 1 < MIN_SKIP:
@@ -1799,11 +1836,19 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                     no += count - 1
                     # The run's first line reached the parser as the Skip passed through clean.
                     assert active.get(None) is b and b is not None
-                    if count - 1 > room:
-                        parser._close(None, parser.closed)
-                    else:
-                        b.idle += count - 1
                     pos = block.rfind("\n", start, end - 1) + 1 if keep else end  # the run's last line, or after it
+                    closes = count - 1 > room  # the run's line room + 1 closes the report
+                    for at, text in context:  # in line order, each context line before or after that
+                        if at >= pos:
+                            break
+                        if closes and block.count("\n", start, at) > room + 1:
+                            parser._close(None, parser.closed)
+                            closes = False
+                        parser.ctx.feed(text)
+                    if closes:
+                        parser._close(None, parser.closed)
+                    elif count - 1 <= room:
+                        b.idle += count - 1
 
 
 def parse_blocks(blocks: Iterable[str]) -> Iterator[Report]:
