@@ -1,10 +1,11 @@
 """Runs of lines the block reader settles itself must change no answer.
 
-``parser._with_skips`` reads two kinds of run without sending each line through
-``clean`` and ``Parser.feed``: plain frame lines while the one open report reads its
-task's call trace (``_frame_run``), and lines with interesting text that change nothing
-but the parser's context while no report is open (``_inert``).  Each is held here to its
-plain twin: the frame it builds to ``_frame_from``'s, the text it reads to ``clean``'s,
+``parser._with_skips`` reads some runs without sending each line through ``clean`` and
+``Parser.feed``: plain frame and register lines while the one open report reads its
+call trace or registers (``_body_run``, ``_BODY_RUNS``), and lines with interesting text
+that change nothing but the parser's context while no report is open or its report idles
+(``_inert``).  Each is held here to its plain twin: the frame it builds to
+``_frame_from``'s, the body row to ``match_body``'s, the text it reads to ``clean``'s,
 and the reports of ``parse_blocks`` (blocks cut anywhere) to ``parse_raw``'s (every line
 cleaned and fed), around real crash logs with the lines that must stop a run.
 """
@@ -17,14 +18,16 @@ from pathlib import Path
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from a64triage.console import patterns as P
 from a64triage.console import report_to_json
 from a64triage.console.lines import CleanState, Skip, clean, plain_stamped
 from a64triage.console.parser import (
-    _PLAIN_FRAME_LINE,
     MAX_FRAMES,
     _frame_from,
+    _FrameRun,
     _inert,
     _new_frame,
+    _RegisterRun,
     parse_blocks,
     parse_raw,
 )
@@ -34,21 +37,37 @@ _TRACE = re.compile(r"^\[[^\]]*\] Call trace:$")
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.from_regex(_PLAIN_FRAME_LINE, fullmatch=True), st.sampled_from(["task", "irq"]),
+@given(st.from_regex(_FrameRun.line, fullmatch=True), st.sampled_from(["task", "irq"]),
        st.integers(min_value=1, max_value=10**6))
 @example("[    4.379553]  el0_svc+0x34/0xdc\n", "task", 7)
-@example("[ 1.0] snip+0x1/0x2 [mod]\n", "task", 1)  # an elision marker's word: _frame_run stops there
+@example("[ 1.0] snip+0x1/0x2 [mod]\n", "task", 1)  # an elision marker's word: _body_run stops there
 def test_a_plain_frame_line_is_what_clean_and_frame_from_read(raw: str, stack: str, no: int) -> None:
     """Whatever the regex takes, clean's short path gives the same text, and the frame
     built from its groups is the one ``_frame_from`` reads from that text."""
-    m = _PLAIN_FRAME_LINE.fullmatch(raw)
+    m = _FrameRun.line.fullmatch(raw)
     assert m is not None
     text, func, off, size, mod = m.groups()
     line = raw[:-1]
     assert plain_stamped(line, False) == text == plain_stamped(line, True)
+    assert P.match_header(text, True) is None and not text.startswith(P.SPLIT_LITERALS)
     assert [ln.text for ln in clean([line])] == [text]
     assert _new_frame(func, int(off, 16), int(size, 16), mod, None, None, False, None, stack, no) == \
         _frame_from(text, stack, no)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(_RegisterRun.line, fullmatch=True))
+@example("[    4.373640] x29: ffff80000a05b910 x28: ffff0000030f9040 x27: 0000000000000000\n")
+@example("[ 1.0] x9 : ffff80000811ec9c\n")
+def test_a_plain_register_line_is_an_xregs_body_line(raw: str) -> None:
+    """clean's short path gives the text, and the body row is "xregs" (what feed gives to
+    take_registers), with no header."""
+    m = _RegisterRun.line.fullmatch(raw)
+    assert m is not None
+    text = m.group(1)
+    assert plain_stamped(raw[:-1], False) == text
+    assert P.match_body(text)[0] == "xregs" and P.match_header(text, True) is None
+    assert not text.startswith(P.SPLIT_LITERALS)
 
 
 def _blocks(lines: list[str], cuts: list[int]) -> list[str]:
@@ -107,6 +126,7 @@ _LONG, _REST = 14, len(_IN_TRACE) - 2
        st.lists(st.tuples(st.integers(min_value=0, max_value=60), st.integers(min_value=0, max_value=len(_IN_TRACE) - 1),
                           st.integers(min_value=1, max_value=6)), max_size=10),
        st.lists(st.integers(min_value=1, max_value=400), max_size=5))
+@example(E2E_LOGS[0], [(2, 2, 2)], [])  # "snip+0x1/0x2" in a run: an elision marker, not a frame
 @example(E2E_LOGS[0], [(3, _REST, 1), (3, _LONG, 1)], [])
 @example(E2E_LOGS[0], [(2, _REST + 1, 1), (2, _LONG, 1)], [])
 def test_frame_runs_change_nothing(log: Path, inserts: list[tuple[int, int, int]], cuts: list[int]) -> None:
@@ -114,6 +134,42 @@ def test_frame_runs_change_nothing(log: Path, inserts: list[tuple[int, int, int]
     start = next((i for i, t in enumerate(lines) if _TRACE.match(t)), len(lines) // 2)
     for at, k, n in sorted(inserts, reverse=True):
         lines[start + 1 + at:start + 1 + at] = [_IN_TRACE[k]] * n
+    _same(lines, cuts)
+
+
+_XREGS = re.compile(r"^\[[^\]]*\] x29: ")
+# Lines put among the registers: plain ones, and every sort that must end a run or be read
+# another way (other registers, upper-case digits, a caller id, a long line and its unstamped
+# rest, a header, a note, the trace's start).
+_IN_REGS = [
+    "[    4.373500] x8 : 0000000000017fe8 x7 : c0000000ffffefff x6 : 0000000000057fa8",
+    "[    4.373501] x2 : 0000000000000000 x1 : ffff0000030f9040 x0 : 000000000000002e",
+    "[    4.373502] x29: FFFF80000A05B910 x28: ffff0000030f9040",
+    "[    4.373503][  T123] x8 : 0000000000017fe8",
+    "[    4.373504] x5 : 0000000000000fff x4 : 0000000000000000 x3 : 0000000000000000 x2 : 0000000000000000",
+    "0000000000000001",
+    "[    4.373505] lr : lkdtm_ACCESS_NULL+0x2c/0x78 [lkdtm]",
+    "[    4.373506] sp : ffff80000a05b910",
+    "[    4.373507] pmr_save: 000000e0",
+    "[    4.373508] Call trace:",
+    "[    4.373509] ---[ end trace 0000000000000000 ]---",
+    "[    4.373510] Kernel panic - not syncing: Oops: Fatal exception",
+    "[    4.373511] x3 : 0000000000000000",
+    "",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(E2E_LOGS),
+       st.lists(st.tuples(st.integers(min_value=0, max_value=12), st.integers(min_value=0, max_value=len(_IN_REGS) - 1),
+                          st.integers(min_value=1, max_value=4)), max_size=8),
+       st.lists(st.integers(min_value=1, max_value=400), max_size=4))
+@example(E2E_LOGS[0], [(2, 5, 1), (2, 4, 1)], [])  # a long register line, then its unstamped rest
+def test_register_runs_change_nothing(log: Path, inserts: list[tuple[int, int, int]], cuts: list[int]) -> None:
+    lines = log.read_text(errors="replace").splitlines()
+    start = next((i for i, t in enumerate(lines) if _XREGS.match(t)), len(lines) // 2)
+    for at, k, n in sorted(inserts, reverse=True):
+        lines[start + at:start + at] = [_IN_REGS[k]] * n
     _same(lines, cuts)
 
 

@@ -587,6 +587,16 @@ class _Builder:
         return (self.trace == "task" and self.phase != "stopping" and not self.sealed
                 and len(self.frames) < MAX_FRAMES)
 
+    def takes_registers(self) -> bool:
+        """Would an arm64 register line ("x29: ... x28: ...") go to ``take_registers``
+        (``feed`` with no trace open, the text not over, not stopping)?"""
+        return self.trace is None and not self.ended and not self.sealed and self.phase != "stopping"
+
+    def take_registers(self, line: Line) -> None:
+        """An "xregs" body line while ``takes_registers`` (what ``feed`` does with it)."""
+        self.panic_msg_open = False
+        self._body("xregs", None, line)
+
     def take_trace_frame(self, fr: Frame, line: Line) -> None:
         """A frame of the task's call trace (the fast path of ``feed``, and ``_with_skips``'
         frame runs): the one place a call trace's frame is taken."""
@@ -602,7 +612,7 @@ class _Builder:
         return P.match_body(text)
 
     def _body(self, name: str | None, m: re.Match[str] | None, line: Line) -> None:
-        if m is None or name is None:
+        if name is None or (m is None and name != "xregs"):
             return
         if name in _ENTER_BODY and self.phase == "head":
             self.phase = "body"
@@ -610,6 +620,7 @@ class _Builder:
             self._regs(P.XREG.findall(line.text))
             self._keep(line)
             return
+        assert m is not None
         handler = _BODY_HANDLERS.get(name)
         if handler is not None:
             handler(self, m.groupdict(), line)
@@ -1622,14 +1633,6 @@ _MID_STAMP = re.compile(r"\][^\n\[]*+(?:\[[^\n\[]*+)*?\[\s{0,12}\d{1,10}\.\d{6}\
 
 
 
-# A plain call-trace line ("[   4.37] do_el0_svc+0x2c/0x9c [mod]" and its newline): a subset of
-# FRAME_MODERN (the same function, offset, size and module, nothing else) printed with a
-# timestamp only, which clean's short path takes as it is (no CR, "=", ":", elision-free first
-# character aside from "s"/"S", bounded length).  Runs of them are read by _with_skips itself.
-_PLAIN_FRAME_LINE = re.compile(
-    r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+"
-    r"(([A-Za-z_][A-Za-z0-9_.]{0,255}+)\+0x([0-9a-f]{1,16}+)/0x([0-9a-f]{1,16}+)(?: \[([A-Za-z0-9_-]{1,64}+)\])?)\n"
-)
 
 
 def _held_back(block: str, end: int) -> int:
@@ -1700,35 +1703,94 @@ class _Runs:
         return end, context
 
 
-def _frame_run(block: str, pos: int, no: int, parser: Parser) -> tuple[int, int]:
-    """Feed the run of plain frame lines at ``pos`` to the one open report, which is reading
-    its task's call trace; (offset after the run, lines taken).
+class _BodyRun:
+    """A kind of body line that ``_with_skips`` reads runs of itself: the plain line
+    (``line``: stamp, blanks, then the text clean's short path gives as group 1, then the
+    newline), the report's state in which ``_Builder.feed`` takes such a line one way
+    (``ready``), and that way (``take``).  tests/console/test_block_runs.py holds each to
+    the line-by-line path."""
+
+    line: re.Pattern[str] = re.compile("(?!)")
+
+    def ready(self, b: _Builder) -> bool:
+        return False
+
+    def take(self, b: _Builder, m: re.Match[str], line: Line) -> None:
+        raise NotImplementedError
+
+
+class _FrameRun(_BodyRun):
+    """A call trace's frames ("[   4.37] do_el0_svc+0x2c/0x9c [mod]"): a subset of
+    FRAME_MODERN, the frame built from the groups ``_frame_from`` reads."""
+
+    line = re.compile(
+        r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+"
+        r"(([A-Za-z_][A-Za-z0-9_.]{0,255}+)\+0x([0-9a-f]{1,16}+)/0x([0-9a-f]{1,16}+)(?: \[([A-Za-z0-9_-]{1,64}+)\])?)\n"
+    )
+
+    def ready(self, b: _Builder) -> bool:
+        return b.takes_trace_frames()
+
+    def take(self, b: _Builder, m: re.Match[str], line: Line) -> None:
+        _, func, off, size, mod = m.groups()
+        b.take_trace_frame(_new_frame(func, int(off, 16), int(size, 16), mod, None, None, False, None, b.cur_stack,
+                                      line.no), line)
+
+
+class _RegisterRun(_BodyRun):
+    """arm64's general-purpose registers ("x29: ffff8000085b3990 x28: ..."), arch/arm64/kernel/
+    process.c __show_regs(): a subset of BODY's "xregs" row, the only body row a line
+    starting with "x" can match (asserted below from the rows)."""
+
+    line = re.compile(
+        r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+(x[0-9]{1,2} ?: [0-9a-f]{16}(?: x[0-9]{1,2} ?: [0-9a-f]{16}){0,7})\n"
+    )
+
+    def ready(self, b: _Builder) -> bool:
+        return b.takes_registers()
+
+    def take(self, b: _Builder, m: re.Match[str], line: Line) -> None:
+        b.take_registers(line)
+
+
+assert P._union("x", 0)[1] == ("xregs",), "another body row may take a register line: _RegisterRun must go"
+_BODY_RUNS: tuple[_BodyRun, ...] = (_FrameRun(), _RegisterRun())
+
+
+def _body_run_at(block: str, pos: int, b: _Builder) -> _BodyRun | None:
+    """The kind of the line at ``pos`` when ``b`` is ready for it (else None)."""
+    for kind in _BODY_RUNS:
+        if kind.ready(b) and kind.line.match(block, pos) is not None:
+            return kind
+    return None
+
+
+def _body_run(kind: _BodyRun, block: str, pos: int, no: int, parser: Parser) -> tuple[int, int]:
+    """Feed the run of ``kind``'s lines at ``pos`` to the one open report; (offset after the
+    run, lines taken).
 
     Called when every earlier line has reached the parser and ``clean`` holds none: each
     line is what clean's short path, ``parse_clean`` and ``_Builder.feed`` would make of it,
-    taken only while they would (no elision, no header, the trace still open, a stamped line
-    after it so that nothing is glued to it), the frame built from the groups
-    ``_frame_from`` would read (tests/console/test_fastpath.py holds both to it)."""
+    taken only while they would (no elision, the report still ``ready``, a stamped line
+    after it so that nothing is glued to it; the kinds' texts match no header and start no
+    split header, which tests/console/test_block_runs.py checks against the rows)."""
     b = parser.active.get(None)
-    if b is None or len(parser.active) != 1 or parser.use_callers or parser.closed or not b.takes_trace_frames():
+    if b is None or len(parser.active) != 1 or parser.use_callers or parser.closed or not kind.ready(b):
         return pos, 0
     b.stamped_body = b.stamped  # every line of the run is stamped
-    match = _PLAIN_FRAME_LINE.match
+    match = kind.line.match
     stamp = _STAMP.match
-    header = P.match_header
-    stack = b.cur_stack
     taken = 0
-    while len(b.frames) < MAX_FRAMES:
+    while kind.ready(b):
         m = match(block, pos)
         if m is None or stamp(block, m.end()) is None:
             break
-        text, func, off, size, mod = m.groups()
-        if elision(text) or header(text) is not None or text.startswith(P.SPLIT_LITERALS):
+        text = m.group(1)
+        if elision(text):  # ("snip+0x1/0x2"); no such text is a header or a split header's first piece
             break
         no += 1
         taken += 1
-        b.take_trace_frame(_new_frame(func, int(off, 16), int(size, 16), mod, None, None, False, None, stack, no),
-                           new_line(no, text, None, True, False))
+        kind.take(b, m, new_line(no, text, None, True, False))
         pos = m.end()
     return pos, taken
 
@@ -1746,8 +1808,8 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
     is never glued, and the last is skipped too).  The scans' answers are kept
     until passed (``_Hits``, ``_Runs``): linear time.  While one report is open whose text is
     over, runs of lines that only count its ``idle`` up are skipped the same way,
-    and while it reads its call trace, runs of plain frame lines are read by
-    ``_frame_run`` (see the loop).  Lines are cut out of the block one at a time
+    and while it reads its call trace or registers, runs of plain frame or
+    register lines are read by ``_body_run`` (see the loop).  Lines are cut out of the block one at a time
     (no ``split``): most of a quiet block is never looked at line by line.
     """
     active = parser.active
@@ -1787,13 +1849,12 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                         if at < pos:  # skipped (the run's last line, when kept, is cleaned and fed)
                             parser.ctx.feed(text)
             elif state.fast_raw is line and len(active) == 1 and not parser.use_callers and (
-                    b := active.get(None)) is not None and b.takes_trace_frames():
-                # A call trace being read: when the next line is a plain frame line, this one is
-                # given to the parser (Skip(0)) and the run after it read by _frame_run.
-                if _PLAIN_FRAME_LINE.match(block, pos) is None:
-                    continue
+                    b := active.get(None)) is not None and (kind := _body_run_at(block, pos, b)) is not None:
+                # A report reading its call trace or registers: when the next line is one of a
+                # _BODY_RUNS kind, this one is given to the parser (Skip(0)) and the run after it
+                # read by _body_run.
                 yield Skip(0)
-                pos, taken = _frame_run(block, pos, no, parser)
+                pos, taken = _body_run(kind, block, pos, no, parser)
                 if taken:
                     yield Skip(taken)
                     no += taken
