@@ -22,12 +22,12 @@ from a64triage.console import patterns as P
 from a64triage.console import report_to_json
 from a64triage.console.lines import CleanState, Skip, clean, plain_stamped
 from a64triage.console.parser import (
+    _PLAIN_FRAME_LINE,
+    _PLAIN_REGISTER_LINE,
     MAX_FRAMES,
     _frame_from,
-    _FrameRun,
     _inert,
     _new_frame,
-    _RegisterRun,
     parse_blocks,
     parse_raw,
 )
@@ -37,14 +37,14 @@ _TRACE = re.compile(r"^\[[^\]]*\] Call trace:$")
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.from_regex(_FrameRun.line, fullmatch=True), st.sampled_from(["task", "irq"]),
+@given(st.from_regex(_PLAIN_FRAME_LINE, fullmatch=True), st.sampled_from(["task", "irq"]),
        st.integers(min_value=1, max_value=10**6))
 @example("[    4.379553]  el0_svc+0x34/0xdc\n", "task", 7)
 @example("[ 1.0] snip+0x1/0x2 [mod]\n", "task", 1)  # an elision marker's word: _body_run stops there
 def test_a_plain_frame_line_is_what_clean_and_frame_from_read(raw: str, stack: str, no: int) -> None:
     """Whatever the regex takes, clean's short path gives the same text, and the frame
     built from its groups is the one ``_frame_from`` reads from that text."""
-    m = _FrameRun.line.fullmatch(raw)
+    m = _PLAIN_FRAME_LINE.fullmatch(raw)
     assert m is not None
     text, func, off, size, mod = m.groups()
     line = raw[:-1]
@@ -56,13 +56,13 @@ def test_a_plain_frame_line_is_what_clean_and_frame_from_read(raw: str, stack: s
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.from_regex(_RegisterRun.line, fullmatch=True))
+@given(st.from_regex(_PLAIN_REGISTER_LINE, fullmatch=True))
 @example("[    4.373640] x29: ffff80000a05b910 x28: ffff0000030f9040 x27: 0000000000000000\n")
 @example("[ 1.0] x9 : ffff80000811ec9c\n")
 def test_a_plain_register_line_is_an_xregs_body_line(raw: str) -> None:
     """clean's short path gives the text, and the body row is "xregs" (what feed gives to
     take_registers), with no header."""
-    m = _RegisterRun.line.fullmatch(raw)
+    m = _PLAIN_REGISTER_LINE.fullmatch(raw)
     assert m is not None
     text = m.group(1)
     assert plain_stamped(raw[:-1], False) == text

@@ -1703,6 +1703,17 @@ class _Runs:
         return end, context
 
 
+# The plain lines of _BODY_RUNS' kinds (module constants: a compiled class's attribute is
+# its instances' only).
+_PLAIN_FRAME_LINE = re.compile(
+    r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+"
+    r"(([A-Za-z_][A-Za-z0-9_.]{0,255}+)\+0x([0-9a-f]{1,16}+)/0x([0-9a-f]{1,16}+)(?: \[([A-Za-z0-9_-]{1,64}+)\])?)\n"
+)
+_PLAIN_REGISTER_LINE = re.compile(
+    r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+(x[0-9]{1,2} ?: [0-9a-f]{16}(?: x[0-9]{1,2} ?: [0-9a-f]{16}){0,7})\n"
+)
+
+
 class _BodyRun:
     """A kind of body line that ``_with_skips`` reads runs of itself: the plain line
     (``line``: stamp, blanks, then the text clean's short path gives as group 1, then the
@@ -1723,10 +1734,7 @@ class _FrameRun(_BodyRun):
     """A call trace's frames ("[   4.37] do_el0_svc+0x2c/0x9c [mod]"): a subset of
     FRAME_MODERN, the frame built from the groups ``_frame_from`` reads."""
 
-    line = re.compile(
-        r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+"
-        r"(([A-Za-z_][A-Za-z0-9_.]{0,255}+)\+0x([0-9a-f]{1,16}+)/0x([0-9a-f]{1,16}+)(?: \[([A-Za-z0-9_-]{1,64}+)\])?)\n"
-    )
+    line = _PLAIN_FRAME_LINE
 
     def ready(self, b: _Builder) -> bool:
         return b.takes_trace_frames()
@@ -1742,9 +1750,7 @@ class _RegisterRun(_BodyRun):
     process.c __show_regs(): a subset of BODY's "xregs" row, the only body row a line
     starting with "x" can match (asserted below from the rows)."""
 
-    line = re.compile(
-        r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+(x[0-9]{1,2} ?: [0-9a-f]{16}(?: x[0-9]{1,2} ?: [0-9a-f]{16}){0,7})\n"
-    )
+    line = _PLAIN_REGISTER_LINE
 
     def ready(self, b: _Builder) -> bool:
         return b.takes_registers()
