@@ -12,18 +12,22 @@ cleaned and fed), around real crash logs with the lines that must stop a run.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
+from typing import Any
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from test_fastpath import TEMPLATES, _state
 
 from a64triage.console import patterns as P
-from a64triage.console import report_to_json
-from a64triage.console.lines import CleanState, Skip, clean, plain_stamped
+from a64triage.console.lines import CleanState, Skip, clean, new_line, plain_stamped
 from a64triage.console.parser import (
+    _BODY_RUNS,
     _PLAIN_FRAME_LINE,
     _PLAIN_REGISTER_LINE,
+    _PLAIN_SLAB_DUMP_LINE,
     MAX_FRAMES,
     _frame_from,
     _inert,
@@ -56,18 +60,52 @@ def test_a_plain_frame_line_is_what_clean_and_frame_from_read(raw: str, stack: s
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.from_regex(_PLAIN_REGISTER_LINE, fullmatch=True))
-@example("[    4.373640] x29: ffff80000a05b910 x28: ffff0000030f9040 x27: 0000000000000000\n")
-@example("[ 1.0] x9 : ffff80000811ec9c\n")
-def test_a_plain_register_line_is_an_xregs_body_line(raw: str) -> None:
-    """clean's short path gives the text, and the body row is "xregs" (what feed gives to
-    take_registers), with no header."""
-    m = _PLAIN_REGISTER_LINE.fullmatch(raw)
+@given(st.sampled_from([(_PLAIN_REGISTER_LINE, "xregs"), (_PLAIN_SLAB_DUMP_LINE, "slub_dump")]).flatmap(
+    lambda kind: st.tuples(st.from_regex(kind[0], fullmatch=True), st.just(kind))))
+@example(("[    4.373640] x29: ffff80000a05b910 x28: ffff0000030f9040 x27: 0000000000000000\n",
+          (_PLAIN_REGISTER_LINE, "xregs")))
+@example(("[ 1.0] x9 : ffff80000811ec9c\n", (_PLAIN_REGISTER_LINE, "xregs")))
+@example(("[    3.1] Object   ffff0256838a04c0: 6b 6b 6b 6b 6b 6b 6b 6b  kkkkkkkk\n", (_PLAIN_SLAB_DUMP_LINE, "slub_dump")))
+def test_a_plain_body_line_is_its_rows_line(case: tuple[str, tuple[re.Pattern[str], str]]) -> None:
+    """clean's short path gives the text, and the body row is the kind's (what feed gives
+    to take_body), with no header."""
+    raw, (line_rx, row) = case
+    m = line_rx.fullmatch(raw)
     assert m is not None
     text = m.group(1)
     assert plain_stamped(raw[:-1], False) == text
-    assert P.match_body(text)[0] == "xregs" and P.match_header(text, True) is None
+    assert P.match_body(text)[0] == row and P.match_header(text, True) is None
     assert not text.startswith(P.SPLIT_LITERALS)
+
+
+def _fresh(b: Any) -> Any:
+    """A copy of a template report whose lists and sets are its own."""
+    return dataclasses.replace(b, frames=list(b.frames), lines=list(b.lines), registers=list(b.registers),
+                               reg_names=set(b.reg_names), slots=set(b.slots))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=0, max_value=len(_BODY_RUNS) - 1).flatmap(
+    lambda k: st.tuples(st.just(k), st.from_regex(_BODY_RUNS[k].line, fullmatch=True))))
+def test_a_body_run_takes_a_line_as_feed_does(case: tuple[int, str]) -> None:
+    """Each kind's ``take``, in every report state it is ``ready`` for, leaves the report as
+    ``_Builder.feed`` leaves it (the state tests/console/test_fastpath.py's templates span)."""
+    k, raw = case
+    kind = _BODY_RUNS[k]
+    m = kind.line.fullmatch(raw)
+    assert m is not None
+    line = new_line(7, m.group(1), None, True, False)
+    ready = 0
+    for template in TEMPLATES:
+        if not kind.ready(template):
+            continue
+        ready += 1
+        fed, taken = _fresh(template), _fresh(template)
+        fed.stamped_body = taken.stamped_body = fed.stamped  # _body_run's, for the whole run
+        assert fed.feed(line)
+        kind.take(taken, m, line)
+        assert _state(taken) == _state(fed), (raw, _state(template))
+    assert ready
 
 
 def _blocks(lines: list[str], cuts: list[int]) -> list[str]:
@@ -81,8 +119,8 @@ def _blocks(lines: list[str], cuts: list[int]) -> list[str]:
 
 
 def _same(lines: list[str], cuts: list[int]) -> None:
-    assert [report_to_json(r) for r in parse_blocks(iter(_blocks(lines, cuts)))] == \
-        [report_to_json(r) for r in parse_raw(lines)]
+    """The whole reports, their lines and line numbers too (the JSON has neither)."""
+    assert list(parse_blocks(iter(_blocks(lines, cuts)))) == list(parse_raw(lines))
 
 
 # Lines put inside a call trace: plain frames, and every sort that must end a run or be read
@@ -170,6 +208,35 @@ def test_register_runs_change_nothing(log: Path, inserts: list[tuple[int, int, i
     start = next((i for i, t in enumerate(lines) if _XREGS.match(t)), len(lines) // 2)
     for at, k, n in sorted(inserts, reverse=True):
         lines[start + at:start + at] = [_IN_REGS[k]] * n
+    _same(lines, cuts)
+
+
+_SLAB = re.compile(r"^\[[^\]]*\] Object +[0-9a-f]+: ")
+_IN_SLAB = [
+    "[    2.000000] Object   ffff0256838a04c0: 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b  kkkkkkkkkkkkkkkk",
+    "[    2.000001] Redzone  ffff0256838a0120: bb bb bb bb bb bb bb bb  ........",
+    "[    2.000002] Object   FFFF0256838A04C0: 6b 6b",
+    "[    2.000003] Object   ffff0256838a04d0: 3d 5b 20 3d  =[ =",
+    "[    2.000004] Object   ffff0256838a04e0: 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b 6b  kkkkkkkkkkkk",
+    "kkkkkkkk",
+    "[    2.000005] Padding  ffff0256838a0600: 5a 5a 5a 5a  ZZZZ",
+    "[    2.000006] Slab 0xfffffc00000e2800 objects=21 used=21 fp=0x0000000000000000 flags=0x200(slab|node=0)",
+    "[    2.000007] CPU: 0 PID: 88 Comm: init Tainted: G    B      OE      6.1.0-56-cloud-arm64 #1",
+    "[    2.000008] FIX kmalloc-128: Restoring Poison 0xffff0256838a0600-0xffff0256838a0603=0x6b",
+    "",
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=20), st.integers(min_value=0, max_value=len(_IN_SLAB) - 1),
+                          st.integers(min_value=1, max_value=4)), max_size=8),
+       st.lists(st.integers(min_value=1, max_value=400), max_size=4))
+@example([(2, 5, 1), (2, 4, 1)], [])  # a long dump line, then its unstamped rest
+def test_slab_dump_runs_change_nothing(inserts: list[tuple[int, int, int]], cuts: list[int]) -> None:
+    lines = (E2E_LOGS[0].parent / "WRITE_AFTER_FREE.log").read_text(errors="replace").splitlines()
+    start = next(i for i, t in enumerate(lines) if _SLAB.match(t))
+    for at, k, n in sorted(inserts, reverse=True):
+        lines[start + at:start + at] = [_IN_SLAB[k]] * n
     _same(lines, cuts)
 
 

@@ -587,15 +587,16 @@ class _Builder:
         return (self.trace == "task" and self.phase != "stopping" and not self.sealed
                 and len(self.frames) < MAX_FRAMES)
 
-    def takes_registers(self) -> bool:
-        """Would an arm64 register line ("x29: ... x28: ...") go to ``take_registers``
-        (``feed`` with no trace open, the text not over, not stopping)?"""
+    def takes_body(self) -> bool:
+        """Would a body line (not a frame, not a _TAIL row) go to ``take_body`` (``feed``
+        with no trace open, the text not over, not stopping)?"""
         return self.trace is None and not self.ended and not self.sealed and self.phase != "stopping"
 
-    def take_registers(self, line: Line) -> None:
-        """An "xregs" body line while ``takes_registers`` (what ``feed`` does with it)."""
+    def take_body(self, name: str, line: Line) -> None:
+        """A body line of row ``name`` whose handler reads no groups, while ``takes_body``
+        (what ``feed`` does with it)."""
         self.panic_msg_open = False
-        self._body("xregs", None, line)
+        self._body(name, None, line)
 
     def take_trace_frame(self, fr: Frame, line: Line) -> None:
         """A frame of the task's call trace (the fast path of ``feed``, and ``_with_skips``'
@@ -612,7 +613,8 @@ class _Builder:
         return P.match_body(text)
 
     def _body(self, name: str | None, m: re.Match[str] | None, line: Line) -> None:
-        if name is None or (m is None and name != "xregs"):
+        """Row ``name``'s line (``m`` None: its handler reads no groups, see take_body)."""
+        if name is None:
             return
         if name in _ENTER_BODY and self.phase == "head":
             self.phase = "body"
@@ -620,10 +622,9 @@ class _Builder:
             self._regs(P.XREG.findall(line.text))
             self._keep(line)
             return
-        assert m is not None
         handler = _BODY_HANDLERS.get(name)
         if handler is not None:
-            handler(self, m.groupdict(), line)
+            handler(self, m.groupdict() if m is not None else {}, line)
         self._keep(line)
 
     def _on_trace_start(self, g: _Groups, line: Line) -> None:
@@ -1712,6 +1713,10 @@ _PLAIN_FRAME_LINE = re.compile(
 _PLAIN_REGISTER_LINE = re.compile(
     r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+(x[0-9]{1,2} ?: [0-9a-f]{16}(?: x[0-9]{1,2} ?: [0-9a-f]{16}){0,7})\n"
 )
+_PLAIN_SLAB_DUMP_LINE = re.compile(  # ASCII column: SLUB's poison bytes print as "k", "." and "Z"
+    r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+((?:Redzone|Object|Padding) {1,4}[0-9a-f]{8,16}: "
+    r"[0-9a-f]{2}(?: [0-9a-f]{2}){0,31}(?: {1,4}[A-Za-z0-9.]{1,32})?)\n"
+)
 
 
 class _BodyRun:
@@ -1747,20 +1752,33 @@ class _FrameRun(_BodyRun):
 
 class _RegisterRun(_BodyRun):
     """arm64's general-purpose registers ("x29: ffff8000085b3990 x28: ..."), arch/arm64/kernel/
-    process.c __show_regs(): a subset of BODY's "xregs" row, the only body row a line
-    starting with "x" can match (asserted below from the rows)."""
+    process.c __show_regs(): a subset of BODY's "xregs" row."""
 
     line = _PLAIN_REGISTER_LINE
 
     def ready(self, b: _Builder) -> bool:
-        return b.takes_registers()
+        return b.takes_body()
 
     def take(self, b: _Builder, m: re.Match[str], line: Line) -> None:
-        b.take_registers(line)
+        b.take_body("xregs", line)
 
 
-assert P._union("x", 0)[1] == ("xregs",), "another body row may take a register line: _RegisterRun must go"
-_BODY_RUNS: tuple[_BodyRun, ...] = (_FrameRun(), _RegisterRun())
+class _SlabDumpRun(_BodyRun):
+    """The object and redzone bytes of a SLUB report ("Object ffff0256838a04c0: 6b 6b ...
+    kkkk"), mm/slub.c print_section(): a subset of BODY's "slub_dump" row (whose handler
+    reads no groups)."""
+
+    line = _PLAIN_SLAB_DUMP_LINE
+
+    def ready(self, b: _Builder) -> bool:
+        return b.takes_body()
+
+    def take(self, b: _Builder, m: re.Match[str], line: Line) -> None:
+        b.take_body("slub_dump", line)
+
+
+# Each kind's texts are its row's in match_body and no header's (tests/console/test_block_runs.py).
+_BODY_RUNS: tuple[_BodyRun, ...] = (_FrameRun(), _RegisterRun(), _SlabDumpRun())
 
 
 def _body_run_at(block: str, pos: int, b: _Builder) -> _BodyRun | None:
