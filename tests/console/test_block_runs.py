@@ -19,7 +19,7 @@ from typing import Any
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from test_fastpath import TEMPLATES, _state
+from test_fastpath import TEMPLATES, _state, cut_blocks
 
 from a64triage.console import patterns as P
 from a64triage.console.lines import CleanState, Skip, clean, new_line, plain_stamped
@@ -108,19 +108,17 @@ def test_a_body_run_takes_a_line_as_feed_does(case: tuple[int, str]) -> None:
     assert ready
 
 
-def _blocks(lines: list[str], cuts: list[int]) -> list[str]:
-    blocks, at = [], 0
-    for cut in sorted(cuts):
-        if at < cut < len(lines):
-            blocks.append("\n".join(lines[at:cut]))
-            at = cut
-    blocks.append("\n".join(lines[at:]))
-    return blocks
-
-
 def _same(lines: list[str], cuts: list[int]) -> None:
     """The whole reports, their lines and line numbers too (the JSON has neither)."""
-    assert list(parse_blocks(iter(_blocks(lines, cuts)))) == list(parse_raw(lines))
+    assert list(parse_blocks(iter(cut_blocks(lines, cuts)))) == list(parse_raw(lines))
+
+
+def _with_inserted(lines: list[str], start: int, inserts: list[tuple[int, int, int]], pieces: list[str]) -> list[str]:
+    """``lines`` with ``n`` copies of ``pieces[k]`` put ``at`` lines after ``start``, for each
+    (at, k, n); at one place the lower ``k`` comes first."""
+    for at, k, n in sorted(inserts, reverse=True):
+        lines[start + at:start + at] = [pieces[k]] * n
+    return lines
 
 
 # Lines put inside a call trace: plain frames, and every sort that must end a run or be read
@@ -170,9 +168,7 @@ _LONG, _REST = 14, len(_IN_TRACE) - 2
 def test_frame_runs_change_nothing(log: Path, inserts: list[tuple[int, int, int]], cuts: list[int]) -> None:
     lines = log.read_text(errors="replace").splitlines()
     start = next((i for i, t in enumerate(lines) if _TRACE.match(t)), len(lines) // 2)
-    for at, k, n in sorted(inserts, reverse=True):
-        lines[start + 1 + at:start + 1 + at] = [_IN_TRACE[k]] * n
-    _same(lines, cuts)
+    _same(_with_inserted(lines, start + 1, inserts, _IN_TRACE), cuts)
 
 
 _XREGS = re.compile(r"^\[[^\]]*\] x29: ")
@@ -206,9 +202,7 @@ _IN_REGS = [
 def test_register_runs_change_nothing(log: Path, inserts: list[tuple[int, int, int]], cuts: list[int]) -> None:
     lines = log.read_text(errors="replace").splitlines()
     start = next((i for i, t in enumerate(lines) if _XREGS.match(t)), len(lines) // 2)
-    for at, k, n in sorted(inserts, reverse=True):
-        lines[start + at:start + at] = [_IN_REGS[k]] * n
-    _same(lines, cuts)
+    _same(_with_inserted(lines, start, inserts, _IN_REGS), cuts)
 
 
 _SLAB = re.compile(r"^\[[^\]]*\] Object +[0-9a-f]+: ")
@@ -235,9 +229,7 @@ _IN_SLAB = [
 def test_slab_dump_runs_change_nothing(inserts: list[tuple[int, int, int]], cuts: list[int]) -> None:
     lines = (E2E_LOGS[0].parent / "WRITE_AFTER_FREE.log").read_text(errors="replace").splitlines()
     start = next(i for i, t in enumerate(lines) if _SLAB.match(t))
-    for at, k, n in sorted(inserts, reverse=True):
-        lines[start + at:start + at] = [_IN_SLAB[k]] * n
-    _same(lines, cuts)
+    _same(_with_inserted(lines, start, inserts, _IN_SLAB), cuts)
 
 
 def test_a_trace_longer_than_max_frames() -> None:

@@ -475,10 +475,16 @@ def test_idle_runs_change_nothing(first: Path, second: Path, after: list[tuple[i
         lines += [_AFTER[k]] * (n if k < _ORDINARY else 1)
         lines += _AFTER[:_ORDINARY] * (n // _ORDINARY)
     lines += second.read_text(errors="replace").splitlines()
+    assert list(parse_blocks(iter(cut_blocks(lines, cuts)))) == list(parse_raw(lines))
+
+
+def cut_blocks(lines: list[str], cuts: list[int]) -> list[str]:
+    """``lines`` as the decoded blocks of whole lines parse_blocks reads, cut before each
+    line number in ``cuts``."""
     blocks, at = [], 0
     for cut in sorted(cuts):
         if at < cut < len(lines):
             blocks.append("\n".join(lines[at:cut]))
             at = cut
     blocks.append("\n".join(lines[at:]))
-    assert list(parse_blocks(iter(blocks))) == list(parse_raw(lines))
+    return blocks
