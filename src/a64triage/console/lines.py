@@ -294,7 +294,7 @@ class Skip(NamedTuple):
     """Stands for ``n`` raw lines the caller knows to be ordinary stamped lines
     (see parser.parse_blocks): they are counted, not cleaned.  ``Skip(0)`` stands for
     no line: it only gives out the held line, so that the caller knows every line it
-    sent has reached the parser (parser._with_skips' frame runs)."""
+    sent has reached the parser (parser._with_skips' body runs)."""
 
     n: int
 

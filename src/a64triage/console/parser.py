@@ -600,7 +600,7 @@ class _Builder:
 
     def take_trace_frame(self, fr: Frame, line: Line) -> None:
         """A frame of the task's call trace (the fast path of ``feed``, and ``_with_skips``'
-        frame runs): the one place a call trace's frame is taken."""
+        body runs): the one place a call trace's frame is taken."""
         self._add_frame(fr)
         if len(self.lines) < MAX_REPORT_LINES:  # _keep(line), inlined
             self.lines.append(line)
