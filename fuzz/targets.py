@@ -31,6 +31,7 @@ from a64triage.arm64.kernel_style import STYLES, kernel_mem_abort_lines
 from a64triage.arm64.registry import REGISTERS, decode
 from a64triage.arm64.text import tree_lines
 from a64triage.console import parse_lines, report_to_json
+from a64triage.console.parser import parse_blocks, parse_raw
 from a64triage.diagnose import explain_log
 from a64triage.disasm import decode_code_line, disassemble_function, format_listing
 from a64triage.errors import InputError
@@ -94,6 +95,17 @@ def console(data: bytes) -> None:
     """parse: every report found, rendered as its JSON record."""
     for report in parse_lines(data.split(b"\n")):
         json.dumps(report_to_json(report))
+
+
+def console_blocks(data: bytes) -> None:
+    """parse_file's block reader (runs of lines skipped or read at once) against the line
+    reader on the same text: a difference in any report, its lines included, is a defect.
+    The blocks are cut where the input's first bytes say."""
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    cuts = sorted({1 + (b * 131 + i) % len(lines) for i, b in enumerate(data[:3])})
+    blocks = ["\n".join(lines[a:b]) for a, b in zip([0, *cuts], [*cuts, len(lines)], strict=True) if a < b]
+    if list(parse_blocks(iter(blocks))) != list(parse_raw(lines)):
+        raise AssertionError("the block reader and the line reader disagree")
 
 
 def log_seeds() -> Iterator[bytes]:
@@ -241,6 +253,7 @@ class Target:
 
 TARGETS = {t.name: t for t in (
     Target("console", console, log_seeds, "the console grammar: parse + report JSON"),
+    Target("console_blocks", console_blocks, log_seeds, "parse_file's block reader against the line reader"),
     Target("explain", explain, log_seeds, "explain, log only, every output format"),
     Target("explain_elf", explain_elf, explain_elf_seeds, "explain with the clang fixture vmlinux"),
     Target("elf", elf, elf_seeds, "mutated ELF through symbolize, disasm, audit and explain"),
