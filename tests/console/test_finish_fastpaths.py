@@ -4,9 +4,8 @@ Issue 11 (parse speed): ``finish`` joins a report's lines once and scans the joi
 where the code looked at each line with a Python-level call, and remembers per name what
 depends on a name only.  Each fast path is compared with the plain code it replaced:
 
-- ``arches.evidence_of`` (one scan of the joined lines, rows made line-bound by
-  ``_within_line``, leading blanks given back only to the rows ``_may_start_blank`` says may
-  start with one) with ``arches.evidence`` (one match per line);
+- ``arches.evidence_of`` (each line matched against only the rows ``_first_chars`` says
+  may begin with its first character) with ``arches.evidence`` (every row on every line);
 - ``titles._frameless_trace`` given the joined text (a report with fewer than two trace
   openers ruled out by counting words) with ``_frameless_trace_plain`` (each frame form
   tried in turn on each line);
@@ -74,7 +73,7 @@ def test_real_reports(reports: list[Report]) -> None:
         lines = r.lines
         joined = "\n".join(lines)
         for header_arch in (None, "x86"):
-            assert _votes(A.evidence_of(lines, joined, header_arch)) == _votes(A.evidence(lines, header_arch)), r.span
+            assert _votes(A.evidence_of(lines, header_arch)) == _votes(A.evidence(lines, header_arch)), r.span
         for stamped in (False, True):
             kept = [Line(no, text, None, stamped, False) for no, text in r.numbered_lines()]
             plain = T._frameless_trace_plain(kept)
@@ -150,36 +149,29 @@ _BLANKS = ["", " ", "  ", "\t", "\n", " \n ", "        ", "         ", "        
                          max_size=4).map("".join), min_size=0, max_size=8))
 def test_evidence_on_built_lines(lines: list[str]) -> None:
     for header_arch in (None, "x86"):
-        joined = "\n".join(lines)
-        assert _votes(A.evidence_of(lines, joined, header_arch)) == _votes(A.evidence(lines, header_arch)), lines
+        assert _votes(A.evidence_of(lines, header_arch)) == _votes(A.evidence(lines, header_arch)), lines
 
 
 @settings(max_examples=300, deadline=None)
 @example("EC = 0x25", 2)
 @example("s10: 0000000000000000 t3 : ", 1)
 @given(st.one_of(st.sampled_from(_sign_words()), st.text(max_size=12)), st.integers(0, 11))
-def test_rows_said_to_start_with_no_blank_do_not(text: str, blanks: int) -> None:
-    """_JOINED_RX gives blanks back only to the rows _may_start_blank says may start with one."""
-    assert A._BLANK_FIRST  # "  EC = 0x" and riscv's " ?s1[01]" rows
-    for i, rx in A._ROW_RX.items():
-        if i not in A._BLANK_FIRST:
-            assert re.match(rx, " " * max(blanks, 1) + text) is None, (i, text)
-            assert re.match(rx, "\t" + text) is None, (i, text)
+def test_rows_begin_only_with_their_first_characters(text: str, blanks: int) -> None:
+    """A row matches only where _first_chars says it can begin (what _BY_FIRST relies on)."""
+    for candidate in (text, " " * blanks + text, "(" + text, "? " + text, "[<ffffffff81000000>] " + text):
+        for i, rx in A._ROW_RX.items():
+            first = A._FIRST[i]
+            if first is not None and re.match(rx, candidate) is not None:
+                assert candidate[:1] in first, (i, candidate)
 
 
-def test_may_start_blank() -> None:
-    for rx, want in ((r" a", True), (r"a", False), (r"(?:x)? b", True), (r"(?:x)?b", False), (r"\s?b", True),
-                     (r"[\w.]+", False), (r"[^a]", True), (r"\W", True), (r"(?=a)b", False), (r"a|\tb", True),
-                     (r"(?:a|)c", False), (r"(?:a|) c", True), (r"\d", False), (r"\D", True), (r".", True)):
-        got = A._may_start_blank(list(A.sre.parse(rx)))
-        assert (got is not False) == want, rx
-
-
-def test_within_line_refuses_what_may_match_a_newline() -> None:
-    assert A._within_line(r"a\s{1,4}[\w.]\S") == r"a[^\S\n]{1,4}[\w.]\S"
-    for rx in (r"[^a]", r"[\s]", r"\W", r"\D", r"a\Z", r"[]a]"):
-        with pytest.raises(ValueError):
-            A._within_line(rx)
+def test_first_chars() -> None:
+    for rx, want in ((r"a", "a"), (r"(?:x)?b", "bx"), (r"\s?b", None), (r"[\w.]+", None), (r"[ab]c", "ab"),
+                     (r"(?=a)b", "b"), (r"a|\tb", "\ta"), (r"(?:a|)c", "ac"), (r"x*", None), (r".", None),
+                     (r"[^a]", None), (r"[a-c]d", "abc"), (r"(?:a|\d)", None), (r"\[?<", "<[")):
+        first, empty = A._first_chars(A.sre.parse(rx))
+        assert (None if empty else first) == (None if want is None else frozenset(want)), rx
+    assert any(f is None for f in A._FIRST.values()) and len(A._BY_FIRST) > 20
 
 
 _TRACE_PIECES = ["Call trace:", "Call Trace:", "Backtrace:", "Allocated by task 12:", "Freed by task 3:", "Freed:",

@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-
-from a64triage.console.patterns import regex_atoms
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +68,7 @@ SIGNS: tuple[Sign, ...] = (
     Sign("arm", r"Flags: [nN][zZ][cC][vV]\s+IRQs o", "arch/arm/kernel/process.c __show_regs()"),
     Sign("arm", r"Internal error: .{1,200}\] .{0,40}\b(?:ARM|THUMB2)$", "arch/arm/kernel/traps.c __die() S_ISA"),
     Sign("arm", r"pgd = " + _H8 + r"$|\[" + _H8 + r"\] \*pgd=", "arch/arm/mm/fault.c show_pte()"),
-    Sign("arm", r"[\w.]{1,200} from [\w.]{1,200}\+0x[0-9a-f]{1,8}/0x|Exception stack\(0x[0-9a-f]{8} to ",
+    Sign("arm", r"[\w.]{1,200}+ from [\w.]{1,200}+\+0x[0-9a-f]{1,8}/0x|Exception stack\(0x[0-9a-f]{8} to ",
          "arch/arm/kernel/traps.c dump_backtrace_entry() (5.13+: \"f from g+0x1/0x2\"), dump_mem()"),
     Sign("arm", r"Backtrace:", "arch/arm/kernel/traps.c dump_backtrace() (before 5.x)"),
     Sign("arm", r"Hardware name: (?:Generic DT based system|ARM-Versatile)",
@@ -101,82 +98,73 @@ _LINE_RX = re.compile(r"\s{0,8}(?:" + "|".join(
 _ROW = {f"s{i}": s for i, s in enumerate(SIGNS)}
 
 
-_REFUSED = ("\\W", "\\D", "\\A", "\\Z")  # a newline, or the text's ends rather than a line's
-
-
-def _within_line(rx: str) -> str:
-    """``rx`` with each ``\\s`` outside a character class made a blank that is not a newline:
-    on lines joined by newlines it then matches what it matched on the line alone (``.`` and
-    ``\\S`` never match a newline, and ``$`` under re.MULTILINE ends a line as it ended the
-    text).  What could match the newline otherwise (a negated class, ``\\s`` in a class, ``\\W``,
-    ``\\D``) or mean the ends of the whole text (``\\A``, ``\\Z``) is refused (the rows have none)."""
-    out: list[str] = []
-    for _, atom in regex_atoms(rx):
-        if atom[:1] == "[" and len(atom) > 1:  # a character class
-            if atom[1:2] in ("^", "]"):
-                raise ValueError(f"a class that may hold a newline: {rx}")
-            if any(e in _REFUSED or e == "\\s" for e in re.findall(r"\\[\s\S]", atom)):  # its escapes
-                raise ValueError(f"\\s, \\W, \\D, \\A or \\Z in a character class: {rx}")
-        elif atom in _REFUSED:
-            raise ValueError(f"{atom} in {rx}")
-        out.append("[^\\S\\n]" if atom == "\\s" else atom)
-    return "".join(out)
-
-
-# The regex parser (re._parser, untyped and not public) reads the rows for _may_start_blank.
+# The regex parser (re._parser, untyped and not public) reads the rows for _first_chars.
 sre = importlib.import_module("re._parser")
 C = importlib.import_module("re._constants")
-_BLANK_CATEGORIES = (C.CATEGORY_SPACE, C.CATEGORY_NOT_WORD, C.CATEGORY_NOT_DIGIT, C.CATEGORY_LINEBREAK,
-                     C.CATEGORY_UNI_SPACE, C.CATEGORY_UNI_NOT_WORD, C.CATEGORY_UNI_NOT_DIGIT,
-                     C.CATEGORY_UNI_LINEBREAK)
 
 
-def _may_start_blank(items: Any) -> bool | None:  # re._parser's items are untyped
-    """Can a match of this parsed regex begin with a blank?  True when it may (anything not
-    understood here counts as may), False when it cannot, None when it may match nothing."""
+def _first_chars(items: Any) -> tuple[frozenset[str] | None, bool]:  # re._parser's items are untyped
+    """(the characters a match of this parsed regex can begin with, None for any (or what is
+    not understood here); whether it may match nothing)."""
+    out: frozenset[str] = frozenset()
     for op, av in items:
+        first: frozenset[str] | None
         if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
             continue  # zero width: the next item starts the match
         if op is C.LITERAL:
-            return chr(av).isspace()
+            return out | {chr(av)}, False
+        if op is C.IN:
+            chars: set[str] = set()
+            for o, a in av:
+                if o is C.LITERAL:
+                    chars.add(chr(a))
+                elif o is C.RANGE and a[1] - a[0] < 256:
+                    chars.update(map(chr, range(a[0], a[1] + 1)))
+                else:
+                    return None, False  # a negation or a category (\w, \d, \s)
+            return out | chars, False
         if op is C.SUBPATTERN:
-            first = _may_start_blank(av[3])
+            first, empty = _first_chars(av[3])
         elif op is C.BRANCH:
-            branches = [_may_start_blank(b) for b in av[1]]
-            first = True if True in branches else None if None in branches else False
+            parts = [_first_chars(b) for b in av[1]]
+            if any(f is None for f, _ in parts):
+                return None, False
+            first, empty = frozenset().union(*(f for f, _ in parts if f is not None)), any(e for _, e in parts)
         elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
-            first = _may_start_blank(av[2])
-            if first is False and av[0] == 0:
-                first = None  # it may be absent: the next item decides too
-        elif op is C.IN:
-            first = any(o is C.NEGATE or (o is C.LITERAL and chr(a).isspace())
-                        or (o is C.RANGE and any(chr(c).isspace() for c in range(a[0], a[1] + 1)))
-                        or (o is C.CATEGORY and a in _BLANK_CATEGORIES) for o, a in av)
+            first, empty = _first_chars(av[2])
+            empty = empty or av[0] == 0
         else:
-            return True  # NOT_LITERAL, ANY, groupref...: may
-        if first is not None:
-            return first
-    return None
+            return None, False
+        if first is None:
+            return None, False
+        out |= first
+        if not empty:
+            return out, False
+    return out, True
 
 
-# The rows searched over a report's lines joined by newlines, one scan for the whole report
-# (evidence_of): a hit starts right after a newline (a literal first character lets re skip
-# to the next line start at C speed); each row's group is empty and placed after the row,
-# so that the alternation's quick check of a row's first literal still applies (a group
-# around a row hides it); which group matched says the row, as in _LINE_RX.
-#
-# _LINE_RX's "\s{0,8}" gives back its blanks one by one, all rows tried at each: only rows
-# that can start with a blank can match there.  So all rows are tried once after all the
-# blanks (possessive), then, only if none matched, the rows that can start with a blank (in
-# the same order) with the blanks given back one by one, as before: the same first match.
+# The rows by the first character of a line: a line starting with ``c`` (no blank) is matched
+# against only the rows a match of which can start with ``c``, in _LINE_RX's order (the others
+# fail there at once, and _LINE_RX's "\s{0,8}" takes nothing before ``c``); a row that may start
+# with anything, or match nothing, is in every group.  A line starting with a blank takes
+# _LINE_RX itself.  One small match per line instead of a scan of the report's joined lines
+# with every row tried at each line start (tests/console/test_finish_fastpaths.py holds
+# evidence_of to evidence).
 _ROWS = sorted(enumerate(SIGNS), key=lambda e: e[1].weak)  # weak rows last: the first match counts
 _ROW_RX = {i: f"{_FRAME_LEAD}(?:{s.rx})" if s.frame else s.rx for i, s in _ROWS}
-_BLANK_FIRST = frozenset(i for i, rx in _ROW_RX.items() if _may_start_blank(list(sre.parse(rx))) is not False)
-_JOINED_RX = re.compile("\n" + _within_line(
-    r"(?:\s{0,8}+(?:" + "|".join(f"(?:{_ROW_RX[i]})(?P<s{i}>)" for i, _ in _ROWS) + ")"
-    + r"|\s{0,8}(?:" + "|".join(f"(?:{_ROW_RX[i]})(?P<b{i}>)" for i, _ in _ROWS if i in _BLANK_FIRST) + "))"),
-    re.MULTILINE)
-_JOINED_ROW = {index: _ROW["s" + name[1:]] for name, index in _JOINED_RX.groupindex.items()}  # lastindex -> row
+_FIRST = {i: (None if empty else first) for i, (first, empty) in
+          ((i, _first_chars(sre.parse(rx))) for i, rx in _ROW_RX.items())}
+
+
+def _rows_rx(rows: list[int]) -> re.Pattern[str]:
+    """The rows' alternation, each in its group (``lastgroup`` names the row); used with
+    ``match`` (its ``^`` says so to tests/console/test_linear_regex.py)."""
+    return re.compile("^(?:" + "|".join(f"(?P<s{i}>{_ROW_RX[i]})" for i in rows) + ")" if rows else "(?!)")
+
+
+_ANY_FIRST = _rows_rx([i for i, _ in _ROWS if _FIRST[i] is None])
+_BY_FIRST = {c: _rows_rx([i for i, _ in _ROWS if (f := _FIRST[i]) is None or c in f])
+             for c in sorted(set().union(*(f for f in _FIRST.values() if f is not None)))}
 
 
 @dataclass(slots=True)
@@ -210,20 +198,17 @@ def evidence(lines: Iterable[str], header_arch: str | None = None) -> Evidence:
     return ev
 
 
-def evidence_of(lines: Sequence[str], joined: str, header_arch: str | None = None) -> Evidence:
-    """``evidence(lines, header_arch)`` found by one scan of ``joined``, the lines joined by
-    newlines (a report's lines are joined once for all its per-report scans): a Python-level
-    match call per line cost more than the matching.  A line holding a newline itself (a
-    task's comm) would let a row match across it: such reports take the line-by-line way."""
-    if joined.count("\n") != len(lines) - 1:
-        return evidence(lines, header_arch)
+def evidence_of(lines: Iterable[str], header_arch: str | None = None) -> Evidence:
+    """``evidence(lines, header_arch)``, each line matched against the rows that can begin
+    with its first character only (_BY_FIRST)."""
     ev = Evidence({}, {})
     if header_arch is not None:
         ev.strong[header_arch] = 1
-    # Hits per row, rows in the order first seen (a Counter keeps it), then per architecture
-    # in that order: each architecture's first row decides where it stands, as in ``evidence``.
-    for index, n in Counter([m.lastindex for m in _JOINED_RX.finditer("\n" + joined)]).items():
-        row = _JOINED_ROW[index]  # type: ignore[index]  # every alternative ends in its row's group
-        votes = ev.weak if row.weak else ev.strong
-        votes[row.arch] = votes.get(row.arch, 0) + n
+    for text in lines:
+        c = text[:1]
+        m = (_LINE_RX if c.isspace() else _BY_FIRST.get(c, _ANY_FIRST)).match(text)
+        if m is not None and m.lastgroup is not None:
+            row = _ROW[m.lastgroup]
+            votes = ev.weak if row.weak else ev.strong
+            votes[row.arch] = votes.get(row.arch, 0) + 1
     return ev

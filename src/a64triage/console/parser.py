@@ -910,11 +910,10 @@ class _Builder:
         return len(self.lines) > 1 and op.confirm_rx.match(self.lines[1].text) is not None
 
     # ---------------------------------------------------------------- result
-    def _arch(self, ctx: _Context, texts: tuple[str, ...], joined: str) -> tuple[str, str]:
+    def _arch(self, ctx: _Context, texts: tuple[str, ...]) -> tuple[str, str]:
         """The report's architecture and where it came from: its own lines (console/arches.py),
-        else an earlier report of the same log (one log, one machine), else the default arm64.
-        ``texts``: the lines' texts, ``joined``: the same joined by newlines."""
-        arch = evidence_of(texts, joined, self.header_arch).best()
+        else an earlier report of the same log (one log, one machine), else the default arm64."""
+        arch = evidence_of(texts, self.header_arch).best()
         if arch is not None:
             ctx.arch = arch
             return arch, "report"
@@ -934,8 +933,8 @@ class _Builder:
             pc = Frame(function=pa.function, offset=pa.offset, size=pa.size, module=pa.module,
                        address=hyp_pc if hyp_pc is not None else pa.address, stack="hyp", line_no=pa.line_no)
         texts = tuple(map(_TEXT, self.lines))
-        joined = "\n".join(texts)  # once for the per-report scans (arch, syzkaller's report regexps, files)
-        arch, arch_from = self._arch(ctx, texts, joined)
+        joined = "\n".join(texts)  # once for the per-report scans (syzkaller's report regexps, files)
+        arch, arch_from = self._arch(ctx, texts)
         corrupted = None
         if not frames and not self.registers and not self.hyp_panic and pc is None:
             corrupted = "truncated: no register dump or call trace"
