@@ -1704,17 +1704,18 @@ class _Runs:
 
 
 # The plain lines of _BODY_RUNS' kinds (module constants: a compiled class's attribute is
-# its instances' only).
+# its instances' only): a stamp with no CR in it, blanks, the text (group 1), the newline.
+_PLAIN_STAMP = r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+"
 _PLAIN_FRAME_LINE = re.compile(
-    r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+"
-    r"(([A-Za-z_][A-Za-z0-9_.]{0,255}+)\+0x([0-9a-f]{1,16}+)/0x([0-9a-f]{1,16}+)(?: \[([A-Za-z0-9_-]{1,64}+)\])?)\n"
+    _PLAIN_STAMP
+    + r"(([A-Za-z_][A-Za-z0-9_.]{0,255}+)\+0x([0-9a-f]{1,16}+)/0x([0-9a-f]{1,16}+)(?: \[([A-Za-z0-9_-]{1,64}+)\])?)\n"
 )
 _PLAIN_REGISTER_LINE = re.compile(
-    r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+(x[0-9]{1,2} ?: [0-9a-f]{16}(?: x[0-9]{1,2} ?: [0-9a-f]{16}){0,7})\n"
+    _PLAIN_STAMP + r"(x[0-9]{1,2} ?: [0-9a-f]{16}(?: x[0-9]{1,2} ?: [0-9a-f]{16}){0,7})\n"
 )
 _PLAIN_SLAB_DUMP_LINE = re.compile(  # ASCII column: SLUB's poison bytes print as "k", "." and "Z"
-    r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+((?:Redzone|Object|Padding) {1,4}[0-9a-f]{8,16}: "
-    r"[0-9a-f]{2}(?: [0-9a-f]{2}){0,31}(?: {1,4}[A-Za-z0-9.]{1,32})?)\n"
+    _PLAIN_STAMP + r"((?:Redzone|Object|Padding) {1,4}[0-9a-f]{8,16}: [0-9a-f]{2}(?: [0-9a-f]{2}){0,31}"
+    r"(?: {1,4}[A-Za-z0-9.]{1,32})?)\n"
 )
 
 
