@@ -22,16 +22,20 @@ from hypothesis import strategies as st
 from test_fastpath import TEMPLATES, _state, cut_blocks
 
 from a64triage.console import patterns as P
-from a64triage.console.lines import CleanState, Skip, clean, new_line, plain_stamped
+from a64triage.console.lines import _TS_CALLER, CleanState, Skip, clean, new_line, plain_stamped
 from a64triage.console.parser import (
     _BODY_RUNS,
+    _MID_STAMP,
     _PLAIN_FRAME_LINE,
     _PLAIN_REGISTER_LINE,
     _PLAIN_SLAB_DUMP_LINE,
+    _STAMP,
     MAX_FRAMES,
+    _body_run_at,
     _frame_from,
     _inert,
     _new_frame,
+    _Runs,
     parse_blocks,
     parse_raw,
 )
@@ -155,6 +159,81 @@ _IN_TRACE = [
     "mm/x.c:12",
 ]
 _LONG, _REST = 14, len(_IN_TRACE) - 2
+
+
+def _run_at_plain(block: str, pos: int, b: Any) -> Any:
+    """The plain twin of ``_body_run_at``: each kind tried in turn, its plain line then a
+    stamped line after it."""
+    for kind in _BODY_RUNS:
+        m = kind.line.match(block, pos)
+        if kind.ready(b) and m is not None and _STAMP.match(block, m.end()) is not None:
+            return kind
+    return None
+
+
+_LINE_OF_A_KIND = st.integers(min_value=0, max_value=len(_BODY_RUNS) - 1).flatmap(
+    lambda k: st.from_regex(_BODY_RUNS[k].line, fullmatch=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_LINE_OF_A_KIND, st.sampled_from(_IN_TRACE).map(lambda t: t + "\n"), st.text(max_size=12)),
+                min_size=1, max_size=3))
+@example(["[ 1.0] f+0x1/0x2\n", "[ 2.0] g+0x1/0x2\n"])
+@example(["[ 1.0] x1 : 0000000000000000\n", "[\u0664.0] x2 : 0000000000000000\n"])
+def test_body_run_at_is_each_kind_tried_in_turn(pieces: list[str]) -> None:
+    """One match of the kinds' union, and each kind's ``run`` (its line with the next line's
+    stamp as a lookahead), answer as the kinds' plain lines and ``_STAMP`` tried in turn."""
+    block = "".join(pieces)
+    for template in TEMPLATES:
+        assert _body_run_at(block, 0, template) is _run_at_plain(block, 0, template), (block, _state(template))
+    for kind in _BODY_RUNS:
+        m = kind.line.match(block)
+        plain = m is not None and _STAMP.match(block, m.end()) is not None
+        assert (kind.run.match(block) is not None) == plain, block
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*_IN_TRACE, "[   12.000000] kvm [1]: IPA Size Limit: 44 bits",
+                                 "[   12.000001] Machine model: linux,dummy-virt", "[   12.000002] usb 1-1: new device"]),
+                min_size=1, max_size=12),
+       st.integers(min_value=0, max_value=11), st.booleans(), st.integers(min_value=1, max_value=50))
+def test_a_run_counts_its_lines(lines: list[str], first: int, qp: bool, limit: int) -> None:
+    """``_Runs.run``'s line count is the newlines up to its end (the callers skip that many),
+    asked twice (the second answer may be the remembered run's)."""
+    block = "\n".join(lines) + "\n"
+    runs = _Runs(block)
+    starts = [0, *(i + 1 for i, c in enumerate(block) if c == "\n")][:-1]
+    for start in (starts[min(first, len(starts) - 1)], starts[min(first, len(starts) - 1) // 2]):
+        for _ in range(2):
+            end, count, _context = runs.run(start, qp, limit)
+            assert count == block.count("\n", start, end) and count <= limit, (block, start)
+
+
+_MID_STAMP_PLAIN = re.compile(r"\][^\n\[]*+(?:\[[^\n\[]*+)*?\[\s{0,12}\d{1,10}\.\d{6}\]")  # "]", later a stamp
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["[    4.379000] ", "[ 1.0]", "[\t1.000000]  "]),
+                          st.lists(st.one_of(st.sampled_from(["[", "]", " ", "[ 2.000000]", "[mod]", "[\u0664.123456]",
+                                                              "[   3.1234567]", "x"]), st.text(max_size=4)),
+                                   max_size=5)), min_size=1, max_size=4))
+@example([("[ 1.0]", ["x [ 2.000000] y"])])
+def test_mid_stamp_is_the_plain_search_on_stamped_lines(lines: list[tuple[str, list[str]]]) -> None:
+    """On lines that each start with a stamp (a run's, the only place it is searched), a "["
+    after a line's first character is the plain "a ']', later a stamp" search."""
+    block = "".join(stamp + "".join(rest).replace("\n", " ") + "\n" for stamp, rest in lines)
+    assert (_MID_STAMP.search(block) is None) == (_MID_STAMP_PLAIN.search(block) is None), block
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t0123456789.[]@\u0664x\n", max_size=24))
+@example("[    4.379000] x")
+def test_a_run_stamp_is_one_clean_reads(raw: str) -> None:
+    """``_STAMP_RX`` (printk's ASCII form) takes only stamps clean reads (``_TS_CALLER``)."""
+    m = _STAMP.match(raw)
+    if m is not None:
+        ts = _TS_CALLER.match(raw)
+        assert ts is not None and ts.end(1) == m.end() - 1, raw
 
 
 @settings(max_examples=200, deadline=None)

@@ -14,6 +14,7 @@ depends on a name only.  Each fast path is compared with the plain code it repla
 - ``titles._pick`` (names read up to the first one not skipped; the stall and hang rules'
   readings of a name remembered) with ``_pick_plain`` (every name named and read each time);
 - ``parser._exception_entry`` (entry names remembered) with ``_exception_entry_plain``;
+- ``parser._new_record`` (a Report or KvmInfo filled at once) with the dataclass's constructor;
 - ``parser.finish`` leaving ``everything`` out for formats whose rules do not read it
   (``titles.READS_EVERYTHING``): those rules answer the same with and without it;
 - ``titles._skipped`` (SKIP_FRAMES and a title's extras searched apart) with one search of
@@ -27,6 +28,7 @@ which is where a match running into the next line or a miscounted opener would s
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -84,6 +86,12 @@ def test_real_reports(reports: list[Report]) -> None:
             assert got == T.guilty_file(title, lines) == T.guilty_file_plain(title, lines), (r.span, title)
             joined_files += got is not None
         assert PR._exception_entry(r.call_trace) == PR._exception_entry_plain(r.call_trace), r.span
+        for record in (r, r.kvm) if r.kvm is not None else (r,):
+            given_values = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+            for values in (given_values, {k: v for k, v in given_values.items() if k in ("kind", "title", "span")}):
+                made = PR._new_record(type(record), values)
+                plain = type(record)(**values)
+                assert made == plain and vars(made) == vars(plain) and made.__class__ is plain.__class__, r.span
         # parser.finish gives syz_title no ``everything`` for formats whose rules do not read it.
         frames = r.call_trace
         for mode in sorted({t.frame for f in FORMATS for t in f.titles} - T.READS_EVERYTHING - {"none"}):

@@ -247,6 +247,8 @@ def _continues(held: str, text: str, prefix_lost: bool, flowed: bool = False) ->
     not take (``FAR: 0x8`` then ``hello``) is never joined.
     """
     joined = _known(held + " " + text)
+    if not prefix_lost and (joined is None or joined[1] <= len(held)):
+        return False  # what the rest gives then, without reading ``held`` alone
     alone = _known(held)
     if joined is not None and joined[1] > len(held):
         if alone is None or alone[1] < len(held) or alone[0] is not joined[0]:
