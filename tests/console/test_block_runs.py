@@ -29,6 +29,7 @@ from a64triage.console.parser import (
     _PLAIN_FRAME_LINE,
     _PLAIN_REGISTER_LINE,
     _PLAIN_SLAB_DUMP_LINE,
+    _REGISTER_PAIR,
     _STAMP,
     MAX_FRAMES,
     _body_run_at,
@@ -80,6 +81,8 @@ def test_a_plain_body_line_is_its_rows_line(case: tuple[str, tuple[re.Pattern[st
     assert plain_stamped(raw[:-1], False) == text
     assert P.match_body(text)[0] == row and P.match_header(text, True) is None
     assert not text.startswith(P.SPLIT_LITERALS)
+    if row == "xregs":  # _RegisterRun reads the pairs with a simpler regex
+        assert _REGISTER_PAIR.findall(text) == P.XREG.findall(text)
 
 
 def _fresh(b: Any) -> Any:

@@ -238,6 +238,21 @@ def test_clean_fast_path_equals_general_code(parts: list[tuple[str, list[str], s
     assert list(clean(lines)) == list(clean(lines, fast=False)), lines
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from([*_STAMPS, "[    0.000000]   ", "[1.0]\x0b", "[ 1.0] [T1]", "[\u0664.0] "]),
+       st.lists(st.one_of(st.sampled_from(_RESTS), st.text(max_size=8)), max_size=2))
+def test_ts_plain_ends_where_ts_caller_ends(stamp: str, rest: list[str]) -> None:
+    """Where ``_TS_PLAIN`` matches, ``_TS_CALLER`` ends at the same place with no caller id
+    and no "@" (what clean's short path and plain_stamped then read from it)."""
+    from a64triage.console.lines import _TS_CALLER, _TS_PLAIN
+
+    raw = stamp + "".join(rest)
+    plain = _TS_PLAIN.match(raw)
+    if plain is not None:
+        m = _TS_CALLER.match(raw)
+        assert m is not None and m.end() == plain.end() and m.group(2) is None and m.group(4) is None, raw
+
+
 # ---- idle runs: ordinary lines after a report's text, counted instead of fed (parser._with_skips)
 
 DATA_ROOT = Path(__file__).resolve().parents[1] / "data"

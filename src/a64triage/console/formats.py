@@ -304,7 +304,7 @@ FORMATS: tuple[Format, ...] = (
             _t("INFO: task hung in {frame}", None, "hang", alt=("hang in {frame}",))), split=r"^INFO: task .{0,64}$"),
     Format("kasan-old-info", "kasan", Kind.KASAN, r"^INFO: (?P<what>Freed|Allocated) in (?P<rest>[^*]{1,200}?) {0,4}(?:\*\*.{0,200})?$", "INFO: ", "I",
            "mm/slub.c print_track() (old KASAN)", (_t("INFO: {what} in {rest}", corrupted=True, stack=False),)),
-    Format("list-corruption", "cause", Kind.LIST_CORRUPTION, r"^(?P<what>list_(?:add|del|add_tail)) corruption", "list_",
+    Format("list-corruption", "cause", Kind.LIST_CORRUPTION, r"^(?P<what>list_(?:add|del|add_tail)) corruption", " corruption",
            "l", "lib/list_debug.c", syz=False),
     Format("usercopy", "cause", Kind.USERCOPY, r"^usercopy: Kernel memory (?P<what>exposure|overwrite) attempt detected",
            "usercopy", "u", "mm/usercopy.c usercopy_abort()", syz=False),

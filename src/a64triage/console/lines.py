@@ -41,6 +41,11 @@ _TS_TORN = re.compile(r"^\d{1,10}\.\d{6}\](?=[ \t\[])")
 _TS_CALLER = re.compile(  # _TIMESTAMP, blanks, then an optional _CALLER and blanks: the usual printk prefix
     r"\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]([ \t]*)(?:\[\s{0,8}([TC][0-9]{1,8})\]([ \t]*))?"
 )
+# What _TS_CALLER reads of most lines with none of its optional groups to fill: printk's own
+# stamp (kernel/printk/printk.c print_time(): "[%5lu.%06lu]", ASCII), blanks, and no caller id
+# after them (no "[" next).  Where it matches, _TS_CALLER ends at the same place with no
+# caller id and no "@" (tests/console/test_fastpath.py); any other line is _TS_CALLER's.
+_TS_PLAIN = re.compile(r"\[ {0,12}+[0-9]{1,10}+\.[0-9]{1,9}+\][ \t]*+(?!\[)")
 _CALLER = re.compile(r"^\s?\[\s{0,8}([TC][0-9]{1,8})\]")  # printk prints ASCII digits (print_caller())
 _SYSLOG_BANNER = re.compile(r"^Message from syslogd@")
 _MID_HINT = re.compile(r"\[\s{0,12}\d{1,10}\.\d{6}\]")  # necessary for _MID_TIMESTAMP; literal "[" makes search cheap
@@ -316,12 +321,12 @@ class CleanState:
     fast_raw: str | None = None
 
 
-def _short_text(physical: str, m: re.Match[str], qp: bool) -> str | None:
-    """The text of a stamped line (``m``: its ``_TS_CALLER`` match) when ``clean``'s short
-    path takes it (unless the held line may be the first piece of a split header), else None.
-    Every condition sends what the general code treats otherwise (CR, ANSI, QP, syslog
-    banner, nested prefixes, an empty rest, a second record glued on) to it."""
-    rest = physical[m.end() :]
+def _short_text(physical: str, end: int, qp: bool) -> str | None:
+    """The text of a stamped line (``end``: where its ``_TS_CALLER`` match ends) when
+    ``clean``'s short path takes it (unless the held line may be the first piece of a split
+    header), else None.  Every condition sends what the general code treats otherwise (CR,
+    ANSI, QP, syslog banner, nested prefixes, an empty rest, a second record glued on) to it."""
+    rest = physical[end:]
     c = rest[:1]
     text = rest.strip()
     if (
@@ -348,10 +353,13 @@ def plain_stamped(raw: str, qp: bool) -> str | None:
     if raw[:1] != "[" or len(raw) > MAX_LINE:
         return None
     physical = raw.rstrip("\r\n")
+    plain = _TS_PLAIN.match(physical)
+    if plain is not None:
+        return _short_text(physical, plain.end(), qp)
     m = _TS_CALLER.match(physical)
     if m is None or m.group(2) is not None or m.group(4) is not None:
         return None
-    return _short_text(physical, m, qp)
+    return _short_text(physical, m.end(), qp)
 
 
 def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None, fast: bool = True) -> Iterator[Line]:
@@ -393,17 +401,21 @@ def clean(lines: Iterable[str | bytes | Skip], state: CleanState | None = None, 
             # rest, a second record glued on) to it.
             assert isinstance(raw, str)
             physical = raw.rstrip("\r\n")
-            m = _TS_CALLER.match(physical)
-            if m is not None:
-                text = _short_text(physical, m, qp)
-                if text is not None and (held is None or not held.text.startswith(P.SPLIT_LITERALS)):  # maybe a split header
+            caller = None
+            m = _TS_PLAIN.match(physical)
+            if m is None:
+                m = _TS_CALLER.match(physical)
+                if m is not None:
                     callid = m.group(4)
+                    caller = callid if callid is not None else None if m.group(2) is None else "C" + m.group(2)
+            if m is not None:
+                text = _short_text(physical, m.end(), qp)
+                if text is not None and (held is None or not held.text.startswith(P.SPLIT_LITERALS)):  # maybe a split header
                     if held is not None:
                         yield held
                     if gap is not None:
                         yield gap
                         gap = None
-                    caller = callid if callid is not None else None if m.group(2) is None else "C" + m.group(2)
                     held = new_line(no, text, caller, True, elision(text))
                     held_raw_len = len(physical)
                     held_flowed = physical.endswith(" ")

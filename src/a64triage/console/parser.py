@@ -617,6 +617,15 @@ class _Builder:
         self.panic_msg_open = False
         self._body(name, None, line)
 
+    def take_registers(self, pairs: list[tuple[str, str]], line: Line) -> None:
+        """An "xregs" body line whose (name, hex value) pairs are ``pairs``, while ``takes_body``:
+        ``take_body("xregs", line)`` with the pairs read by the caller (``_RegisterRun``)."""
+        self.panic_msg_open = False
+        if self.phase == "head":  # "xregs" is one of _ENTER_BODY
+            self.phase = "body"
+        self._regs(pairs)
+        self._keep(line)
+
     def take_trace_frame(self, fr: Frame, line: Line) -> None:
         """A frame of the task's call trace (the fast path of ``feed``, and ``_with_skips``'
         body runs): the one place a call trace's frame is taken."""
@@ -1734,11 +1743,15 @@ class _Runs:
 
 
 # The plain lines of _BODY_RUNS' kinds (module constants: a compiled class's attribute is
-# its instances' only): a stamp with no CR in it, blanks, the text (group 1), the newline.
-_PLAIN_STAMP = r"\[[^\S\r\n]{0,12}\d{1,10}\.\d{1,9}\][ \t]{0,64}+"
+# its instances' only): a stamp as printk prints it, blanks, the text (group 1), the newline.
+_PLAIN_STAMP = _STAMP_RX + r"[ \t]{0,64}+"  # printk's ASCII form (see _STAMP_RX), then blanks
 _PLAIN_FRAME = (r"(([A-Za-z_][A-Za-z0-9_.]{0,255}+)\+0x([0-9a-f]{1,16}+)/0x([0-9a-f]{1,16}+)"
                 r"(?: \[([A-Za-z0-9_-]{1,64}+)\])?)\n")
 _PLAIN_REGISTER = r"(x[0-9]{1,2} ?: [0-9a-f]{16}(?: x[0-9]{1,2} ?: [0-9a-f]{16}){0,7})\n"
+# Its pairs: in such a text each "xN : value" starts the text or follows a blank, and no value
+# holds an "x", so these are patterns.XREG's pairs (test_block_runs.py), found without its
+# "(?:^|\s)" tried at every character.
+_REGISTER_PAIR = re.compile(r"(x[0-9]{1,2}) ?: ([0-9a-f]{16})")
 _PLAIN_SLAB_DUMP = (  # ASCII column: SLUB's poison bytes print as "k", "." and "Z"
     r"((?:Redzone|Object|Padding) {1,4}[0-9a-f]{8,16}: [0-9a-f]{2}(?: [0-9a-f]{2}){0,31}"
     r"(?: {1,4}[A-Za-z0-9.]{1,32})?)\n"
@@ -1798,7 +1811,7 @@ class _RegisterRun(_BodyRun):
         return b.takes_body()
 
     def take(self, b: _Builder, m: re.Match[str], line: Line) -> None:
-        b.take_body("xregs", line)
+        b.take_registers(_REGISTER_PAIR.findall(line.text), line)
 
 
 class _SlabDumpRun(_BodyRun):
