@@ -1841,6 +1841,8 @@ _BODY_RUN_AT = re.compile(_PLAIN_STAMP + "(?:" + "|".join(
 def _body_run_at(block: str, pos: int, b: _Builder) -> _BodyRun | None:
     """The kind of the run at ``pos`` (a line of it, a stamped line after it) when ``b`` is
     ready for it (else None)."""
+    if not (b.takes_trace_frames() or b.takes_body()):  # every kind's ``ready`` is one of them
+        return None
     m = _BODY_RUN_AT.match(block, pos)
     if m is None:
         return None
