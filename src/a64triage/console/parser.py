@@ -1663,7 +1663,7 @@ _NOT_IDLE = re.compile(
 _NOT_IDLE_TEXT = ("+0x", "[inline]", "kernel:", "Call Trace:", "Message from syslogd@", " pgtable: ", " at 0x",
                   " is out of range for type", " is trying to acquire lock:", " takes:", ", at: ")
 # A "[" after the first character of a line: in a run every line starts with a stamp, which
-# holds no other "[", so this "[" follows its "]" (tests/console/test_fastpath.py holds it to
+# holds no other "[", so this "[" follows its "]" (tests/console/test_block_runs.py holds it to
 # the plain "a ']', later on the line a stamp").  Searched for by its literal "[": 7x faster.
 _MID_STAMP = re.compile(r"\[(?<=[^\n]\[)\s{0,12}\d{1,10}\.\d{6}\]")
 
@@ -1920,7 +1920,7 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                 # (Caller ids in use do not matter: with no report open a line without
                 # one changes nothing; lines with one are _INTERESTING.)
                 # The run goes on over a line with interesting text that changes nothing but the
-                # context (_inert: "kvm [1]: ...", "cblist_init_generic: ..."); the context lines
+                # context (_inert: "kvm [1]: ...", "VFS: Disk quotas ..."); the context lines
                 # among the skipped ones are given to the parser's context after the Skip, in order.
                 end, lines, context = runs.run(start, state.qp, 1 << 62)
                 keep = _held_back(block, end)
