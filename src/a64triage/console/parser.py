@@ -621,10 +621,7 @@ class _Builder:
         """An "xregs" body line whose (name, hex value) pairs are ``pairs``, while ``takes_body``:
         ``take_body("xregs", line)`` with the pairs read by the caller (``_RegisterRun``)."""
         self.panic_msg_open = False
-        if self.phase == "head":  # "xregs" is one of _ENTER_BODY
-            self.phase = "body"
-        self._regs(pairs)
-        self._keep(line)
+        self._body("xregs", None, line, pairs)
 
     def take_trace_frame(self, fr: Frame, line: Line) -> None:
         """A frame of the task's call trace (the fast path of ``feed``, and ``_with_skips``'
@@ -640,14 +637,16 @@ class _Builder:
             return None, None
         return P.match_body(text)
 
-    def _body(self, name: str | None, m: re.Match[str] | None, line: Line) -> None:
-        """Row ``name``'s line (``m`` None: its handler reads no groups, see take_body)."""
+    def _body(self, name: str | None, m: re.Match[str] | None, line: Line,
+              pairs: list[tuple[str, str]] | None = None) -> None:
+        """Row ``name``'s line (``m`` None: its handler reads no groups, see take_body; ``pairs``:
+        an "xregs" line's registers when the caller read them, see take_registers)."""
         if name is None:
             return
         if name in _ENTER_BODY and self.phase == "head":
             self.phase = "body"
         if name == "xregs":  # the most common body line by far: no groups needed
-            self._regs(P.XREG.findall(line.text))
+            self._regs(P.XREG.findall(line.text) if pairs is None else pairs)
             self._keep(line)
             return
         handler = _BODY_HANDLERS.get(name)
@@ -1666,7 +1665,6 @@ _NOT_IDLE_TEXT = ("+0x", "[inline]", "kernel:", "Call Trace:", "Message from sys
 # holds no other "[", so this "[" follows its "]" (tests/console/test_block_runs.py holds it to
 # the plain "a ']', later on the line a stamp").  Searched for by its literal "[": 7x faster.
 _MID_STAMP = re.compile(r"\[(?<=[^\n]\[)\s{0,12}\d{1,10}\.\d{6}\]")
-
 
 
 
