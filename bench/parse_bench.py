@@ -1,6 +1,6 @@
 """Parse throughput and memory against ``grep -c`` on the same file, in the same run.
 
-    .venv/bin/python bench/parse_bench.py [--mb 100] [--shape quiet|dense|both] [--rss-gb 1]
+    .venv/bin/python bench/parse_bench.py [--mb 100] [--shape quiet|dense|both] [--rss-gb 1] [--baseline SRC]
 
 Two shapes of log, generated under a temporary directory (never committed):
 
@@ -18,6 +18,12 @@ time (user + system), not wall time: on a shared machine wall time measures the
 neighbours.  ``--rss-gb``
 also parses a file of that many GiB (the quiet shape, the cheaper to generate) to
 show that RSS does not grow with the file.  Ratios are parse / grep.
+
+``--baseline SRC`` also parses each log (after the twins) with another copy of the package:
+a ``src`` directory, e.g. a ``git worktree`` of an earlier commit, built in place or not.
+The machine's speed drifts by up to a third between runs (and grep's with it, less), so a
+before/after figure is only sound within one run: the "x baseline" column is the baseline's
+CPU time over each row's on the same file.
 """
 
 from __future__ import annotations
@@ -79,21 +85,24 @@ def build(path: Path, size: int, chunk: bytes) -> int:
 _CHILD = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
-from a64triage import compiled
 from a64triage.console import parse_file
+try:
+    from a64triage.compiled import compiled
+except ImportError:  # a baseline from before the compiled modules
+    def compiled(): return False
 start = time.process_time()
 n = sum(1 for _ in parse_file(sys.argv[2]))
 secs = time.process_time() - start
 hwm = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:"))
-print(n, secs, hwm, "compiled" if compiled.compiled() else "plain")
+print(n, secs, hwm, "compiled" if compiled() else "plain")
 """
 
 
-def parse_child(path: Path, plain: bool = False) -> tuple[int, float, int, str]:
-    """(reports, seconds, max RSS in KiB, parser) of parsing ``path`` in a fresh interpreter,
-    with the compiled console modules when built, or (``plain``) their source."""
+def parse_child(path: Path, plain: bool = False, src: Path = ROOT / "src") -> tuple[int, float, int, str]:
+    """(reports, seconds, max RSS in KiB, parser) of parsing ``path`` in a fresh interpreter
+    with the package in ``src``: its compiled console modules when built, or (``plain``) their source."""
     env = {k: v for k, v in os.environ.items() if k != "A64TRIAGE_PURE"} | ({"A64TRIAGE_PURE": "1"} if plain else {})
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT / "src"), str(path)], check=True,
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(src), str(path)], check=True,
                          capture_output=True, text=True, env=env).stdout.split()
     return int(out[0]), float(out[1]), int(out[2]), out[3]
 
@@ -110,12 +119,18 @@ def main() -> int:
     ap.add_argument("--mb", type=float, default=100.0, help="size of each generated log in MiB (default 100)")
     ap.add_argument("--shape", choices=("quiet", "dense", "both"), default="both")
     ap.add_argument("--rss-gb", type=float, default=0.0, help="also parse a quiet log of this many GiB (RSS)")
+    ap.add_argument("--baseline", type=Path, metavar="SRC",
+                    help="also parse each log with the package in SRC (an earlier commit's src directory)")
     args = ap.parse_args()
+    if args.baseline is not None and not (args.baseline / "a64triage" / "console").is_dir():
+        print(f"parse_bench: --baseline {args.baseline}: no a64triage/console package there", file=sys.stderr)
+        return 2
     shapes = ("quiet", "dense") if args.shape == "both" else (args.shape,)
-    rows = [("shape", "size", "parser", "reports", "parse MiB/s", "parse MB/s", "grep -c MiB/s", "parse/grep",
-             "max RSS")]
+    rows = [("shape", "size", "code", "parser", "reports", "parse MiB/s", "parse MB/s", "grep -c MiB/s",
+             "parse/grep", "max RSS", "x baseline")]
     with tempfile.TemporaryDirectory(prefix="a64triage-bench-") as tmp:
-        jobs = [(s, args.mb * (1 << 20), (False, True)) for s in shapes]  # (shape, size, plain?)
+        # (shape, size, plain? for each run of this code)
+        jobs: list[tuple[str, float, tuple[bool, ...]]] = [(s, args.mb * (1 << 20), (False, True)) for s in shapes]
         if args.rss_gb:
             jobs.append(("quiet", args.rss_gb * (1 << 30), (False,)))  # the RSS run: compiled only
         for shape, want, twins in jobs:
@@ -124,12 +139,16 @@ def main() -> int:
             mib = size / (1 << 20)
             grep = min(grep_seconds(path) for _ in range(2))
             # The compiled parser (what the install builds), then its plain twin on the same file
-            # (the RSS run only compiled).
-            for plain in twins:
-                reports, secs, rss, parser = parse_child(path, plain)
-                rows.append((shape, f"{mib:,.0f} MiB", parser, f"{reports:,}", f"{mib / secs:,.1f}",
+            # (the RSS run only compiled), then the baseline's own build.
+            runs = [("this", plain, ROOT / "src") for plain in twins]
+            if args.baseline is not None and len(twins) > 1:
+                runs.append(("baseline", False, args.baseline))
+            measured = [(code, *parse_child(path, plain, src)) for code, plain, src in runs]
+            base = measured[-1][2] if runs[-1][0] == "baseline" else None
+            for code, reports, secs, rss, parser in measured:
+                rows.append((shape, f"{mib:,.0f} MiB", code, parser, f"{reports:,}", f"{mib / secs:,.1f}",
                              f"{size / secs / 1e6:,.1f}", f"{mib / grep:,.0f}", f"1/{secs / grep:,.0f}",
-                             f"{rss / 1024:,.0f} MiB"))
+                             f"{rss / 1024:,.0f} MiB", "" if base is None else f"{base / secs:.2f}x"))
             path.unlink()
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:

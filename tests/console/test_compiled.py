@@ -10,12 +10,14 @@ command builds them, and a silent fall-back would leave them untested.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
 import random
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -131,3 +133,60 @@ def test_source_finder_loads_the_source() -> None:
     if mode == "plain Python: not compiled at install":
         pytest.skip(mode)
     assert (file, mode) == (str(compiled._source("a64triage.console.parser")), "plain Python: A64TRIAGE_PURE=1")
+
+
+def _rebound(tree: ast.Module) -> set[str]:
+    """Names a module binds more than once at top level, or inside a loop, branch or ``with``
+    there, or declares ``global``: no constants."""
+    seen: dict[str, int] = {}
+    for node in tree.body:
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        elif isinstance(node, (ast.For, ast.While, ast.If, ast.With, ast.Try)):
+            targets = [n for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+            targets += targets  # counted twice: never a constant
+        for t in targets:
+            for n in ast.walk(t):
+                if isinstance(n, ast.Name):
+                    seen[n.id] = seen.get(n.id, 0) + 1
+    glob = {n for node in ast.walk(tree) if isinstance(node, ast.Global) for n in node.names}
+    return {n for n, k in seen.items() if k > 1} | glob
+
+
+def _is_type(value: ast.expr) -> bool:
+    """A type alias or a TypeVar (``X = dict[str, Any]``, ``T = TypeVar(...)``): these stay bare."""
+    if isinstance(value, ast.Subscript):
+        return True
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "TypeVar"
+
+
+def _compiled_names() -> list[str]:
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        names: list[str] = tomllib.load(f)["tool"]["a64triage"]["compiled"]
+    return names
+
+
+@pytest.mark.parametrize("name", _compiled_names())
+def test_compiled_module_constants_are_final(name: str) -> None:
+    """mypyc reads a module-level name declared ``Final`` from a C static and a bare one from the
+    module's dict at every use: that lookup was 4% of the dense benchmark's instructions.  Each
+    name a compiled module binds once at top level is ``Final`` (or a type alias or TypeVar)."""
+    path = ROOT / "src" / (name.replace(".", "/") + ".py")
+    tree = ast.parse(path.read_text())
+    rebound = _rebound(tree)
+    bare = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target, value, annotation = node.targets[0].id, node.value, None
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            target, value, annotation = node.target.id, node.value, ast.unparse(node.annotation)
+        else:
+            continue
+        if target in rebound or target.startswith("__") or _is_type(value):
+            continue
+        if annotation is None or not annotation.startswith("Final"):
+            bare.append(f"{path.name}:{node.lineno} {target}")
+    assert not bare, bare

@@ -20,7 +20,7 @@ import importlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ class Sign:
 
 _H8, _H16 = "[0-9a-f]{8}", "[0-9a-f]{16}"
 
-SIGNS: tuple[Sign, ...] = (
+SIGNS: Final[tuple[Sign, ...]] = (
     # ------------------------------------------------------------------ x86
     Sign("x86", r"(?:RIP|RSP): [0-9a-f]{4}:", "arch/x86/kernel/process_64.c __show_regs(), dumpstack.c show_ip()"),
     Sign("x86", r"(?:RAX|RDX|RBP|R10|R13): " + _H16, "arch/x86/kernel/process_64.c __show_regs()"),
@@ -90,17 +90,17 @@ SIGNS: tuple[Sign, ...] = (
 
 # One alternation, a group per row: a line costs one match.  Frame rows follow a trace entry's
 # address and "? " prefix (x86 "[<ffffffff8100>] ? f", arm "[<c0100000>] (f) from").
-_FRAME_LEAD = r"(?:\[<[0-9a-f]{8,16}>\]\s{1,4})?(?:\? )?\(?"
+_FRAME_LEAD: Final = r"(?:\[<[0-9a-f]{8,16}>\]\s{1,4})?(?:\? )?\(?"
 # Weak rows come last: the first alternative that matches is the one counted.
-_LINE_RX = re.compile(r"\s{0,8}(?:" + "|".join(
+_LINE_RX: Final = re.compile(r"\s{0,8}(?:" + "|".join(
     f"(?P<s{i}>{_FRAME_LEAD}(?:{s.rx}))" if s.frame else f"(?P<s{i}>{s.rx})"
     for i, s in sorted(enumerate(SIGNS), key=lambda e: e[1].weak)) + ")")
-_ROW = {f"s{i}": s for i, s in enumerate(SIGNS)}
+_ROW: Final = {f"s{i}": s for i, s in enumerate(SIGNS)}
 
 
 # The regex parser (re._parser, untyped and not public) reads the rows for _first_chars.
-sre = importlib.import_module("re._parser")
-C = importlib.import_module("re._constants")
+sre: Final = importlib.import_module("re._parser")
+C: Final = importlib.import_module("re._constants")
 
 
 def _first_chars(items: Any) -> tuple[frozenset[str] | None, bool]:  # re._parser's items are untyped
@@ -150,10 +150,10 @@ def _first_chars(items: Any) -> tuple[frozenset[str] | None, bool]:  # re._parse
 # _LINE_RX itself.  One small match per line instead of a scan of the report's joined lines
 # with every row tried at each line start (tests/console/test_finish_fastpaths.py holds
 # evidence_of to evidence).
-_ROWS = sorted(enumerate(SIGNS), key=lambda e: e[1].weak)  # weak rows last: the first match counts
-_ROW_RX = {i: f"{_FRAME_LEAD}(?:{s.rx})" if s.frame else s.rx for i, s in _ROWS}
-_FIRST = {i: (None if empty else first) for i, (first, empty) in
-          ((i, _first_chars(sre.parse(rx))) for i, rx in _ROW_RX.items())}
+_ROWS: Final = sorted(enumerate(SIGNS), key=lambda e: e[1].weak)  # weak rows last: the first match counts
+_ROW_RX: Final = {i: f"{_FRAME_LEAD}(?:{s.rx})" if s.frame else s.rx for i, s in _ROWS}
+_FIRST: Final = {i: (None if empty else first) for i, (first, empty) in
+                 ((i, _first_chars(sre.parse(rx))) for i, rx in _ROW_RX.items())}
 
 
 def _rows_rx(rows: list[int]) -> re.Pattern[str]:
@@ -162,9 +162,9 @@ def _rows_rx(rows: list[int]) -> re.Pattern[str]:
     return re.compile("^(?:" + "|".join(f"(?P<s{i}>{_ROW_RX[i]})" for i in rows) + ")" if rows else "(?!)")
 
 
-_ANY_FIRST = _rows_rx([i for i, _ in _ROWS if _FIRST[i] is None])
-_BY_FIRST = {c: _rows_rx([i for i, _ in _ROWS if (f := _FIRST[i]) is None or c in f])
-             for c in sorted(set().union(*(f for f in _FIRST.values() if f is not None)))}
+_ANY_FIRST: Final = _rows_rx([i for i, _ in _ROWS if _FIRST[i] is None])
+_BY_FIRST: Final = {c: _rows_rx([i for i, _ in _ROWS if (f := _FIRST[i]) is None or c in f])
+                    for c in sorted(set().union(*(f for f in _FIRST.values() if f is not None)))}
 
 
 @dataclass(slots=True)

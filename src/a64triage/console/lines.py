@@ -14,56 +14,56 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from a64triage.console import patterns as P
 
-MAX_LINE = 4096  # characters of one raw line we look at; the rest is dropped
+MAX_LINE: Final = 4096  # characters of one raw line we look at; the rest is dropped
 
 # Prefixes, tried in order at the start of a line (each anchored, bounded).
-_ANSI = re.compile(r"\x1b\[[0-9;?]{0,32}[ -/]{0,4}[@-~]|\x1b[@-Z\\-_]")
-_QUOTE = re.compile(r"^(?:[ \t]{0,2}[>|](?=[ \t>|]|$)[ \t]?)+")
-_SYSLOG = re.compile(
+_ANSI: Final = re.compile(r"\x1b\[[0-9;?]{0,32}[ -/]{0,4}[@-~]|\x1b[@-Z\\-_]")
+_QUOTE: Final = re.compile(r"^(?:[ \t]{0,2}[>|](?=[ \t>|]|$)[ \t]?)+")
+_SYSLOG: Final = re.compile(
     r"^(?:\S{1,12} {1,2}\d{1,2}|\d{4}-\d\d-\d\d[T ]?)\s{0,3}\d\d:\d\d:\d\d(?:[.,]\d{1,9})?"
     r"(?:[+-]\d\d:?\d\d|Z)?\s{1,4}(?:\S{1,64}\s{1,4})?kernel:\s?"
 )
-_BRACKET_DATE = re.compile(
+_BRACKET_DATE: Final = re.compile(
     r"^\[(?:[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}"
     r"|\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?)\]\s?"
 )
-_BARE_KERNEL = re.compile(r"^\s{0,4}kernel:\s?")
-_KMSG = re.compile(r"^\d{1,2},\d{1,20},\d{1,20},[-c][^;]{0,32};")
-_LEVEL = re.compile(r"^<\d{1,2}>")
-_TIMESTAMP = re.compile(r"^\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]")
+_BARE_KERNEL: Final = re.compile(r"^\s{0,4}kernel:\s?")
+_KMSG: Final = re.compile(r"^\d{1,2},\d{1,20},\d{1,20},[-c][^;]{0,32};")
+_LEVEL: Final = re.compile(r"^<\d{1,2}>")
+_TIMESTAMP: Final = re.compile(r"^\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]")
 # A printk timestamp ("%5lu.%06lu]", kernel/printk/printk.c print_time) whose "[" went into
 # another CPU's line when two CPUs printed at once, character by character.
-_TS_TORN = re.compile(r"^\d{1,10}\.\d{6}\](?=[ \t\[])")
-_TS_CALLER = re.compile(  # _TIMESTAMP, blanks, then an optional _CALLER and blanks: the usual printk prefix
+_TS_TORN: Final = re.compile(r"^\d{1,10}\.\d{6}\](?=[ \t\[])")
+_TS_CALLER: Final = re.compile(  # _TIMESTAMP, blanks, then an optional _CALLER and blanks: the usual printk prefix
     r"\[\s{0,12}(\d{1,10}\.\d{1,9})(?:@(\d{1,4}))?\]([ \t]*)(?:\[\s{0,8}([TC][0-9]{1,8})\]([ \t]*))?"
 )
 # What _TS_CALLER reads of most lines with none of its optional groups to fill: printk's own
 # stamp (kernel/printk/printk.c print_time(): "[%5lu.%06lu]", ASCII), blanks, and no caller id
 # after them (no "[" next).  Where it matches, _TS_CALLER ends at the same place with no
 # caller id and no "@" (tests/console/test_fastpath.py); any other line is _TS_CALLER's.
-_TS_PLAIN = re.compile(r"\[ {0,12}+[0-9]{1,10}+\.[0-9]{1,9}+\][ \t]*+(?!\[)")
-_CALLER = re.compile(r"^\s?\[\s{0,8}([TC][0-9]{1,8})\]")  # printk prints ASCII digits (print_caller())
-_SYSLOG_BANNER = re.compile(r"^Message from syslogd@")
-_MID_HINT = re.compile(r"\[\s{0,12}\d{1,10}\.\d{6}\]")  # necessary for _MID_TIMESTAMP; literal "[" makes search cheap
-_MID_TIMESTAMP = re.compile(r"(?<=\S)\s{0,4}(?=(?:<\d{1,2}>)?\[\s{0,12}\d{1,10}\.\d{6}\])")
-_ELISION = re.compile(
+_TS_PLAIN: Final = re.compile(r"\[ {0,12}+[0-9]{1,10}+\.[0-9]{1,9}+\][ \t]*+(?!\[)")
+_CALLER: Final = re.compile(r"^\s?\[\s{0,8}([TC][0-9]{1,8})\]")  # printk prints ASCII digits (print_caller())
+_SYSLOG_BANNER: Final = re.compile(r"^Message from syslogd@")
+_MID_HINT: Final = re.compile(r"\[\s{0,12}\d{1,10}\.\d{6}\]")  # necessary for _MID_TIMESTAMP; literal "[" makes search cheap
+_MID_TIMESTAMP: Final = re.compile(r"(?<=\S)\s{0,4}(?=(?:<\d{1,2}>)?\[\s{0,12}\d{1,10}\.\d{6}\])")
+_ELISION: Final = re.compile(
     r"^(?:(?:\.\s?){3,}|…+|\[\s?\.{3}\s?\]|<\s?\.{3}\s?>|[<\[(]?\s?-*\s?snip(?:ped)?\b.{0,40}[>\])]?"
     # the words whole ("[ BUG: syz-executor/1 still has locks held! ]" is no "cut" marker)
     r"|\[[^\]]{0,100}(?:\.\.\.|…|\b(?:snip|repeat|omit|trimm|removed|elided|cut))[^\]]{0,100}\])$",
     re.IGNORECASE,
 )
-_ELISION_FIRST = ".\u2026[<(-sS\u017f"  # first characters _ELISION can match (IGNORECASE "s" includes U+017F)
-_QUOTE_FIRST = (">", "|")
-_DOUBLE_SPACED = 3  # lines alternating blank / not blank after which a log counts as double-spaced
-_QP_RUN = re.compile(r"(?:=[0-9A-F]{2})+")
-_QP_HINT = re.compile(r"=3D|=20$|=09$")  # "=20" mid-line is too common in logs ("fqs=2029")
+_ELISION_FIRST: Final = ".\u2026[<(-sS\u017f"  # first characters _ELISION can match (IGNORECASE "s" includes U+017F)
+_QUOTE_FIRST: Final = (">", "|")
+_DOUBLE_SPACED: Final = 3  # lines alternating blank / not blank after which a log counts as double-spaced
+_QP_RUN: Final = re.compile(r"(?:=[0-9A-F]{2})+")
+_QP_HINT: Final = re.compile(r"=3D|=20$|=09$")  # "=20" mid-line is too common in logs ("fqs=2029")
 
 # Lines that clearly start a kernel message: never glued to a hard-wrapped line.
-_LOG_START = re.compile(
+_LOG_START: Final = re.compile(
     r"^(?:\[<|x\d{1,2}\s?:|[A-Z][A-Za-z ]{1,30}:|"
     r"Call trace|Code:|CPU:|---\[|-{4,}|={4,}|kvm \[|BUG:|WARNING:|INFO:|Kernel|Unable|"
     r"Internal|Modules|Hardware|pc :|lr :|sp :|pstate|\(|\s*$)"
@@ -195,7 +195,7 @@ def _strip_general(text: str, caller: str | None, stamped: bool, rounds: int) ->
     return text.strip(), caller, stamped
 
 
-_WHOLE_FRAME = re.compile(
+_WHOLE_FRAME: Final = re.compile(
     r"^(?:\[<[0-9a-f]{8,16}>\]\s{1,8})?[\w.$]{1,256}\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"
     r"(?:\s{1,4}\[[\w\- ]{1,120}\])?(?:\s{1,4}\([PLFCT]\))?(?:\s{1,4}\S{1,300}:\d{1,7})?(?:\s{1,4}\[inline\])?$"
 )
@@ -227,9 +227,9 @@ def _known(text: str) -> tuple[object, int] | None:
     return None
 
 
-_FRAMES = (P.FRAME_MODERN, P.FRAME_INLINE, P.FRAME_ARM32, P.FRAME_ARM32_NEW, P.FRAME_ADDR_ONLY)
-_TOKEN_HEX = re.compile(r"[(<]?[0-9a-fA-F?]{4,16}[)>]?")
-_TOKEN_WORD = re.compile(r"[\w.\-]+(?:\([A-Z+-]{1,8}\))?")
+_FRAMES: Final = (P.FRAME_MODERN, P.FRAME_INLINE, P.FRAME_ARM32, P.FRAME_ARM32_NEW, P.FRAME_ADDR_ONLY)
+_TOKEN_HEX: Final = re.compile(r"[(<]?[0-9a-fA-F?]{4,16}[)>]?")
+_TOKEN_WORD: Final = re.compile(r"[\w.\-]+(?:\([A-Z+-]{1,8}\))?")
 
 
 def _shape(token: str) -> int:
@@ -264,7 +264,7 @@ def _continues(held: str, text: str, prefix_lost: bool, flowed: bool = False) ->
     return alone is None or alone[1] < len(held)
 
 
-_GLUED_TRACE = re.compile(r"(?<=[0-9a-f])Call Trace:$")
+_GLUED_TRACE: Final = re.compile(r"(?<=[0-9a-f])Call Trace:$")
 
 
 def _split_trace_start(pieces: Iterable[tuple[str, str | None, bool]]) -> Iterator[tuple[str, str | None, bool]]:

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import MISSING, dataclass, field, fields, replace
 from operator import attrgetter
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 import ahocorasick_rs
 
@@ -39,19 +39,19 @@ from a64triage.console.lines import (
 from a64triage.console.records import Frame, KvmInfo, Report
 from a64triage.console.titles import ENTRY, READS_EVERYTHING, build_title, guilty_file, syz_title
 
-MAX_REPORT_LINES = 3000
-MAX_FRAMES = 512
-IDLE_LIMIT = 40  # unrecognised lines after which an open report is closed
-JOIN_WINDOW = 30  # lines after "end trace" in which a panic still belongs to the report
-MIN_HEADER = 5  # the shortest header line ("INFO:"): shorter lines are never matched against the table
-EXPECTED_XREGS = 30  # x0..x29 are always printed by arm64 __show_regs
+MAX_REPORT_LINES: Final = 3000
+MAX_FRAMES: Final = 512
+IDLE_LIMIT: Final = 40  # unrecognised lines after which an open report is closed
+JOIN_WINDOW: Final = 30  # lines after "end trace" in which a panic still belongs to the report
+MIN_HEADER: Final = 5  # the shortest header line ("INFO:"): shorter lines are never matched against the table
+EXPECTED_XREGS: Final = 30  # x0..x29 are always printed by arm64 __show_regs
 
-_TAIL = {"smp_stop", "kernel_offset", "phys_offset", "cpu_features", "memory_limit", "end_panic", "end_trace"}
-_IN_TRACE_OK = {"cpu", "cpu_old", "hardware", "trace_start", "exception_stack", "hexdump", "irq_marker",
-                "taint_line", "workqueue", "arm32_cpu", "x86_rip", "x86_regs", "code"}
-_IMPLICIT_TRACE = frozenset((Kind.KFENCE, Kind.KMSAN))  # their frames follow the header without "Call Trace:"
-_MARKER_THEN_FRAME = re.compile(r"^<(IRQ|/IRQ|EOI|NMI|/NMI|TASK|/TASK|SOFTIRQ|/SOFTIRQ)>\s{1,8}(?=\S)")
-_NOTE = re.compile(r"^(?:note: |Rebooting in |---\[ end |Press any key|Sending NMI|NMI backtrace)")
+_TAIL: Final = {"smp_stop", "kernel_offset", "phys_offset", "cpu_features", "memory_limit", "end_panic", "end_trace"}
+_IN_TRACE_OK: Final = {"cpu", "cpu_old", "hardware", "trace_start", "exception_stack", "hexdump", "irq_marker",
+                       "taint_line", "workqueue", "arm32_cpu", "x86_rip", "x86_regs", "code"}
+_IMPLICIT_TRACE: Final = frozenset((Kind.KFENCE, Kind.KMSAN))  # their frames follow the header without "Call Trace:"
+_MARKER_THEN_FRAME: Final = re.compile(r"^<(IRQ|/IRQ|EOI|NMI|/NMI|TASK|/TASK|SOFTIRQ|/SOFTIRQ)>\s{1,8}(?=\S)")
+_NOTE: Final = re.compile(r"^(?:note: |Rebooting in |---\[ end |Press any key|Sending NMI|NMI backtrace)")
 
 
 _Groups = dict[str, Any]  # a body line's named groups (re.Match.groupdict)
@@ -65,16 +65,26 @@ def _new_frame(function: str | None, offset: int | None, size: int | None, modul
                address: int | None, marker: str | None, inline: bool, source: str | None, stack: str,
                line_no: int) -> Frame:
     """``Frame(...)`` for the hot loop: a frozen dataclass's ``__init__`` pays one
-    ``object.__setattr__`` per field; filling ``__dict__`` at once gives the same object."""
+    ``object.__setattr__`` per field; filling its ``__dict__`` gives the same object (one store
+    per field: cheaper compiled than ``update`` with keywords, which builds a second dict)."""
     f = object.__new__(Frame)
-    f.__dict__.update(function=function, offset=offset, size=size, module=module, address=address,
-                      marker=marker, inline=inline, source=source, stack=stack, line_no=line_no)
+    d = f.__dict__
+    d["function"] = function
+    d["offset"] = offset
+    d["size"] = size
+    d["module"] = module
+    d["address"] = address
+    d["marker"] = marker
+    d["inline"] = inline
+    d["source"] = source
+    d["stack"] = stack
+    d["line_no"] = line_no
     return f
 
 
 _R = TypeVar("_R", Report, KvmInfo)
 # Each record's fields that have a default, with it (Report and KvmInfo have no default_factory).
-_DEFAULTS: dict[type, dict[str, Any]] = {
+_DEFAULTS: Final[dict[type, dict[str, Any]]] = {
     cls: {f.name: f.default for f in fields(cls) if f.default is not MISSING} for cls in (Report, KvmInfo)}
 
 
@@ -1041,7 +1051,7 @@ class _Builder:
 
 
 # Body-line handlers, named by the rows of patterns.BODY they handle.
-_BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
+_BODY_HANDLERS: Final[dict[str, Callable[[_Builder, _Groups, Line], None]]] = {
     "trace_start": _Builder._on_trace_start,
     "hyp_trace_start": _Builder._on_hyp_trace_start,
     "hyp_trace_end": _Builder._on_hyp_trace_end,
@@ -1105,10 +1115,10 @@ _BODY_HANDLERS: dict[str, Callable[[_Builder, _Groups, Line], None]] = {
 
 # The formats with a title variant that reads every frame in line order (titles.READS_EVERYTHING):
 # the other formats' reports need not sort their frames.
-_READS_EVERYTHING = frozenset(f.name for f in FORMATS if any(t.frame in READS_EVERYTHING for t in f.titles))
-_TEXT = attrgetter("text")
-_NO = attrgetter("no")
-_LINE_NO = attrgetter("line_no")
+_READS_EVERYTHING: Final = frozenset(f.name for f in FORMATS if any(t.frame in READS_EVERYTHING for t in f.titles))
+_TEXT: Final = attrgetter("text")
+_NO: Final = attrgetter("no")
+_LINE_NO: Final = attrgetter("line_no")
 
 
 def _exception_entry(frames: tuple[Frame, ...]) -> str | None:
@@ -1142,12 +1152,12 @@ def _exception_entry_plain(frames: tuple[Frame, ...]) -> str | None:
     return other
 
 
-_NONE: list[Report] = []  # shared "no report completed" answer (never appended to)
-_ENTER_BODY = frozenset(("cpu", "cpu_old", "pstate", "pc", "xregs", "pc_is_at", "old_pc", "rregs"))
-_CONTEXT_FIRST = "LkMO"  # first characters of the lines _Context.feed looks at
+_NONE: Final[list[Report]] = []  # shared "no report completed" answer (never appended to)
+_ENTER_BODY: Final = frozenset(("cpu", "cpu_old", "pstate", "pc", "xregs", "pc_is_at", "old_pc", "rregs"))
+_CONTEXT_FIRST: Final = "LkMO"  # first characters of the lines _Context.feed looks at
 
 
-MAX_UNKNOWN_ARCH = 64
+MAX_UNKNOWN_ARCH: Final = 64
 
 
 def _with_arch(r: Report, arch: str) -> Report:
@@ -1280,9 +1290,7 @@ class Parser:
 
 def parse_clean(lines: Iterable[Line], parser: Parser | None = None) -> Iterator[Report]:
     parser = parser if parser is not None else Parser()
-    feed = parser.feed
     active = parser.active
-    match_header = P.match_header
     closed = parser.closed
     for line in lines:
         if closed:
@@ -1300,14 +1308,14 @@ def parse_clean(lines: Iterable[Line], parser: Parser | None = None) -> Iterator
             else:
                 key = parser.last_key if parser.use_callers else None
             b = active.get(key)
-            if b is not None and text[:1] not in _CONTEXT_FIRST and (len(text) < MIN_HEADER or match_header(text) is None):
+            if b is not None and text[:1] not in _CONTEXT_FIRST and (len(text) < MIN_HEADER or P.match_header(text) is None):
                 if b.feed(line):
                     continue
                 done: list[Report] = []
                 parser._close(key, done)
                 yield from done
                 continue
-        done = feed(line)
+        done = parser.feed(line)  # (methods called by name: the compiled code's native calls)
         if done:
             yield from done
     yield from closed
@@ -1326,16 +1334,16 @@ def parse_raw(lines: Iterable[str | bytes]) -> Iterator[Report]:
 # (The QP hints "=3D" and a soft break "=", "=20", "=09" at a line end share their "=": one
 # regex with that literal first, which sre scans for quickly.)
 # (printk's caller ids are ASCII digits, kernel/printk/printk.c: lines.py reads them so.)
-_EXTRA_SHAPES = (r"\[\s{0,12}[TC][0-9]{1,8}\]", r"@\d{1,4}\]", r"=(?:3D|(?:20|09)?\r?(?:\n|\Z))", r"\x1b", r"\r(?=[^\n])")
-_INTERESTING = re.compile("|".join((*(re.escape(lit) for lit in PREFILTER), *_EXTRA_SHAPES)))
-_INTERESTING_QP = re.compile(_INTERESTING.pattern + "|=")  # a QP log decodes every "=XX"
+_EXTRA_SHAPES: Final = (r"\[\s{0,12}[TC][0-9]{1,8}\]", r"@\d{1,4}\]", r"=(?:3D|(?:20|09)?\r?(?:\n|\Z))", r"\x1b", r"\r(?=[^\n])")
+_INTERESTING: Final = re.compile("|".join((*(re.escape(lit) for lit in PREFILTER), *_EXTRA_SHAPES)))
+_INTERESTING_QP: Final = re.compile(_INTERESTING.pattern + "|=")  # a QP log decodes every "=XX"
 # The same set split for speed: sre finds a pattern that starts with one literal character
 # with a fast scan, but tries a whole alternation at every offset (the alternation was most of
 # the quiet log's time).  A leftmost match of ``A|B`` starts where the earlier of A's and B's
 # leftmost matches starts, so the minimum over the literals (``_Hits``) and the shapes, each
 # searched alone, is ``_INTERESTING``'s answer (``_PlainHits``, tests/console/test_fastpath.py).
-_EXTRA_PARTS = tuple(re.compile(p) for p in _EXTRA_SHAPES)
-_EXTRA_PARTS_QP = (*_EXTRA_PARTS, re.compile("="))
+_EXTRA_PARTS: Final = tuple(re.compile(p) for p in _EXTRA_SHAPES)
+_EXTRA_PARTS_QP: Final = (*_EXTRA_PARTS, re.compile("="))
 
 
 class _PlainHits:
@@ -1404,12 +1412,12 @@ class _FindHits(_HitsBase):
 # ``str.find`` pass each: the passes were most of the quiet log's time.  Leftmost-first
 # matches never hide one that starts on a later line (literals hold no newline), and
 # ``first`` is only asked at line starts.
-_PREFILTER_AC = ahocorasick_rs.AhoCorasick(list(PREFILTER), matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
+_PREFILTER_AC: Final = ahocorasick_rs.AhoCorasick(list(PREFILTER), matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
 # The same over an ASCII block's bytes (a log's usual case; offsets are then the same): a str
 # haystack costs ahocorasick-rs a pass of its own to give character offsets (3.7x the time of
 # the scan on bytes, encoding included, on the quiet benchmark log).
-_PREFILTER_BAC = ahocorasick_rs.BytesAhoCorasick([lit.encode() for lit in PREFILTER],
-                                                 matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
+_PREFILTER_BAC: Final = ahocorasick_rs.BytesAhoCorasick([lit.encode() for lit in PREFILTER],
+                                                        matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
 
 
 # Where the non-literal shapes can match.  Each match of a shape holds one of its anchors (a
@@ -1422,16 +1430,16 @@ _PREFILTER_BAC = ahocorasick_rs.BytesAhoCorasick([lit.encode() for lit in PREFIL
 # no match of its shape.  The QP hint's matches at the block's end ("=", "=20\r" before \Z)
 # are tried apart (``_Hits._tail``); in a QP log every "=" is an anchor of both "=" shapes.
 _AnchorRow = tuple[tuple[str, ...], tuple[int, ...], int, str]
-_CALLER_ANCHOR: _AnchorRow = (tuple(c + d for c in "TC" for d in "0123456789"), (0,), 13, "[")  # "[", 12 blanks
-_ANCHOR_ROWS: tuple[_AnchorRow, ...] = (
+_CALLER_ANCHOR: Final[_AnchorRow] = (tuple(c + d for c in "TC" for d in "0123456789"), (0,), 13, "[")  # "[", 12 blanks
+_ANCHOR_ROWS: Final[tuple[_AnchorRow, ...]] = (
     _CALLER_ANCHOR, (("@",), (1,), 0, ""),
     (("=3D", "=\n", "=20\n", "=09\n", "=\r\n", "=20\r\n", "=09\r\n"), (2,), 0, ""),
     (("\x1b",), (3,), 0, ""), (("\r",), (4,), 0, ""),
 )
-_ANCHOR_ROWS_QP: tuple[_AnchorRow, ...] = (
+_ANCHOR_ROWS_QP: Final[tuple[_AnchorRow, ...]] = (
     _CALLER_ANCHOR, (("@",), (1,), 0, ""), (("=",), (2, 5), 0, ""), (("\x1b",), (3,), 0, ""), (("\r",), (4,), 0, ""),
 )
-_MAX_BACK = max(row[2] for row in _ANCHOR_ROWS)
+_MAX_BACK: Final = max(row[2] for row in _ANCHOR_ROWS)
 
 
 class _AnchorScan(NamedTuple):
@@ -1457,8 +1465,8 @@ def _anchor_scan(rows: tuple[_AnchorRow, ...]) -> _AnchorScan:
                        [(row[1], row[2], row[3]) for _, row in multi], single)
 
 
-_ANCHORS = _anchor_scan(_ANCHOR_ROWS)
-_ANCHORS_QP = _anchor_scan(_ANCHOR_ROWS_QP)
+_ANCHORS: Final = _anchor_scan(_ANCHOR_ROWS)
+_ANCHORS_QP: Final = _anchor_scan(_ANCHOR_ROWS_QP)
 
 
 class _Hits(_HitsBase):
@@ -1553,12 +1561,12 @@ class _Hits(_HitsBase):
 # reads as stamped, and a rarer one goes the line-by-line way; sre's class and Unicode-digit
 # tests per character were half the time of a run's scan (0.88 ms against 1.65 ms over the
 # dense benchmark's 0.67 MB of boot lines).  Possessive: what follows each piece cannot extend it.
-_STAMP_RX = r"\[ {0,12}+[0-9]{1,10}+\.[0-9]{1,9}+\]"
-_STAMP = re.compile(_STAMP_RX)
+_STAMP_RX: Final = r"\[ {0,12}+[0-9]{1,10}+\.[0-9]{1,9}+\]"
+_STAMP: Final = re.compile(_STAMP_RX)
 # Lines starting with "[ 12.345]".  Possessive (each piece is followed by a character it cannot
 # match, so nothing is given back either way): sre then keeps no backtracking state per line.
-_STAMPED_RUN = re.compile(r"(?:" + _STAMP_RX + r"[^\n]*+\n)*+")
-MIN_SKIP = 4  # fewer skippable lines are not worth the bookkeeping
+_STAMPED_RUN: Final = re.compile(r"(?:" + _STAMP_RX + r"[^\n]*+\n)*+")
+MIN_SKIP: Final = 4  # fewer skippable lines are not worth the bookkeeping
 
 
 def _unanchor(pattern: str) -> str:
@@ -1575,7 +1583,7 @@ def _stamped_upto(n: int) -> re.Pattern[str]:
     return rx
 
 
-_STAMPED_UPTO: dict[int, re.Pattern[str]] = {}
+_STAMPED_UPTO: Final[dict[int, re.Pattern[str]]] = {}
 
 # A stamped line that may be more than one more ``idle`` to a report whose text is over
 # (``_Builder.idling``), found at the newline before it: after the stamp and blanks, the
@@ -1592,7 +1600,7 @@ _STAMPED_UPTO: dict[int, re.Pattern[str]] = {}
 # line starts with a stamp, so such a stamp follows a "]" on its line.  Lines with caller
 # ids, header or context literals, QP, ANSI or CR are ``_INTERESTING`` and end the run
 # before any of this is asked.
-_ANY_FIRST_BODY = frozenset(("pgtable", "kfence_access", "ubsan_detail", "lockdep_task", "lockdep_at"))
+_ANY_FIRST_BODY: Final = frozenset(("pgtable", "kfence_access", "ubsan_detail", "lockdep_task", "lockdep_at"))
 
 
 def _group_end(pattern: str) -> int:
@@ -1650,7 +1658,7 @@ def _by_first_literal(alternatives: Iterable[str]) -> str:
                     + ["(?:" + alt + ")" for alt in others])
 
 
-_NOT_IDLE = re.compile(
+_NOT_IDLE: Final = re.compile(
     r"\n(?:[^\n]{" + str(MAX_LINE + 1) + r"}|\[\s{0,12}+\d{1,10}+\.\d{1,9}+\][^\S\n]*+(?:"
     + r"[\[<>|.\u2026(\-]|\d|(?i:snip)|(?=\n|\Z)|"
     + _by_first_literal([
@@ -1659,12 +1667,12 @@ _NOT_IDLE = re.compile(
         *(_unanchor(P.ungroup(rx.pattern)) for name, rx in P.BODY if name not in _ANY_FIRST_BODY)])
     + "))"
 )
-_NOT_IDLE_TEXT = ("+0x", "[inline]", "kernel:", "Call Trace:", "Message from syslogd@", " pgtable: ", " at 0x",
-                  " is out of range for type", " is trying to acquire lock:", " takes:", ", at: ")
+_NOT_IDLE_TEXT: Final = ("+0x", "[inline]", "kernel:", "Call Trace:", "Message from syslogd@", " pgtable: ", " at 0x",
+                         " is out of range for type", " is trying to acquire lock:", " takes:", ", at: ")
 # A "[" after the first character of a line: in a run every line starts with a stamp, which
 # holds no other "[", so this "[" follows its "]" (tests/console/test_block_runs.py holds it to
 # the plain "a ']', later on the line a stamp").  Searched for by its literal "[": 7x faster.
-_MID_STAMP = re.compile(r"\[(?<=[^\n]\[)\s{0,12}\d{1,10}\.\d{6}\]")
+_MID_STAMP: Final = re.compile(r"\[(?<=[^\n]\[)\s{0,12}\d{1,10}\.\d{6}\]")
 
 
 
@@ -1742,27 +1750,27 @@ class _Runs:
 
 # The plain lines of _BODY_RUNS' kinds (module constants: a compiled class's attribute is
 # its instances' only): a stamp as printk prints it, blanks, the text (group 1), the newline.
-_PLAIN_STAMP = _STAMP_RX + r"[ \t]{0,64}+"  # printk's ASCII form (see _STAMP_RX), then blanks
-_PLAIN_FRAME = (r"(([A-Za-z_][A-Za-z0-9_.]{0,255}+)\+0x([0-9a-f]{1,16}+)/0x([0-9a-f]{1,16}+)"
-                r"(?: \[([A-Za-z0-9_-]{1,64}+)\])?)\n")
-_PLAIN_REGISTER = r"(x[0-9]{1,2} ?: [0-9a-f]{16}(?: x[0-9]{1,2} ?: [0-9a-f]{16}){0,7})\n"
+_PLAIN_STAMP: Final = _STAMP_RX + r"[ \t]{0,64}+"  # printk's ASCII form (see _STAMP_RX), then blanks
+_PLAIN_FRAME: Final = (r"(([A-Za-z_][A-Za-z0-9_.]{0,255}+)\+0x([0-9a-f]{1,16}+)/0x([0-9a-f]{1,16}+)"
+                       r"(?: \[([A-Za-z0-9_-]{1,64}+)\])?)\n")
+_PLAIN_REGISTER: Final = r"(x[0-9]{1,2} ?: [0-9a-f]{16}(?: x[0-9]{1,2} ?: [0-9a-f]{16}){0,7})\n"
 # Its pairs: in such a text each "xN : value" starts the text or follows a blank, and no value
 # holds an "x", so these are patterns.XREG's pairs (test_block_runs.py), found without its
 # "(?:^|\s)" tried at every character.
-_REGISTER_PAIR = re.compile(r"(x[0-9]{1,2}) ?: ([0-9a-f]{16})")
-_PLAIN_SLAB_DUMP = (  # ASCII column: SLUB's poison bytes print as "k", "." and "Z"
+_REGISTER_PAIR: Final = re.compile(r"(x[0-9]{1,2}) ?: ([0-9a-f]{16})")
+_PLAIN_SLAB_DUMP: Final = (  # ASCII column: SLUB's poison bytes print as "k", "." and "Z"
     r"((?:Redzone|Object|Padding) {1,4}[0-9a-f]{8,16}: [0-9a-f]{2}(?: [0-9a-f]{2}){0,31}"
     r"(?: {1,4}[A-Za-z0-9.]{1,32})?)\n"
 )
-_PLAIN_FRAME_LINE = re.compile(_PLAIN_STAMP + _PLAIN_FRAME)
-_PLAIN_REGISTER_LINE = re.compile(_PLAIN_STAMP + _PLAIN_REGISTER)
-_PLAIN_SLAB_DUMP_LINE = re.compile(_PLAIN_STAMP + _PLAIN_SLAB_DUMP)
+_PLAIN_FRAME_LINE: Final = re.compile(_PLAIN_STAMP + _PLAIN_FRAME)
+_PLAIN_REGISTER_LINE: Final = re.compile(_PLAIN_STAMP + _PLAIN_REGISTER)
+_PLAIN_SLAB_DUMP_LINE: Final = re.compile(_PLAIN_STAMP + _PLAIN_SLAB_DUMP)
 # A run takes a line only when the next one is stamped (nothing can be glued to it): the same
 # patterns with that stamp as a lookahead, one regex call per line.
-_NEXT_STAMPED = "(?=" + _STAMP_RX + ")"
-_FRAME_RUN_LINE = re.compile(_PLAIN_STAMP + _PLAIN_FRAME + _NEXT_STAMPED)
-_REGISTER_RUN_LINE = re.compile(_PLAIN_STAMP + _PLAIN_REGISTER + _NEXT_STAMPED)
-_SLAB_DUMP_RUN_LINE = re.compile(_PLAIN_STAMP + _PLAIN_SLAB_DUMP + _NEXT_STAMPED)
+_NEXT_STAMPED: Final = "(?=" + _STAMP_RX + ")"
+_FRAME_RUN_LINE: Final = re.compile(_PLAIN_STAMP + _PLAIN_FRAME + _NEXT_STAMPED)
+_REGISTER_RUN_LINE: Final = re.compile(_PLAIN_STAMP + _PLAIN_REGISTER + _NEXT_STAMPED)
+_SLAB_DUMP_RUN_LINE: Final = re.compile(_PLAIN_STAMP + _PLAIN_SLAB_DUMP + _NEXT_STAMPED)
 
 
 class _BodyRun:
@@ -1828,11 +1836,11 @@ class _SlabDumpRun(_BodyRun):
 
 
 # Each kind's texts are its row's in match_body and no header's (tests/console/test_block_runs.py).
-_BODY_RUNS: tuple[_BodyRun, ...] = (_FrameRun(), _RegisterRun(), _SlabDumpRun())
+_BODY_RUNS: Final[tuple[_BodyRun, ...]] = (_FrameRun(), _RegisterRun(), _SlabDumpRun())
 # Which kind's run starts at a line, in one match: the kinds' texts are disjoint (a frame's
 # has "+0x" and no blank before it), so the one alternative that matches (``lastindex``) is
 # the kind.  tests/console/test_block_runs.py holds it to trying each kind's ``run``.
-_BODY_RUN_AT = re.compile(_PLAIN_STAMP + "(?:" + "|".join(
+_BODY_RUN_AT: Final = re.compile(_PLAIN_STAMP + "(?:" + "|".join(
     "(" + P.ungroup(rx) + ")" for rx in (_PLAIN_FRAME, _PLAIN_REGISTER, _PLAIN_SLAB_DUMP)) + ")" + _NEXT_STAMPED)
 
 
@@ -1900,11 +1908,10 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
         size = len(block)
         pos = 0  # offset of the next line in block
         runs = _Runs(block)
-        find = block.find
         not_idle = -1  # start of a line _NOT_IDLE (or _NOT_IDLE_TEXT) found, every line before it
         # back to where that search began being idle ones (-1: none known)
         while pos <= size:
-            nl = find("\n", pos)
+            nl = block.find("\n", pos)
             if nl < 0:
                 nl = size
             line = block[pos:nl]
@@ -1962,7 +1969,7 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                     continue  # too short to skip however it ends: not worth the searches
                 else:
                     for lit in _NOT_IDLE_TEXT:
-                        at = find(lit, start, end)
+                        at = block.find(lit, start, end)
                         if at >= 0:
                             end = max(start, block.rfind("\n", start, at) + 1)  # that line's start
                     bad = _MID_STAMP.search(block, start, end)

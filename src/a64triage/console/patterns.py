@@ -20,14 +20,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Final
 
 import ahocorasick_rs
 
 from a64triage.console.formats import FORMATS, NOT_REPORTS, Format
 from a64triage.console.kinds import Kind
 
-_HEX = r"[0-9a-fA-F]"
-_SYM = r"[\w.$@:\-]{1,256}?"  # symbol names: foo.isra.0, $x, __kvm_nvhe_foo
+_HEX: Final = r"[0-9a-fA-F]"
+_SYM: Final = r"[\w.$@:\-]{1,256}?"  # symbol names: foo.isra.0, $x, __kvm_nvhe_foo
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,10 @@ def ungroup(pattern: str) -> str:
 
 
 # Derived from formats.FORMATS (one row per report format); order matters: the first match wins.
-HEADERS: tuple[Header, ...] = tuple(Header(f.slot, f.kind, f.rx, f.first, f) for f in FORMATS)
+HEADERS: Final[tuple[Header, ...]] = tuple(Header(f.slot, f.kind, f.rx, f.first, f) for f in FORMATS)
 
-_HEADER_ANY: tuple[Header, ...] = tuple(h for h in HEADERS if not h.first)
-HEADERS_BY_FIRST: dict[str, tuple[Header, ...]] = {
+_HEADER_ANY: Final[tuple[Header, ...]] = tuple(h for h in HEADERS if not h.first)
+HEADERS_BY_FIRST: Final[dict[str, tuple[Header, ...]]] = {
     c: tuple(h for h in HEADERS if not h.first or c in h.first) for c in sorted({c for h in HEADERS for c in h.first})
 }
 
@@ -96,8 +97,8 @@ HEADERS_BY_FIRST: dict[str, tuple[Header, ...]] = {
 # The few headers that can start with any character (fortify's "memcpy: detected ...",
 # "comm: vmalloc: allocation failure") need their literal text; without it a line
 # starting with, say, "x" has no candidate at all and costs no regex.
-_ANY_LITERALS: tuple[str, ...] = tuple(dict.fromkeys(h.fmt.literal for h in _HEADER_ANY))
-_HEADERS_NO_FORTIFY: dict[str, tuple[Header, ...]] = {
+_ANY_LITERALS: Final[tuple[str, ...]] = tuple(dict.fromkeys(h.fmt.literal for h in _HEADER_ANY))
+_HEADERS_NO_FORTIFY: Final[dict[str, tuple[Header, ...]]] = {
     c: tuple(h for h in hs if h.first) for c, hs in HEADERS_BY_FIRST.items()
 }
 
@@ -105,9 +106,9 @@ _HEADERS_NO_FORTIFY: dict[str, tuple[Header, ...]] = {
 # syzkaller's headers may start anywhere in a line ("2018/01/09 14:28:48 BUG: memory leak",
 # "Oops: int3: 0000"): their literals, found by one Aho-Corasick scan (sre would try a regex
 # alternation of them at every offset), say where to try them.
-_ANYWHERE_LIT = ahocorasick_rs.AhoCorasick(sorted({f.literal for f in FORMATS if f.syz and f.literal}),
-                                           matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
-_BY_LITERAL: dict[str, tuple[Header, ...]] = {}
+_ANYWHERE_LIT: Final = ahocorasick_rs.AhoCorasick(sorted({f.literal for f in FORMATS if f.syz and f.literal}),
+                                                  matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
+_BY_LITERAL: Final[dict[str, tuple[Header, ...]]] = {}
 for _h in HEADERS:
     if _h.fmt.syz and _h.fmt.literal:
         _BY_LITERAL[_h.fmt.literal] = (*_BY_LITERAL.get(_h.fmt.literal, ()), _h)
@@ -148,12 +149,12 @@ def match_header(text: str, anywhere: bool = False) -> tuple[Header, re.Match[st
 
 
 # Headers printed as two lines (a newline inside a task's comm): the first piece's shape.
-SPLIT_LITERALS: tuple[str, ...] = tuple(dict.fromkeys(f.literal for f in FORMATS if f.split))
-SPLIT_HEAD = re.compile("|".join(f"(?:{f.split})" for f in FORMATS if f.split) or "(?!)")
+SPLIT_LITERALS: Final[tuple[str, ...]] = tuple(dict.fromkeys(f.literal for f in FORMATS if f.split))
+SPLIT_HEAD: Final = re.compile("|".join(f"(?:{f.split})" for f in FORMATS if f.split) or "(?!)")
 
 
 # Body lines: (name, regex).  The parser dispatches on the name.
-BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+BODY: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
     (name, re.compile(rx))
     for name, rx in (
         ("trace_start", r"^(?:Call trace|Call Trace|Backtrace|stack backtrace|backtrace(?: \(crc [0-9a-f]{1,16}\))?):\s?$"),
@@ -245,7 +246,7 @@ BODY: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 # First characters each body line can start with ("" = any).  Lets the parser try
 # only the few patterns that can match a line instead of all of them.
-_FIRST: dict[str, str] = {
+_FIRST: Final[dict[str, str]] = {
     "trace_start": "CBsb", "hyp_trace_start": "kPn", "hyp_trace_end": "k-", "hyp_offset": "kH", "hyp_cfi": "k(",
     "end_trace": "-", "end_panic": "-", "cpu": "C", "cpu_old": "C", "taint_ver": "NT", "taint_line": "T",
     "hardware": "H", "modules": "M", "workqueue": "W", "process": "P", "pstate": "p", "old_pc": "p", "pc": "p",
@@ -264,12 +265,12 @@ _FIRST: dict[str, str] = {
 # cheap necessary condition; the rest are chosen by first character.  The surviving
 # candidates are joined into one regex whose ``lastindex`` names the first (in table
 # order) that matches: one C-level call instead of a Python loop.
-_AUX_FIRST = "AFLSafTkM-otbP{p"  # aux_stack's literal starts; its "\d{1,3} locks held" adds any digit
-_UBSAN_STARTS = ("index ", "shift exponent", "signed integer overflow", "load of value")
-_KNOWN_FIRST = frozenset(c for chars in _FIRST.values() for c in chars) | frozenset(_AUX_FIRST)
+_AUX_FIRST: Final = "AFLSafTkM-otbP{p"  # aux_stack's literal starts; its "\d{1,3} locks held" adds any digit
+_UBSAN_STARTS: Final = ("index ", "shift exponent", "signed integer overflow", "load of value")
+_KNOWN_FIRST: Final = frozenset(c for chars in _FIRST.values() for c in chars) | frozenset(_AUX_FIRST)
 _Union = tuple[re.Pattern[str], tuple[str, ...], bool]
-BODY_RX: dict[str, re.Pattern[str]] = dict(BODY)
-_UNIONS: dict[tuple[str, int], _Union] = {}
+BODY_RX: Final[dict[str, re.Pattern[str]]] = dict(BODY)
+_UNIONS: Final[dict[tuple[str, int], _Union]] = {}
 
 
 def _guard_bits(text: str) -> int:
@@ -330,7 +331,7 @@ def match_body(text: str) -> tuple[str | None, re.Match[str] | None]:
 
 
 # Context lines that may appear anywhere in the log (mostly at boot, before the crash).
-CONTEXT: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+CONTEXT: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
     (name, re.compile(rx))
     for name, rx in (
         ("linux_version", r"^Linux version (?P<ver>\S{1,120}) (?P<rest>.{0,400})$"),
@@ -346,38 +347,38 @@ CONTEXT: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # Call-trace entry formats.
 # powerpc prints each entry as "[stack pointer] [return address] f+0x1/0x2", the first
 # one possibly "(unreliable)" (arch/powerpc/kernel/process.c show_stack()).
-_PPC_SP_LR = r"(?:\[" + _HEX + r"{16}\] \[" + _HEX + r"{16}\]\s{1,12})?"
-FRAME_MODERN: re.Pattern[str] = re.compile(
+_PPC_SP_LR: Final = r"(?:\[" + _HEX + r"{16}\] \[" + _HEX + r"{16}\]\s{1,12})?"
+FRAME_MODERN: Final[re.Pattern[str]] = re.compile(
     r"^(?P<unrel>\?\s{1,4})?(?:\[<(?P<addr>" + _HEX + r"{8,16})>\]\s{1,8})?" + _PPC_SP_LR + r"(?P<unrel2>\?\s{1,4})?(?P<func>" + _SYM + r")\+0x(?P<off>"
     + _HEX + r"{1,16})"
     r"/0x(?P<size>" + _HEX + r"{1,16})(?:\s{1,4}\[(?P<mod>[\w\-]{1,64})(?: " + _HEX + r"{8,64})?\])?"
     r"(?:\s{1,4}\((?P<marker>[PLFCT])\))?(?:\s{1,4}(?P<src>[^\s:]{1,300}:\d{1,7}(?::\d{1,5})?))?"
     r"(?:\s{1,4}\[(?P<inline>inline)\])?(?P<unrel3>\s{1,4}\(unreliable\))?\s{0,4}$"
 )
-FRAME_INLINE: re.Pattern[str] = re.compile(
+FRAME_INLINE: Final[re.Pattern[str]] = re.compile(
     r"^(?:\[<" + _HEX + r"{8,16}>\]\s{1,8})?" + _PPC_SP_LR + r"(?P<func>" + _SYM + r")\s{1,4}(?P<src>[^\s:]{1,300}:\d{1,7}(?::\d{1,5})?)\s{1,4}\[inline\]\s{0,4}$"
 )
-FRAME_ADDR_ONLY: re.Pattern[str] = re.compile(
+FRAME_ADDR_ONLY: Final[re.Pattern[str]] = re.compile(
     r"^\[<(?P<addr>" + _HEX + r"{8,16}|\s{0,16}\(null\))>\]\s{1,16}(?P<func>\S{1,300})?\s{0,4}$"
 )
-FRAME_HYP: re.Pattern[str] = re.compile(
+FRAME_HYP: Final[re.Pattern[str]] = re.compile(
     r"^(?:kvm \[\d{1,10}\]: )?\s{0,4}\[<(?P<addr>" + _HEX + r"{1,16})>\]\s{1,8}(?P<sym>\S{1,300}?)(?:\s{1,4}\[hyp\])?\s{0,4}$"
 )
-FRAME_ARM32: re.Pattern[str] = re.compile(
+FRAME_ARM32: Final[re.Pattern[str]] = re.compile(
     r"^\[<(?P<addr>" + _HEX + r"{8})>\]\s?\((?P<func>" + _SYM + r")(?:\+0x(?P<off>" + _HEX + r"{1,8})/0x(?P<size>"
     + _HEX + r"{1,8}))?(?: \[(?P<mod>[\w\-]{1,64})\])?\) from \[<(?P<from>" + _HEX + r"{8})>\]"
     r"(?: {1,4}\((?P<caller>" + _SYM + r")\+0x" + _HEX + r"{1,8}/0x" + _HEX + r"{1,8}(?: \[[\w\-]{1,64}\])?\))?"
 )
-FRAME_ARM32_NEW: re.Pattern[str] = re.compile(
+FRAME_ARM32_NEW: Final[re.Pattern[str]] = re.compile(
     r"^(?P<func>" + _SYM + r")(?: \[(?P<mod>[\w\-]{1,64})\])? from (?P<caller>" + _SYM + r")\+0x(?P<off>"
     + _HEX + r"{1,8})/0x(?P<size>" + _HEX + r"{1,8})(?: \[(?P<mod2>[\w\-]{1,64})\])?\s?$"
 )
-SYMBOL: re.Pattern[str] = re.compile(
+SYMBOL: Final[re.Pattern[str]] = re.compile(
     r"^(?P<func>" + _SYM + r")\+0x(?P<off>" + _HEX + r"{1,16})/0x(?P<size>" + _HEX + r"{1,16})"
     r"(?:\s{1,4}\[(?P<mod>[\w\-]{1,64})(?: " + _HEX + r"{8,64})?\])?"
 )
-HEX_ONLY = re.compile(r"^(?:0x)?(?P<v>" + _HEX + r"{1,16})$")
-XREG = re.compile(r"(?:^|\s)(x\d{1,2}|lr|sp|fp)\s?: (" + _HEX + r"{16})")
-RREG = re.compile(r"(?:^|\s)(r\d{1,2}|ip|fp|sp|lr|pc)\s?: (" + _HEX + r"{8})")
-KVM_PREFIX = re.compile(r"^kvm \[\d{1,10}\]: ")
-ARM32_HINT = re.compile(r"(?:\bSMP ARM|\bPREEMPT ARM|\bARM| THUMB2?)$")
+HEX_ONLY: Final = re.compile(r"^(?:0x)?(?P<v>" + _HEX + r"{1,16})$")
+XREG: Final = re.compile(r"(?:^|\s)(x\d{1,2}|lr|sp|fp)\s?: (" + _HEX + r"{16})")
+RREG: Final = re.compile(r"(?:^|\s)(r\d{1,2}|ip|fp|sp|lr|pc)\s?: (" + _HEX + r"{8})")
+KVM_PREFIX: Final = re.compile(r"^kvm \[\d{1,10}\]: ")
+ARM32_HINT: Final = re.compile(r"(?:\bSMP ARM|\bPREEMPT ARM|\bARM| THUMB2?)$")

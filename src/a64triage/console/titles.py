@@ -14,7 +14,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from a64triage.console.demangle import demangle
 from a64triage.console.formats import (
@@ -40,7 +40,7 @@ from a64triage.console.patterns import (
 from a64triage.console.records import Frame
 
 # Functions never blamed.  Exact names, then prefixes.
-SKIP_EXACT: frozenset[str] = frozenset(  # one whitespace-separated table, easier to review than a list
+SKIP_EXACT: Final[frozenset[str]] = frozenset(  # one whitespace-separated table, easier to review than a list
     """
     dump_backtrace show_stack dump_stack dump_stack_lvl __dump_stack show_regs __show_regs
     panic vpanic nmi_panic abort add_taint __warn __warn_printk warn_slowpath_fmt warn_slowpath_null
@@ -92,21 +92,21 @@ SKIP_EXACT: frozenset[str] = frozenset(  # one whitespace-separated table, easie
     kthread ret_from_fork ret_from_fork_asm rcu_gp_kthread rcu_gp_fqs_loop rcu_gp_fqs
     """.split()  # noqa: SIM905
 )
-SKIP_PREFIX: tuple[str, ...] = (
+SKIP_PREFIX: Final[tuple[str, ...]] = (
     "kasan_", "__kasan_", "__asan_", "asan_", "__hwasan_", "kfence_", "__kfence_", "__ubsan_handle_",
     "ubsan_", "report_ubsan", "lockdep_", "__lockdep_", "print_lock", "debug_lockdep",
     "el1h_64_", "el1t_64_", "el0t_64_", "el0t_32_", "el1_", "__sanitizer_", "__warn", "warn_",
     "dump_stack", "__refcount_", "__might_", "__kcsan_", "kcsan_",
 )
 # Exception-vector entries: the frame the unwinder prints where an exception interrupted code.
-ENTRY = re.compile(r"^(?:el[01](?:[th]_(?:64|32))?_(?:sync|irq|fiq|error)|__(?:und|dabt|pabt|irq)_svc(?:_finish)?)$")
+ENTRY: Final = re.compile(r"^(?:el[01](?:[th]_(?:64|32))?_(?:sync|irq|fiq|error)|__(?:und|dabt|pabt|irq)_svc(?:_finish)?)$")
 # A compiler suffix: the first of these in the name's tail of word characters and dots.  Found in
 # two linear steps (the tail on the reversed name, then the marker in it): one searching regex
 # anchored at "$" would rescan the tail from every dot (issue #16: no super-linear pattern).
-_SUFFIX = re.compile(r"\.(?:isra|constprop|part|cold|lto_priv|llvm|cfi|cfi_jt|localalias|\d)")
-_TAIL_REVERSED = re.compile(r"[\w.]*+")
-_SYMBOL_IN_TEXT = re.compile(r"(?<![\w.$])([\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}(?: \[[\w\-]{1,64}\])?")
-_NUMBERS = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,16}\b|\b\d+\b")
+_SUFFIX: Final = re.compile(r"\.(?:isra|constprop|part|cold|lto_priv|llvm|cfi|cfi_jt|localalias|\d)")
+_TAIL_REVERSED: Final = re.compile(r"[\w.]*+")
+_SYMBOL_IN_TEXT: Final = re.compile(r"(?<![\w.$])([\w.$]{1,256})\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}(?: \[[\w\-]{1,64}\])?")
+_NUMBERS: Final = re.compile(r"0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,16}\b|\b\d+\b")
 
 
 
@@ -165,7 +165,7 @@ def normalize(text: str) -> str:
     return re.sub(r"\s{2,}", " ", text)[:200]
 
 
-_INTERNAL_TITLES: dict[str, str] = {
+_INTERNAL_TITLES: Final[dict[str, str]] = {
     "Oops - BUG": "kernel BUG",
     "Oops - BTI": "BTI failure",
     "Oops - GCS": "GCS failure",
@@ -286,13 +286,13 @@ def build_title(
 
 # The guilty-frame rules that read every frame of the report in line order (``everything``);
 # the others read the first call trace only.
-READS_EVERYTHING = frozenset(("rcu", "locks", "after"))
+READS_EVERYTHING: Final = frozenset(("rcu", "locks", "after"))
 
-_SKIP_RX = re.compile("|".join(f"(?:{p})" for p in SKIP_FRAMES))
-_STALL_RX = re.compile("|".join(f"(?:{p})" for p in STALL_ANCHORS))
-_FUNC_NAME = re.compile(r"^[A-Za-z0-9_]{1,256}")  # syzkaller's function: up to the first "." suffix
+_SKIP_RX: Final = re.compile("|".join(f"(?:{p})" for p in SKIP_FRAMES))
+_STALL_RX: Final = re.compile("|".join(f"(?:{p})" for p in STALL_ANCHORS))
+_FUNC_NAME: Final = re.compile(r"^[A-Za-z0-9_]{1,256}")  # syzkaller's function: up to the first "." suffix
 # Title normalisation (addresses, numbers, file:line, executor names), applied last.
-_NORMALISE: tuple[tuple[re.Pattern[str], str], ...] = (
+_NORMALISE: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"syz-executor\.?[0-9]+(?:[/:][0-9]+)?"), "syz-executor"),
     (re.compile(r"syzkaller[0-9]+(?:[/:][0-9]+)?"), "syzkaller"),
     (re.compile(r"([^a-zA-Z0-9])(?:0x)?[0-9a-f]{6,}"), r"\1ADDR"),
@@ -303,15 +303,15 @@ _NORMALISE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(\W)(\d+)(\W|$)"), r"\1NUM\3"),
     (re.compile(r"\d{7,}"), "NUM"),
 )
-_ADDRESS = re.compile(r"^(?:0x)?[0-9a-f]{8,16}$")  # an unsymbolized frame: no function to blame
-_DROPPED = re.compile(r"\s{0,4}\*\* \d{1,10} printk messages dropped \*\*.{0,4000}$")
-_FAULT_INJECTION = re.compile(r"^should_fail(?:slab)?$")
-_IRQ_ENTRIES = frozenset(("el1h_64_irq", "__irq_svc"))
-_TIMESTAMP_IN_TITLE = re.compile(r"\[ *[0-9]+\.[0-9]+\]")
+_ADDRESS: Final = re.compile(r"^(?:0x)?[0-9a-f]{8,16}$")  # an unsymbolized frame: no function to blame
+_DROPPED: Final = re.compile(r"\s{0,4}\*\* \d{1,10} printk messages dropped \*\*.{0,4000}$")
+_FAULT_INJECTION: Final = re.compile(r"^should_fail(?:slab)?$")
+_IRQ_ENTRIES: Final = frozenset(("el1h_64_irq", "__irq_svc"))
+_TIMESTAMP_IN_TITLE: Final = re.compile(r"\[ *[0-9]+\.[0-9]+\]")
 # A line naming the interrupted pc (x86 "RIP: 0010:f+0x1/0x2" or "RIP: 0033:0x7f...", powerpc "NIP",
 # arm64 "pc : ", arm "PC is at"), as syzkaller finds it anywhere in a line.
-_PC_LINE = re.compile(r"(?:IP|NIP|pc |PC is at):? (?:[0-9]{1,4}:)?(?:\[<?(?:0x)?[0-9a-f]{1,16}>?\] {1,8}){0,2}"
-                      r"(?:\w{1,256}[.+]|0x[0-9a-f]|\(null\))")
+_PC_LINE: Final = re.compile(r"(?:IP|NIP|pc |PC is at):? (?:[0-9]{1,4}:)?(?:\[<?(?:0x)?[0-9a-f]{1,16}>?\] {1,8}){0,2}"
+                             r"(?:\w{1,256}[.+]|0x[0-9a-f]|\(null\))")
 
 
 
@@ -638,11 +638,11 @@ def syz_title(fmt: Format, header: str, lines: Sequence[Line], facts: dict[str, 
     return SyzTitle(title, (), crash_type(title), "matched title but not report regexp", None)
 
 
-_TRACE_START = BODY_RX["trace_start"]
-_FRAME_FORMS = (FRAME_MODERN, FRAME_INLINE, FRAME_ARM32, FRAME_ARM32_NEW, FRAME_ADDR_ONLY)
+_TRACE_START: Final = BODY_RX["trace_start"]
+_FRAME_FORMS: Final = (FRAME_MODERN, FRAME_INLINE, FRAME_ARM32, FRAME_ARM32_NEW, FRAME_ADDR_ONLY)
 # Any of _FRAME_FORMS, one match call: their alternation without the group names (which
 # repeat between forms).  An alternation matches at 0 exactly when one of its forms does.
-_ANY_FRAME = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z0-9_]+>', '(?:', rx.pattern)})" for rx in _FRAME_FORMS))
+_ANY_FRAME: Final = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z0-9_]+>', '(?:', rx.pattern)})" for rx in _FRAME_FORMS))
 
 
 def _frameless_trace(lines: Sequence[Line], joined: str | None = None) -> bool:
@@ -686,14 +686,14 @@ def _trace_without_frames(lines: Sequence[Line], is_frame: Callable[[str], bool]
     return False
 
 
-_ALLOC_FREE = re.compile(r"^(?:Allocated|Freed)(?: by task \d{1,10})?:$")  # KASAN's object stacks
+_ALLOC_FREE: Final = re.compile(r"^(?:Allocated|Freed)(?: by task \d{1,10})?:$")  # KASAN's object stacks
 # What every trace opener line holds: "Call "/"Backtrace" (trace_start, as _frameless_trace
 # requires) or the start of an _ALLOC_FREE line.
-_OPENER_WORDS = ("Call ", "Backtrace", "Allocated", "Freed")
+_OPENER_WORDS: Final = ("Call ", "Backtrace", "Allocated", "Freed")
 
 
-_SOURCE_END = re.compile(r"(?<=[a-zA-Z0-9_\-])\.[ch]:[0-9]")  # the end of "path/file.c:123"
-_PATH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./")
+_SOURCE_END: Final = re.compile(r"(?<=[a-zA-Z0-9_\-])\.[ch]:[0-9]")  # the end of "path/file.c:123"
+_PATH_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./")
 
 
 def _source_file(line: str) -> str | None:
@@ -710,14 +710,14 @@ def _source_file(line: str) -> str | None:
     return line[start : m.start() + 2]
 
 
-_FILE_IGNORE = re.compile("|".join(f"(?:{p})" for p in GUILTY_FILE_IGNORE))
+_FILE_IGNORE: Final = re.compile("|".join(f"(?:{p})" for p in GUILTY_FILE_IGNORE))
 # Lines whose file names are not where the report happened (lockdep's "at:" and irq-state
 # lines, held-lock lists, register descriptions).
-_LINE_IGNORE = re.compile(r"(?:hardirqs|softirqs)\s+last\s+(?:enabled|disabled)|,\s+at:\s+|^\s*#\d+:"
-                          r"|^Register r\d+ information")
-_DEEPER = re.compile(r"^/[a-zA-Z0-9_\-./]+/[a-zA-Z0-9_\-]+\.[ch]$")
+_LINE_IGNORE: Final = re.compile(r"(?:hardirqs|softirqs)\s+last\s+(?:enabled|disabled)|,\s+at:\s+|^\s*#\d+:"
+                                 r"|^Register r\d+ information")
+_DEEPER: Final = re.compile(r"^/[a-zA-Z0-9_\-./]+/[a-zA-Z0-9_\-]+\.[ch]$")
 # RCU stalls: the stalled code follows the interrupt that caught it.
-_INTERRUPT_ENDS = ("apic_timer_interrupt+0x", "el1h_64_irq+0x", "Exception stack")
+_INTERRUPT_ENDS: Final = ("apic_timer_interrupt+0x", "el1h_64_irq+0x", "Exception stack")
 
 
 def _clean_path(path: str) -> str:
