@@ -129,22 +129,23 @@ def main() -> int:
     rows = [("shape", "size", "code", "parser", "reports", "parse MiB/s", "parse MB/s", "grep -c MiB/s",
              "parse/grep", "max RSS", "x baseline")]
     with tempfile.TemporaryDirectory(prefix="a64triage-bench-") as tmp:
-        # (shape, size, plain? for each run of this code)
-        jobs: list[tuple[str, float, tuple[bool, ...]]] = [(s, args.mb * (1 << 20), (False, True)) for s in shapes]
+        jobs = [(s, args.mb * (1 << 20), False) for s in shapes]  # (shape, size, the RSS run?)
         if args.rss_gb:
-            jobs.append(("quiet", args.rss_gb * (1 << 30), (False,)))  # the RSS run: compiled only
-        for shape, want, twins in jobs:
+            jobs.append(("quiet", args.rss_gb * (1 << 30), True))
+        for shape, want, rss_run in jobs:
             path = Path(tmp) / f"{shape}.log"
             size = build(path, int(want), quiet_chunk() if shape == "quiet" else dense_chunk())
             mib = size / (1 << 20)
             grep = min(grep_seconds(path) for _ in range(2))
-            # The compiled parser (what the install builds), then its plain twin on the same file
-            # (the RSS run only compiled), then the baseline's own build.
-            runs = [("this", plain, ROOT / "src") for plain in twins]
-            if args.baseline is not None and len(twins) > 1:
-                runs.append(("baseline", False, args.baseline))
+            # The compiled parser (what the install builds), then its plain twin on the same file,
+            # then the baseline's own build (the RSS run: compiled only).
+            runs = [("this", False, ROOT / "src")]
+            if not rss_run:
+                runs.append(("this", True, ROOT / "src"))
+                if args.baseline is not None:
+                    runs.append(("baseline", False, args.baseline))
             measured = [(code, *parse_child(path, plain, src)) for code, plain, src in runs]
-            base = measured[-1][2] if runs[-1][0] == "baseline" else None
+            base = next((secs for code, _, secs, _, _ in measured if code == "baseline"), None)
             for code, reports, secs, rss, parser in measured:
                 rows.append((shape, f"{mib:,.0f} MiB", code, parser, f"{reports:,}", f"{mib / secs:,.1f}",
                              f"{size / secs / 1e6:,.1f}", f"{mib / grep:,.0f}", f"1/{secs / grep:,.0f}",

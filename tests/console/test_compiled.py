@@ -139,21 +139,16 @@ def _rebound(tree: ast.Module) -> set[str]:
     """Names a module binds more than once at top level, or inside a loop, branch or ``with``
     there, or declares ``global``: no constants."""
     seen: dict[str, int] = {}
+    nested: set[str] = set()
     for node in tree.body:
-        targets: list[ast.expr] = []
-        if isinstance(node, ast.Assign):
-            targets = node.targets
-        elif isinstance(node, ast.AnnAssign):
-            targets = [node.target]
-        elif isinstance(node, (ast.For, ast.While, ast.If, ast.With, ast.Try)):
-            targets = [n for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-            targets += targets  # counted twice: never a constant
-        for t in targets:
-            for n in ast.walk(t):
-                if isinstance(n, ast.Name):
-                    seen[n.id] = seen.get(n.id, 0) + 1
+        if isinstance(node, (ast.For, ast.While, ast.If, ast.With, ast.Try)):
+            nested.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        for n in (n for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)):
+            seen[n.id] = seen.get(n.id, 0) + 1
     glob = {n for node in ast.walk(tree) if isinstance(node, ast.Global) for n in node.names}
-    return {n for n, k in seen.items() if k > 1} | glob
+    return {n for n, k in seen.items() if k > 1} | nested | glob
 
 
 def _is_type(value: ast.expr) -> bool:
