@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from test_fastpath import TEMPLATES, _state, cut_blocks
 
 from a64triage.console import patterns as P
-from a64triage.console.lines import _TS_CALLER, CleanState, Skip, clean, new_line, plain_stamped
+from a64triage.console.lines import _TS_CALLER, CleanState, Line, Skip, clean, plain_stamped
 from a64triage.console.parser import (
     _BODY_RUNS,
     _MID_STAMP,
@@ -101,7 +101,7 @@ def test_a_body_run_takes_a_line_as_feed_does(case: tuple[int, str]) -> None:
     kind = _BODY_RUNS[k]
     m = kind.line.fullmatch(raw)
     assert m is not None
-    line = new_line(7, m.group(1), None, True, False)
+    line = Line(7, m.group(1), None, True, False)
     ready = 0
     for template in TEMPLATES:
         if not kind.ready(template):

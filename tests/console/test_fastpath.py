@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from a64triage.console import parse_file, parse_lines, report_to_json
 from a64triage.console import patterns as P
 from a64triage.console.formats import NOT_REPORTS, PREFILTER
-from a64triage.console.lines import clean
+from a64triage.console.lines import Line, clean
 from a64triage.console.parser import _FindHits, _frame_from, _Hits, _is_frame, _PlainHits
 
 
@@ -336,7 +336,8 @@ def _only_counts_idle(raw: str) -> None:
         b = dataclasses.replace(template, frames=list(template.frames), slots=set(template.slots))
         parser = Parser()
         parser.active[None], parser.order = b, [None]
-        b.feed(cleaned[0]._replace(text="x"))  # stamped_body as after the run's first line
+        one = cleaned[0]
+        b.feed(Line(one.no, "x", one.caller, one.stamped, one.elided))  # stamped_body as after the run's first line
         want = _state(b)
         want["idle"] += 1
         assert parser.feed(cleaned[0]) == [] and parser.active.get(None) is b, raw

@@ -483,8 +483,39 @@ NOT_REPORTS = re.compile(
     r"|(?i:WARNING: .{0,80}uses (?:deprecated v2 capabilities|wireless extensions)))"
 )
 
-# Context lines the parser reads outside reports (boot banner, kvm init): their literals.
-CONTEXT_LITERALS: tuple[str, ...] = ("Linux version", "kvm [", "Machine model")
+@dataclass(frozen=True)
+class ContextLine:
+    """A line printed outside any report whose fact every later report of the log carries
+    (the kernel, the machine, how KVM set up hyp mode): parser._Context reads it."""
+
+    name: str
+    literal: str  # text every such line contains (PREFILTER): as specific as the line allows
+    rx: str  # matched at the start of the cleaned line
+    source: str  # the kernel code printing it
+
+
+_KVM = r"^kvm \[\d{1,10}\]: "  # kvm_info()/kvm_debug()'s prefix (arch/arm64/include/asm/kvm_host.h)
+CONTEXT_LINES: tuple[ContextLine, ...] = (
+    ContextLine("linux_version", "Linux version", r"^Linux version (?P<ver>\S{1,120}) (?P<rest>.{0,400})$",
+                "init/version.c linux_banner"),
+    ContextLine("machine", "Machine model", r"^(?:OF: fdt: )?Machine model: (?P<v>.{1,200})$",
+                "drivers/of/fdt.c early_init_dt_scan_nodes() (\"OF: fdt: \" since 4.x)"),
+    # The kvm lines' own text, not their "kvm [1]: " prefix: a KVM host prints many kvm lines
+    # at boot (vgic, errata, erratum workarounds), and each literal hit ends a skipped run.
+    ContextLine("kvm_vmid", "-bit VMID", _KVM + r"(?P<v>\d{1,2})-bit VMID", "arch/arm64/kvm/arm.c (init)"),
+    ContextLine("kvm_idmap", "IDMAP page: ", _KVM + r"IDMAP page: (?P<v>" + _HEX + r"{1,16})",
+                "arch/arm64/kvm/mmu.c kvm_mmu_init()"),
+    ContextLine("kvm_va", "HYP VA range: ", _KVM + r"HYP VA range: (?P<lo>" + _HEX + r"{1,16}):(?P<hi>" + _HEX + r"{1,16})",
+                "arch/arm64/kvm/mmu.c kvm_mmu_init()"),
+    ContextLine("kvm_ipa", "IPA Size Limit: ", _KVM + r"IPA Size Limit: (?P<v>\d{1,3}) ?bits",
+                "arch/arm64/kvm/reset.c kvm_set_ipa_limit()"),
+    ContextLine("kvm_init", "mode initialized successfully",
+                _KVM + r"(?P<mode>VHE|Hyp nVHE|Protected nVHE|Hyp|nVHE|hyp)? ?mode initialized successfully",
+                "arch/arm64/kvm/arm.c kvm_arm_init()"),
+)
+"""The context lines (patterns.CONTEXT compiles them)."""
+
+CONTEXT_LITERALS: tuple[str, ...] = tuple(dict.fromkeys(c.literal for c in CONTEXT_LINES))
 
 _LITERALS = list(dict.fromkeys([f.literal for f in FORMATS if f.literal] + ["WARNING", "BUG", "INFO"]
                                 + list(CONTEXT_LITERALS)))

@@ -33,7 +33,6 @@ from a64triage.console.lines import (
     Skip,
     clean,
     elision,
-    new_line,
     plain_stamped,
 )
 from a64triage.console.records import Frame, KvmInfo, Report
@@ -162,16 +161,17 @@ def _frame_from(text: str, stack: str, line_no: int) -> Frame | None:
 
 
 def _symbol_or_address(value: str, stack: str, line_no: int) -> Frame | None:
+    """A pc/lr value as a frame (every report has two: ``_new_frame``, not ``Frame(...)``)."""
     value = value.strip()
     m = P.SYMBOL.match(value)
     if m:
-        return Frame(function=m["func"], offset=_hex(m["off"]), size=_hex(m["size"]), module=m["mod"],
-                     stack=stack, line_no=line_no)
+        func, off, size, mod = m.group("func", "off", "size", "mod")
+        return _new_frame(func, int(off, 16), int(size, 16), mod, None, None, False, None, stack, line_no)
     m = P.HEX_ONLY.match(value)
     if m:
-        return Frame(address=_hex(m["v"]), stack=stack, line_no=line_no)
+        return _new_frame(None, None, None, None, int(m["v"], 16), None, False, None, stack, line_no)
     if value and " " not in value and len(value) < 200:
-        return Frame(function=value, stack=stack, line_no=line_no)
+        return _new_frame(value, None, None, None, None, None, False, None, stack, line_no)
     return None
 
 
@@ -1669,6 +1669,12 @@ _NOT_IDLE: Final = re.compile(
 )
 _NOT_IDLE_TEXT: Final = ("+0x", "[inline]", "kernel:", "Call Trace:", "Message from syslogd@", " pgtable: ", " at 0x",
                          " is out of range for type", " is trying to acquire lock:", " takes:", ", at: ")
+# Looked for in one Aho-Corasick pass (the first match found starts where the earliest of the
+# literals' ``str.find`` would: leftmost-first), over an ASCII block's bytes when it has them
+# (_Hits.raw), instead of one ``str.find`` pass per literal over the run.
+_NOT_IDLE_AC: Final = ahocorasick_rs.AhoCorasick(list(_NOT_IDLE_TEXT), matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
+_NOT_IDLE_BAC: Final = ahocorasick_rs.BytesAhoCorasick([lit.encode() for lit in _NOT_IDLE_TEXT],
+                                                       matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
 # A "[" after the first character of a line: in a run every line starts with a stamp, which
 # holds no other "[", so this "[" follows its "]" (tests/console/test_block_runs.py holds it to
 # the plain "a ']', later on the line a stamp").  Searched for by its literal "[": 7x faster.
@@ -1880,7 +1886,7 @@ def _body_run(kind: _BodyRun, block: str, pos: int, no: int, parser: Parser) -> 
             break
         no += 1
         taken += 1
-        kind.take(b, m, new_line(no, text, None, True, False))
+        kind.take(b, m, Line(no, text, None, True, False))
         pos = m.end()
     return pos, taken
 
@@ -1968,10 +1974,12 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                 elif lines - 1 < MIN_SKIP:
                     continue  # too short to skip however it ends: not worth the searches
                 else:
-                    for lit in _NOT_IDLE_TEXT:
-                        at = block.find(lit, start, end)
-                        if at >= 0:
-                            end = max(start, block.rfind("\n", start, at) + 1)  # that line's start
+                    raw = runs.hits.raw
+                    found = (_NOT_IDLE_BAC.find_matches_as_indexes(raw[start:end]) if raw is not None
+                             else _NOT_IDLE_AC.find_matches_as_indexes(block[start:end]))
+                    if found:
+                        at = start + found[0][1]
+                        end = max(start, block.rfind("\n", start, at) + 1)  # that line's start
                     bad = _MID_STAMP.search(block, start, end)
                     if bad is not None:
                         end = max(start, block.rfind("\n", start, bad.start()) + 1)

@@ -24,7 +24,7 @@ from typing import Final
 
 import ahocorasick_rs
 
-from a64triage.console.formats import FORMATS, NOT_REPORTS, Format
+from a64triage.console.formats import CONTEXT_LINES, FORMATS, NOT_REPORTS, Format
 from a64triage.console.kinds import Kind
 
 _HEX: Final = r"[0-9a-fA-F]"
@@ -330,19 +330,9 @@ def match_body(text: str) -> tuple[str | None, re.Match[str] | None]:
     return name, BODY_RX[name].match(text)
 
 
-# Context lines that may appear anywhere in the log (mostly at boot, before the crash).
-CONTEXT: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
-    (name, re.compile(rx))
-    for name, rx in (
-        ("linux_version", r"^Linux version (?P<ver>\S{1,120}) (?P<rest>.{0,400})$"),
-        ("machine", r"^(?:OF: fdt: )?Machine model: (?P<v>.{1,200})$"),
-        ("kvm_vmid", r"^kvm \[\d{1,10}\]: (?P<v>\d{1,2})-bit VMID"),
-        ("kvm_idmap", r"^kvm \[\d{1,10}\]: IDMAP page: (?P<v>" + _HEX + r"{1,16})"),
-        ("kvm_va", r"^kvm \[\d{1,10}\]: HYP VA range: (?P<lo>" + _HEX + r"{1,16}):(?P<hi>" + _HEX + r"{1,16})"),
-        ("kvm_ipa", r"^kvm \[\d{1,10}\]: IPA Size Limit: (?P<v>\d{1,3}) ?bits"),
-        ("kvm_init", r"^kvm \[\d{1,10}\]: (?P<mode>VHE|Hyp nVHE|Protected nVHE|Hyp|nVHE|hyp)? ?mode initialized successfully"),
-    )
-)
+# Context lines that may appear anywhere in the log (mostly at boot, before the crash):
+# formats.CONTEXT_LINES' rows, compiled.
+CONTEXT: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple((c.name, re.compile(c.rx)) for c in CONTEXT_LINES)
 
 # Call-trace entry formats.
 # powerpc prints each entry as "[stack pointer] [return address] f+0x1/0x2", the first
