@@ -10,6 +10,7 @@ optional, or in every branch of an alternation.
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any
 
 import pytest
@@ -18,6 +19,13 @@ from a64triage.console.formats import CONTEXT_LINES, FORMATS, PREFILTER
 
 sre = importlib.import_module("re._parser")  # untyped, not public: read only here
 C = importlib.import_module("re._constants")
+
+
+def _parsed(rx: str) -> Any:
+    """``rx`` read by re's parser; a case-insensitive regex may match its literal in another case."""
+    items = sre.parse(rx)
+    assert not items.state.flags & re.IGNORECASE, rx
+    return items
 
 
 def _needs(items: Any, literals: tuple[str, ...]) -> bool:
@@ -55,7 +63,7 @@ def test_needs_reads_regexes() -> None:
 @pytest.mark.parametrize("row", CONTEXT_LINES, ids=lambda c: c.name)
 def test_context_line_needs_its_literal(row: Any) -> None:
     """A context row's own literal: the most specific text its lines hold."""
-    assert _needs(sre.parse(row.rx), (row.literal,)), row.rx
+    assert _needs(_parsed(row.rx), (row.literal,)), row.rx
     assert any(lit in row.literal for lit in PREFILTER)
 
 
@@ -63,4 +71,4 @@ def test_context_line_needs_its_literal(row: Any) -> None:
 def test_header_needs_a_prefilter_literal(fmt: Any) -> None:
     """(Not always the row's own literal: "WARNING:" with no blank after it is still a
     warning-other header, which holds "WARNING".)"""
-    assert _needs(sre.parse(fmt.header), PREFILTER), fmt.header
+    assert _needs(_parsed(fmt.header), PREFILTER), fmt.header

@@ -502,7 +502,8 @@ CONTEXT_LINES: tuple[ContextLine, ...] = (
                 "drivers/of/fdt.c early_init_dt_scan_nodes() (\"OF: fdt: \" since 4.x)"),
     # The kvm lines' own text, not their "kvm [1]: " prefix: a KVM host prints many kvm lines
     # at boot (vgic, errata, erratum workarounds), and each literal hit ends a skipped run.
-    ContextLine("kvm_vmid", "-bit VMID", _KVM + r"(?P<v>\d{1,2})-bit VMID", "arch/arm64/kvm/arm.c (init)"),
+    ContextLine("kvm_vmid", "-bit VMID", _KVM + r"(?P<v>\d{1,2})-bit VMID",
+                "arch/arm64/kvm/arm.c init_common_resources(), init_vhe_mode() (virt/kvm/arm/arm.c before the move)"),
     ContextLine("kvm_idmap", "IDMAP page: ", _KVM + r"IDMAP page: (?P<v>" + _HEX + r"{1,16})",
                 "arch/arm64/kvm/mmu.c kvm_mmu_init()"),
     ContextLine("kvm_va", "HYP VA range: ", _KVM + r"HYP VA range: (?P<lo>" + _HEX + r"{1,16}):(?P<hi>" + _HEX + r"{1,16})",
