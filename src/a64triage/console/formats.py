@@ -489,7 +489,7 @@ class ContextLine:
     (the kernel, the machine, how KVM set up hyp mode): parser._Context reads it."""
 
     name: str
-    literal: str  # text every such line contains (PREFILTER): as specific as the line allows
+    literal: str  # text every such line contains (PREFILTER): as specific as the line allows, rare first bytes
     rx: str  # matched at the start of the cleaned line
     source: str  # the kernel code printing it
 
@@ -510,7 +510,9 @@ CONTEXT_LINES: tuple[ContextLine, ...] = (
                 "arch/arm64/kvm/mmu.c kvm_mmu_init()"),
     ContextLine("kvm_ipa", "IPA Size Limit: ", _KVM + r"IPA Size Limit: (?P<v>\d{1,3}) ?bits",
                 "arch/arm64/kvm/reset.c kvm_set_ipa_limit()"),
-    ContextLine("kvm_init", "mode initialized successfully",
+    # (Not "mode ...": the literals' first bytes are what the block scan's SIMD prefilter looks
+    # for, and "mod" starts every "module" of a boot log: 2% more instructions on a quiet log.)
+    ContextLine("kvm_init", "lized successfully",
                 _KVM + r"(?P<mode>VHE|Hyp nVHE|Protected nVHE|Hyp|nVHE|hyp)? ?mode initialized successfully",
                 "arch/arm64/kvm/arm.c kvm_arm_init()"),
 )

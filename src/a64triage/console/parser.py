@@ -1484,6 +1484,15 @@ class _Hits(_HitsBase):
         self.shape_qp = False
         self.raw = memoryview(block.encode("ascii")) if block.isascii() else None  # see _PREFILTER_BAC
 
+    def scan(self, ac: ahocorasick_rs.AhoCorasick, bac: ahocorasick_rs.BytesAhoCorasick,
+             lo: int, hi: int) -> list[tuple[int, int, int]]:
+        """The matches (pattern, start, end; offsets from ``lo``) of an automaton built for str
+        (``ac``) and the same one for bytes (``bac``) in ``block[lo:hi]``: over its bytes when the
+        block is ASCII (see _PREFILTER_BAC)."""
+        raw = self.raw
+        return bac.find_matches_as_indexes(raw[lo:hi]) if raw is not None else ac.find_matches_as_indexes(
+            self.block[lo:hi])
+
     def first(self, start: int, qp: bool) -> int:
         best = self._literal(start)
         if not self.shape_from <= start <= self.shape_at or self.shape_qp != qp:
@@ -1495,7 +1504,6 @@ class _Hits(_HitsBase):
         block = self.block
         size = len(block)
         ac, bac, rows, single = _ANCHORS_QP if qp else _ANCHORS
-        raw = self.raw
         best = size if qp else self._tail(start)
         lo = start
         while lo < size and lo - _MAX_BACK < best:
@@ -1507,8 +1515,7 @@ class _Hits(_HitsBase):
                     a = block.find(char, a + 1, min(hi, best))
                 if a >= 0:
                     best = a
-            found = (bac.find_matches_as_indexes(raw[lo:hi]) if raw is not None
-                     else ac.find_matches_as_indexes(block[lo:hi]))
+            found = self.scan(ac, bac, lo, hi)
             for k, s, _ in found:
                 a = lo + s
                 if a - _MAX_BACK >= best:
@@ -1532,12 +1539,10 @@ class _Hits(_HitsBase):
     def _literal(self, start: int) -> int:
         block = self.block
         size = len(block)
-        raw = self.raw
         if start < self.lo:
             # Asked behind what was scanned (a run tried again from an earlier line): only the
             # lines in between are scanned (a match ends on its own line, before self.lo).
-            found = (_PREFILTER_BAC.find_matches_as_indexes(raw[start:self.lo]) if raw is not None
-                     else _PREFILTER_AC.find_matches_as_indexes(block[start:self.lo]))
+            found = self.scan(_PREFILTER_AC, _PREFILTER_BAC, start, self.lo)
             self.starts = [start + m[1] for m in found] + self.starts
             self.lo = start
         while True:
@@ -1549,8 +1554,7 @@ class _Hits(_HitsBase):
             lo = max(start, self.hi)
             nl = block.find("\n", min(lo + self.window, size))
             hi = size if nl < 0 else nl
-            found = (_PREFILTER_BAC.find_matches_as_indexes(raw[lo:hi]) if raw is not None
-                     else _PREFILTER_AC.find_matches_as_indexes(block[lo:hi]))
+            found = self.scan(_PREFILTER_AC, _PREFILTER_BAC, lo, hi)
             self.starts = [lo + m[1] for m in found]
             self.lo, self.hi = start, hi  # [start, old hi) held none
 
@@ -1594,7 +1598,7 @@ _STAMPED_UPTO: Final[dict[int, re.Pattern[str]]] = {}
 # starts with a literal or a class, so a line costs little more than finding its newline.
 # The body rows that may start with any character are left to ``_NOT_IDLE_TEXT``: the
 # substrings ``patterns.match_body`` needs before it tries them (``_guard_bits``; lockdep's
-# ", at: "), looked for with ``str.find`` over the whole run, as are a frame's shape, a
+# ", at: "), looked for in one Aho-Corasick pass over the run, as are a frame's shape, a
 # syslog "kernel:", stack words glued to "Call Trace:" and a syslog banner.  Another
 # record's stamp inside a line (clean would split it there) is ``_MID_STAMP``'s: every run
 # line starts with a stamp, so such a stamp follows a "]" on its line.  Lines with caller
@@ -1669,9 +1673,9 @@ _NOT_IDLE: Final = re.compile(
 )
 _NOT_IDLE_TEXT: Final = ("+0x", "[inline]", "kernel:", "Call Trace:", "Message from syslogd@", " pgtable: ", " at 0x",
                          " is out of range for type", " is trying to acquire lock:", " takes:", ", at: ")
-# Looked for in one Aho-Corasick pass (the first match found starts where the earliest of the
-# literals' ``str.find`` would: leftmost-first), over an ASCII block's bytes when it has them
-# (_Hits.raw), instead of one ``str.find`` pass per literal over the run.
+# Looked for in one Aho-Corasick pass (``_Hits.scan``: the first match found starts where the
+# earliest of the literals' ``str.find`` would, leftmost-first) instead of one ``str.find`` pass
+# per literal over the run.
 _NOT_IDLE_AC: Final = ahocorasick_rs.AhoCorasick(list(_NOT_IDLE_TEXT), matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
 _NOT_IDLE_BAC: Final = ahocorasick_rs.BytesAhoCorasick([lit.encode() for lit in _NOT_IDLE_TEXT],
                                                        matchkind=ahocorasick_rs.MatchKind.LeftmostFirst)
@@ -1679,8 +1683,6 @@ _NOT_IDLE_BAC: Final = ahocorasick_rs.BytesAhoCorasick([lit.encode() for lit in 
 # holds no other "[", so this "[" follows its "]" (tests/console/test_block_runs.py holds it to
 # the plain "a ']', later on the line a stamp").  Searched for by its literal "[": 7x faster.
 _MID_STAMP: Final = re.compile(r"\[(?<=[^\n]\[)\s{0,12}\d{1,10}\.\d{6}\]")
-
-
 
 
 def _held_back(block: str, end: int) -> int:
@@ -1931,7 +1933,7 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                 # (Caller ids in use do not matter: with no report open a line without
                 # one changes nothing; lines with one are _INTERESTING.)
                 # The run goes on over a line with interesting text that changes nothing but the
-                # context (_inert: "kvm [1]: ...", "VFS: Disk quotas ..."); the context lines
+                # context (_inert: "kvm [1]: IPA Size Limit: 44 bits", "VFS: Disk quotas ..."); the context lines
                 # among the skipped ones are given to the parser's context after the Skip, in order.
                 end, lines, context = runs.run(start, state.qp, 1 << 62)
                 keep = _held_back(block, end)
@@ -1974,9 +1976,7 @@ def _with_skips(blocks: Iterable[str], parser: Parser, state: CleanState) -> Ite
                 elif lines - 1 < MIN_SKIP:
                     continue  # too short to skip however it ends: not worth the searches
                 else:
-                    raw = runs.hits.raw
-                    found = (_NOT_IDLE_BAC.find_matches_as_indexes(raw[start:end]) if raw is not None
-                             else _NOT_IDLE_AC.find_matches_as_indexes(block[start:end]))
+                    found = runs.hits.scan(_NOT_IDLE_AC, _NOT_IDLE_BAC, start, end)
                     if found:
                         at = start + found[0][1]
                         end = max(start, block.rfind("\n", start, at) + 1)  # that line's start
